@@ -1,0 +1,38 @@
+# The two commands of the quick start: `make run` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint install bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The site on SQLite with the demo letter; email is printed and kept at /dev/mailbox.
+run: $(STAMP)
+	FLASK_DEBUG=1 $(BIN)/signon db upgrade
+	FLASK_DEBUG=1 $(BIN)/signon demo
+	FLASK_DEBUG=1 SIGNON_MAIL_TRANSPORT=$${SIGNON_MAIL_TRANSPORT:-console} $(BIN)/signon run --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check signon tests bench migrations/env.py
+	$(BIN)/ruff format --check signon tests bench
+	$(BIN)/mypy
+
+# Lint, types and the whole suite (SQLite; PostgreSQL too when SIGNON_TEST_DATABASE_URL is set).
+test: lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

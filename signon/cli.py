@@ -1,0 +1,175 @@
+"""The `signon` command: the Flask CLI bound to the app factory, plus signon's own commands."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask.cli import FlaskGroup
+from flask_migrate.cli import db as db_commands
+
+from signon import create_app, demo, mail
+from signon.models import Letter, LetterStatus
+from signon.services import letters, organizers
+
+
+class SignonGroup(FlaskGroup):
+    """Lists its commands without building the app, so `signon --help` works before set-up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+
+cli = SignonGroup(
+    create_app=create_app,
+    help="signon: coalition sign-on letters. Settings come from SIGNON_* environment variables.",
+)
+cli.add_command(db_commands, "db")
+
+
+@cli.command("create-organizer")
+@click.argument("email")
+@click.option("--name", default="", help="The organizer's name.")
+@click.option("--admin", is_flag=True, help="Make the account an admin (manages organizers).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_organizer(email: str, name: str, admin: bool, password_stdin: bool) -> None:
+    """Create an organizer account; the password is asked for, never given as an argument."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        organizer = organizers.create_organizer(
+            email, password, name=name, role="admin" if admin else "organizer"
+        )
+    except organizers.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {organizer.role} {organizer.email}.")
+
+
+@cli.command("create-letter")
+@click.argument("markdown_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--slug", required=True, help="The address: /letters/SLUG.")
+@click.option("--title", help="Defaults to the first '# ' heading of the file.")
+@click.option(
+    "--category", "categories", multiple=True, help="A signatory category; repeat in order."
+)
+@click.option("--deadline", help="Sign-on deadline, 'YYYY-MM-DD HH:MM' in --timezone.")
+@click.option("--timezone", "tz", default="UTC", show_default=True, help="e.g. America/New_York.")
+@click.option("--no-approval", is_flag=True, help="List signatures as soon as they are confirmed.")
+@click.option("--open", "open_now", is_flag=True, help="Open the letter for signatures at once.")
+def create_letter(
+    markdown_file: Path,
+    slug: str,
+    title: str | None,
+    categories: tuple[str, ...],
+    deadline: str | None,
+    tz: str,
+    no_approval: bool,
+    open_now: bool,
+) -> None:
+    """Create a letter from a Markdown file."""
+    text = markdown_file.read_text(encoding="utf-8")
+    title, body = _split_title(text, title)
+    try:
+        letter = letters.create_letter(
+            letters.LetterDraft(
+                slug=slug,
+                title=title,
+                body_markdown=body,
+                categories=list(categories),
+                deadline_at=_parse_deadline(deadline, tz),
+                timezone=tz,
+                requires_approval=not no_approval,
+            )
+        )
+    except letters.LetterError as error:
+        raise click.ClickException(str(error)) from error
+    if open_now:
+        letters.set_status(letter, LetterStatus.OPEN)
+    click.echo(f"Created letter /letters/{letter.slug} ({letter.status}).")
+
+
+@cli.command("open-letter")
+@click.argument("slug")
+def open_letter(slug: str) -> None:
+    """Open (or reopen) a letter for signatures."""
+    letters.set_status(_letter(slug), LetterStatus.OPEN)
+    click.echo(f"Opened /letters/{slug}.")
+
+
+@cli.command("close-letter")
+@click.argument("slug")
+def close_letter(slug: str) -> None:
+    """Close sign-on for a letter."""
+    letters.set_status(_letter(slug), LetterStatus.CLOSED)
+    click.echo(f"Closed /letters/{slug}.")
+
+
+@cli.command("demo")
+def demo_command() -> None:
+    """Create the demo letter (running it again changes nothing)."""
+    if demo.create_demo():
+        click.echo(f"Created the demo letter: /letters/{demo.DEMO_SLUG}")
+    else:
+        click.echo(f"The demo letter already exists: /letters/{demo.DEMO_SLUG}")
+
+
+@cli.command("send-mail")
+@click.option("--once", is_flag=True, help="Deliver everything due now, then exit.")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between polls.")
+def send_mail(once: bool, interval: float) -> None:
+    """Deliver the outbox: pending emails, and retries whose time has come."""
+    while True:
+        total = mail.DeliveryReport()
+        while True:
+            report = mail.deliver_due()
+            total.sent += report.sent
+            total.retrying += report.retrying
+            total.dead += report.dead
+            if not report.sent or report.retrying:
+                break
+        if total.sent or total.retrying or total.dead or once:
+            click.echo(
+                f"sent {len(total.sent)}, to retry {len(total.retrying)}, "
+                f"failed for good {len(total.dead)}"
+            )
+        if once:
+            if total.retrying or total.dead:
+                sys.exit(1)
+            return
+        time.sleep(interval)
+
+
+def _letter(slug: str) -> Letter:
+    letter = letters.get_by_slug(slug)
+    if letter is None:
+        raise click.ClickException(f"no letter at /letters/{slug}")
+    return letter
+
+
+def _split_title(text: str, title: str | None) -> tuple[str, str]:
+    lines = text.splitlines()
+    if lines and lines[0].startswith("# "):
+        return title or lines[0][2:].strip(), "\n".join(lines[1:]).strip() + "\n"
+    if not title:
+        raise click.ClickException("give --title, or start the file with a '# Title' line")
+    return title, text
+
+
+def _parse_deadline(value: str | None, tz: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        local = datetime.strptime(value, "%Y-%m-%d %H:%M")  # noqa: DTZ007 - zone added below
+        return local.replace(tzinfo=ZoneInfo(tz))
+    except ValueError as error:
+        raise click.ClickException("write the deadline as 'YYYY-MM-DD HH:MM'") from error
+
+
+def main() -> None:
+    cli.main(prog_name="signon")

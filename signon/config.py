@@ -1,0 +1,108 @@
+"""Settings: safe defaults, overridden by SIGNON_* environment variables and then by the caller."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - used only in debug and testing
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    # Public address used in every emailed link, so a forged Host header cannot change one.
+    "BASE_URL": "http://127.0.0.1:5000",
+    "SITE_NAME": "signon",
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,  # a signer may read a long letter before submitting
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Mail: "smtp" delivers through Flask-Mail; "console" (debug only) prints and keeps it in the dev mailbox.
+    "MAIL_TRANSPORT": "smtp",
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "signon <no-reply@localhost>",
+    "MAIL_TIMEOUT": 10,
+    "MAIL_CA_FILE": None,
+    "MAIL_SUPPRESS_SEND": False,
+    "MAIL_DELIVER_INLINE": True,
+    "OUTBOX_BATCH_SIZE": 100,
+    "OUTBOX_MAX_ATTEMPTS": 30,
+    "OUTBOX_STALE_CLAIM_SECONDS": 600,
+    # Signing rules.
+    "CONFIRM_TOKEN_DAYS": 7,
+    "WITHDRAW_TOKEN_DAYS": 400,
+    "MAX_CONFIRMATION_EMAILS": 3,
+    "RESEND_COOLDOWN_SECONDS": 120,
+}
+
+_DATABASE_URL_PREFIXES = {
+    "postgres://": "postgresql+psycopg://",
+    "postgresql://": "postgresql+psycopg://",
+}
+
+
+class ConfigError(RuntimeError):
+    """The app was asked to start with settings it cannot run safely with."""
+
+
+def load(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill app.config from defaults, the environment and overrides, then check it."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("SIGNON")
+    if overrides:
+        app.config.from_mapping(overrides)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = _default_database_uri(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_uri(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not (app.debug or app.testing):
+        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+    _check(app)
+
+
+def normalize_database_uri(uri: str) -> str:
+    """Point PostgreSQL URLs (as hosting platforms write them) at the psycopg 3 driver."""
+    for prefix, replacement in _DATABASE_URL_PREFIXES.items():
+        if uri.startswith(prefix):
+            return replacement + uri[len(prefix) :]
+    return uri
+
+
+def _default_database_uri(app: Flask) -> str:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(app.instance_path) / 'signon.sqlite3'}"
+
+
+def _check(app: Flask) -> None:
+    relaxed = app.debug or app.testing
+    if not app.config["SECRET_KEY"]:
+        if not relaxed:
+            raise ConfigError(
+                "SIGNON_SECRET_KEY is not set. Generate one with\n"
+                "    python -c 'import secrets; print(secrets.token_hex(32))'\n"
+                "and export it as SIGNON_SECRET_KEY before starting signon."
+            )
+        app.config["SECRET_KEY"] = DEV_SECRET_KEY
+    elif not relaxed and (
+        app.config["SECRET_KEY"] == DEV_SECRET_KEY or len(str(app.config["SECRET_KEY"])) < 32
+    ):
+        raise ConfigError(
+            "SIGNON_SECRET_KEY is too weak: use at least 32 random characters, e.g. the output of\n"
+            "    python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    if app.config["MAIL_TRANSPORT"] not in {"smtp", "console"}:
+        raise ConfigError("SIGNON_MAIL_TRANSPORT must be 'smtp' or 'console'.")
+    if app.config["MAIL_TRANSPORT"] == "console" and not relaxed:
+        raise ConfigError("SIGNON_MAIL_TRANSPORT=console only works in debug mode; use smtp.")

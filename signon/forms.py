@@ -1,0 +1,135 @@
+"""Flask-WTF forms and their validators."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from signon.services.normalize import clean_text
+from signon.services.signatures import SignatureData
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def normalize_website(value: str | None) -> str | None:
+    """'example.org' becomes 'https://example.org'; anything else typed stays for the validator."""
+    value = _strip(value)
+    if value and "://" not in value:
+        value = "https://" + value
+    return value
+
+
+def validate_website(form: FlaskForm, field: StringField) -> None:
+    if not field.data:
+        return
+    parts = urlsplit(field.data)
+    host = parts.hostname or ""
+    if parts.scheme not in {"http", "https"} or "." not in host or " " in field.data:
+        raise ValidationError("Enter a web address like https://example.org, or leave it blank.")
+
+
+class SignForm(FlaskForm):
+    organization = StringField(
+        "Organization name",
+        filters=[_strip],
+        validators=[DataRequired("Enter the name of your organization."), Length(max=200)],
+        description="As it should appear on the letter.",
+    )
+    name = StringField(
+        "Your full name",
+        filters=[_strip],
+        validators=[DataRequired("Enter your full name."), Length(max=120)],
+    )
+    title = StringField(
+        "Your title or role",
+        filters=[_strip],
+        validators=[Optional(), Length(max=120)],
+        description="For example: Executive Director.",
+    )
+    email = EmailField(
+        "Email address",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(max=254),
+            Email("Enter an email address like name@example.org.", check_deliverability=False),
+        ],
+        description="We send a link to this address to confirm your signature. It is never published.",
+    )
+    city = StringField("City", filters=[_strip], validators=[Optional(), Length(max=100)])
+    region = StringField(
+        "State or region", filters=[_strip], validators=[Optional(), Length(max=100)]
+    )
+    country = StringField("Country", filters=[_strip], validators=[Optional(), Length(max=100)])
+    website = StringField(
+        "Organization website (optional)",
+        filters=[normalize_website],
+        validators=[Optional(), Length(max=300), validate_website],
+    )
+    category = SelectField("Category", choices=[], validate_choice=False)
+    authorized = BooleanField(
+        "I am authorized to sign on behalf of this organization",
+        validators=[InputRequired("Confirm that you may sign for this organization.")],
+    )
+    keep_informed = BooleanField("Keep me informed about this letter")
+    note = TextAreaField(
+        "Private note to the organizers (optional)",
+        filters=[_strip],
+        validators=[Optional(), Length(max=2000)],
+        description="Only the organizers see this.",
+    )
+    version = HiddenField()
+
+    def __init__(self, categories: list[str], *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.categories = categories
+        self.category.choices = [("", "Choose a category")] + [(c, c) for c in categories]
+
+    def validate_category(self, field: SelectField) -> None:
+        if not self.categories:
+            field.data = ""
+            return
+        if field.data not in self.categories:
+            raise ValidationError("Choose the category that fits your organization.")
+
+    def validate_organization(self, field: StringField) -> None:
+        if not clean_text(field.data):
+            raise ValidationError("Enter the name of your organization.")
+
+    def validate_name(self, field: StringField) -> None:
+        if not clean_text(field.data):
+            raise ValidationError("Enter your full name.")
+
+    def signature_data(self) -> SignatureData:
+        return SignatureData(
+            organization=self.organization.data or "",
+            name=self.name.data or "",
+            email=self.email.data or "",
+            title=self.title.data or "",
+            city=self.city.data or "",
+            region=self.region.data or "",
+            country=self.country.data or "",
+            website=self.website.data or "",
+            category=self.category.data or "",
+            note=self.note.data or "",
+            keep_informed=bool(self.keep_informed.data),
+        )
+
+    def version_id(self) -> int | None:
+        try:
+            return int(self.version.data or "")
+        except ValueError:
+            return None
+
+
+class ConfirmForm(FlaskForm):
+    """Only a POST confirms, so mail scanners that open links confirm nothing."""
+
+
+class WithdrawForm(FlaskForm):
+    pass

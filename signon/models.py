@@ -1,0 +1,227 @@
+"""The database tables, as typed SQLAlchemy 2.0 models."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from signon.extensions import Model
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class LetterStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SignatureStatus(enum.StrEnum):
+    UNCONFIRMED = "unconfirmed"
+    AWAITING_REVIEW = "awaiting_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    SUSPECTED = "suspected"
+
+
+class SignatoryKind(enum.StrEnum):
+    ORGANIZATION = "organization"
+    INDIVIDUAL = "individual"
+
+
+class TokenPurpose(enum.StrEnum):
+    CONFIRM = "confirm"
+    WITHDRAW = "withdraw"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class Organizer(Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(20), default="organizer")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Letter(Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(16), default=LetterStatus.DRAFT)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    requires_approval: Mapped[bool] = mapped_column(default=True)
+    allows_individuals: Mapped[bool] = mapped_column(default=False)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    versions: Mapped[list[LetterVersion]] = relationship(
+        back_populates="letter", order_by="LetterVersion.number"
+    )
+
+
+class LetterVersion(Model):
+    """One immutable text of a letter; signatures point at the one their signer saw."""
+
+    __table_args__ = (sa.UniqueConstraint("letter_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), index=True)
+    number: Mapped[int]
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    change_note: Mapped[str] = mapped_column(sa.String(500), default="")
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    letter: Mapped[Letter] = relationship(back_populates="versions")
+
+
+class Signatory(Model):
+    """A line on the public list, curated by organizers; signatures stand behind it."""
+
+    __table_args__ = (sa.UniqueConstraint("letter_id", "kind", "match_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), default=SignatoryKind.ORGANIZATION)
+    match_key: Mapped[str] = mapped_column(sa.String(200))
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    category: Mapped[str] = mapped_column(sa.String(120), default="")
+    city: Mapped[str] = mapped_column(sa.String(100), default="")
+    region: Mapped[str] = mapped_column(sa.String(100), default="")
+    country: Mapped[str] = mapped_column(sa.String(100), default="")
+    website: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Signature(Model):
+    """One person's act of signing for an organization, exactly as they typed it."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("letter_id", "email_normalized", "organization_key"),
+        sa.Index("ix_signature_letter_status", "letter_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"))
+    signatory_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signatory.id"), index=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("letter_version.id"))
+    status: Mapped[str] = mapped_column(sa.String(16), default=SignatureStatus.UNCONFIRMED)
+
+    organization: Mapped[str] = mapped_column(sa.String(200))
+    organization_key: Mapped[str] = mapped_column(sa.String(200))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    title: Mapped[str] = mapped_column(sa.String(120), default="")
+    email: Mapped[str] = mapped_column(sa.String(254))
+    email_normalized: Mapped[str] = mapped_column(sa.String(254))
+    city: Mapped[str] = mapped_column(sa.String(100), default="")
+    region: Mapped[str] = mapped_column(sa.String(100), default="")
+    country: Mapped[str] = mapped_column(sa.String(100), default="")
+    website: Mapped[str] = mapped_column(sa.String(300), default="")
+    category: Mapped[str] = mapped_column(sa.String(120), default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    keep_informed: Mapped[bool] = mapped_column(default=False)
+    attested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    client_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmation_emails: Mapped[int] = mapped_column(default=0)
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    letter: Mapped[Letter] = relationship()
+    version: Mapped[LetterVersion] = relationship()
+    signatory: Mapped[Signatory | None] = relationship()
+
+
+class Token(Model):
+    """A single-purpose secret link; only its SHA-256 is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.String(16))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    signature_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    signature: Mapped[Signature | None] = relationship()
+
+
+class OutboxMessage(Model):
+    """An email written in the transaction that caused it, delivered after commit."""
+
+    __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Model):
+    """Append-only record of who changed what."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("letter.id"), index=True)
+    actor_kind: Mapped[str] = mapped_column(sa.String(16))
+    actor_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(sa.String(64))
+    subject_type: Mapped[str] = mapped_column(sa.String(32), default="")
+    subject_id: Mapped[int | None]
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""The rules of signon, one module per subject; views call these, never the other way round."""

@@ -1,0 +1,107 @@
+"""The public signatory list and its counts: the one place every public surface reads them from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import sqlalchemy as sa
+from pyuca import Collator
+
+from signon.extensions import db
+from signon.models import Letter, Signatory, SignatoryKind, Signature, SignatureStatus
+from signon.services.normalize import without_leading_article
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    place: str
+    category: str
+    kind: str
+
+
+@dataclass
+class Group:
+    category: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+@dataclass
+class SignatoryList:
+    groups: list[Group]
+    organizations: int
+    individuals: int
+
+    @property
+    def total(self) -> int:
+        return self.organizations + self.individuals
+
+    @property
+    def count_line(self) -> str:
+        return count_line(self.organizations, self.individuals)
+
+
+@cache
+def _collator() -> Collator:
+    return Collator()
+
+
+def sort_key(name: str) -> tuple[tuple[int, ...], str]:
+    """Alphabetical for people, not code points: accents and case sort as readers expect,
+    and 'The Sentencing Project' files under S."""
+    return _collator().sort_key(without_leading_article(name).casefold()), name
+
+
+def place_of(signatory: Signatory) -> str:
+    parts = [signatory.city, signatory.region or signatory.country]
+    return ", ".join(p for p in parts if p)
+
+
+def plural(count: int, singular: str, plural_form: str) -> str:
+    return f"{count:,} {singular if count == 1 else plural_form}"
+
+
+def count_line(organizations: int, individuals: int = 0) -> str:
+    """'53 organizations and 12 individuals'; individuals are named only when there are some."""
+    line = plural(organizations, "organization", "organizations")
+    if individuals:
+        line += " and " + plural(individuals, "individual", "individuals")
+    return line
+
+
+def listed_signatories(letter: Letter) -> list[Signatory]:
+    """Signatories with at least one approved signature behind them."""
+    approved = sa.exists().where(
+        Signature.signatory_id == Signatory.id, Signature.status == SignatureStatus.APPROVED
+    )
+    return list(
+        db.session.execute(
+            db.select(Signatory).where(Signatory.letter_id == letter.id, approved)
+        ).scalars()
+    )
+
+
+def public_list(letter: Letter, *, grouped: bool = True) -> SignatoryList:
+    signatories = listed_signatories(letter)
+    entries = sorted(
+        (Entry(s.display_name, place_of(s), s.category, s.kind) for s in signatories),
+        key=lambda e: sort_key(e.name),
+    )
+    organizations = sum(1 for e in entries if e.kind == SignatoryKind.ORGANIZATION)
+    return SignatoryList(
+        groups=_group(letter, entries) if grouped else [Group("", entries)],
+        organizations=organizations,
+        individuals=len(entries) - organizations,
+    )
+
+
+def _group(letter: Letter, entries: list[Entry]) -> list[Group]:
+    """Groups in the organizer's category order; anything uncategorized comes last."""
+    order = list(letter.categories or [])
+    groups = {name: Group(name) for name in order}
+    for entry in entries:
+        category = entry.category if entry.category in groups else ""
+        groups.setdefault(category, Group(category)).entries.append(entry)
+    ordered = [groups[name] for name in order] + ([groups[""]] if "" in groups else [])
+    return [g for g in ordered if g.entries]

@@ -1,0 +1,358 @@
+"""Signing a letter: sign, confirm by email, withdraw. Each use case commits once."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from signon import audit, mail, tokens, transaction
+from signon.extensions import db
+from signon.links import external_url
+from signon.models import (
+    Letter,
+    LetterStatus,
+    LetterVersion,
+    Signatory,
+    SignatoryKind,
+    Signature,
+    SignatureStatus,
+    Token,
+    TokenPurpose,
+    utcnow,
+)
+from signon.services import letters
+from signon.services.normalize import clean_text, normalize_email, organization_key
+
+CONFIRMED_STATES = {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED}
+
+
+class SigningClosed(Exception):
+    """The letter no longer takes signatures."""
+
+
+class TextChanged(Exception):
+    """The letter's text changed after the signer opened the page."""
+
+
+@dataclass
+class SignatureData:
+    """What a signer typed into the form, before any cleaning."""
+
+    organization: str
+    name: str
+    email: str
+    title: str = ""
+    city: str = ""
+    region: str = ""
+    country: str = ""
+    website: str = ""
+    category: str = ""
+    note: str = ""
+    keep_informed: bool = False
+
+    def cleaned(self) -> SignatureData:
+        text = {f.name: clean_text(getattr(self, f.name)) for f in fields(self) if f.type == "str"}
+        text["note"] = (self.note or "").strip()
+        return SignatureData(**text, keep_informed=bool(self.keep_informed))
+
+
+class Outcome(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+    WITHDRAWN = "withdrawn"
+    ALREADY_WITHDRAWN = "already_withdrawn"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+    INVALID = "invalid"
+
+
+@dataclass
+class Result:
+    outcome: Outcome
+    signature: Signature | None = None
+
+    @property
+    def letter(self) -> Letter | None:
+        return self.signature.letter if self.signature else None
+
+
+def sign_letter(
+    letter: Letter, data: SignatureData, *, version_id: int, client_hash: str = ""
+) -> Signature:
+    """Record a signature (or answer a repeat of one) and queue the right email.
+
+    The caller shows the same page whatever happened, so nobody learns who signed.
+    """
+    if not letters.accepts_signatures(letter):
+        raise SigningClosed
+    version = letters.current_version(letter)
+    if version_id != version.id:
+        raise TextChanged
+    data = data.cleaned()
+    existing = _find(letter, data)
+    if existing is None:
+        signature = _new_signature(letter, version, data, client_hash)
+        db.session.add(signature)
+        try:
+            db.session.flush()
+        except IntegrityError:  # the same form submitted twice at once
+            transaction.rollback()
+            existing = _find(letter, data)
+            if existing is None:
+                raise
+        else:
+            _send_confirmation(signature)
+            audit.record(
+                "signature.created", letter_id=letter.id, actor_kind="signer", subject=signature
+            )
+            transaction.commit()
+            return signature
+    _answer_repeat(existing, version, data)
+    transaction.commit()
+    return existing
+
+
+def confirmation_token(raw: str) -> Token | None:
+    return tokens.find(raw, TokenPurpose.CONFIRM)
+
+
+def confirm_signature(raw: str, now: datetime | None = None) -> Result:
+    """Confirm through the emailed link (POST only); confirming twice is harmless."""
+    try:
+        return _confirm(raw, now or utcnow())
+    except IntegrityError:  # a colleague's confirmation created the same signatory just now
+        return _confirm(raw, now or utcnow())
+
+
+def _confirm(raw: str, now: datetime) -> Result:
+    token = confirmation_token(raw)
+    if token is None or token.signature is None:
+        return Result(Outcome.INVALID)
+    signature = token.signature
+    if signature.status in CONFIRMED_STATES:
+        return Result(Outcome.ALREADY_CONFIRMED, signature)
+    if signature.status != SignatureStatus.UNCONFIRMED:
+        return Result(Outcome.INVALID, signature)
+    if tokens.is_expired(token, now):
+        return Result(Outcome.EXPIRED, signature)
+    if not _can_still_confirm(signature, now):
+        return Result(Outcome.CLOSED, signature)
+    token.used_at = now
+    signature.confirmed_at = now
+    if signature.letter.requires_approval:
+        signature.status = SignatureStatus.AWAITING_REVIEW
+    else:
+        signature.status = SignatureStatus.APPROVED
+        signature.decided_at = now
+    signature.signatory = _signatory_for(signature)
+    _send_confirmed(signature)
+    audit.record(
+        "signature.confirmed",
+        letter_id=signature.letter_id,
+        actor_kind="signer",
+        subject=signature,
+        after={"status": str(signature.status)},
+    )
+    transaction.commit()
+    return Result(Outcome.CONFIRMED, signature)
+
+
+def resend_confirmation(raw: str) -> None:
+    """From an expired link: send a fresh one if the signature still waits for it."""
+    token = confirmation_token(raw)
+    if token is None or token.signature is None:
+        return
+    signature = token.signature
+    if signature.status != SignatureStatus.UNCONFIRMED:
+        return
+    if letters.accepts_signatures(signature.letter) and _may_email(signature):
+        _send_confirmation(signature)
+        transaction.commit()
+
+
+def withdrawal_token(raw: str) -> Token | None:
+    return tokens.find(raw, TokenPurpose.WITHDRAW)
+
+
+def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
+    """Take the signature off the letter at once; it is kept, marked withdrawn, for the record."""
+    now = now or utcnow()
+    token = withdrawal_token(raw)
+    if token is None or token.signature is None:
+        return Result(Outcome.INVALID)
+    signature = token.signature
+    if signature.status == SignatureStatus.WITHDRAWN:
+        return Result(Outcome.ALREADY_WITHDRAWN, signature)
+    if signature.status not in CONFIRMED_STATES:
+        return Result(Outcome.INVALID, signature)
+    if tokens.is_expired(token, now):
+        return Result(Outcome.EXPIRED, signature)
+    before = str(signature.status)
+    signature.status = SignatureStatus.WITHDRAWN
+    signature.withdrawn_at = now
+    token.used_at = now
+    audit.record(
+        "signature.withdrawn",
+        letter_id=signature.letter_id,
+        actor_kind="signer",
+        subject=signature,
+        before={"status": before},
+        after={"status": str(signature.status)},
+    )
+    transaction.commit()
+    return Result(Outcome.WITHDRAWN, signature)
+
+
+def _find(letter: Letter, data: SignatureData) -> Signature | None:
+    return db.session.execute(
+        db.select(Signature).where(
+            Signature.letter_id == letter.id,
+            Signature.email_normalized == normalize_email(data.email),
+            Signature.organization_key == organization_key(data.organization),
+        )
+    ).scalar_one_or_none()
+
+
+def _new_signature(
+    letter: Letter, version: LetterVersion, data: SignatureData, client_hash: str
+) -> Signature:
+    signature = Signature(
+        letter=letter,
+        version=version,
+        status=SignatureStatus.UNCONFIRMED,
+        email_normalized=normalize_email(data.email),
+        organization_key=organization_key(data.organization),
+        attested_at=utcnow(),
+        client_hash=client_hash,
+    )
+    _copy_typed(signature, data)
+    return signature
+
+
+def _copy_typed(signature: Signature, data: SignatureData) -> None:
+    for f in fields(data):
+        setattr(signature, f.name, getattr(data, f.name))
+
+
+def _answer_repeat(signature: Signature, version: LetterVersion, data: SignatureData) -> None:
+    """Same email and organization again: re-send, remind, or restart after a withdrawal."""
+    if signature.status == SignatureStatus.WITHDRAWN:
+        signature.status = SignatureStatus.UNCONFIRMED
+        signature.confirmation_emails = 0
+        signature.withdrawn_at = None
+        signature.confirmed_at = None
+        signature.signatory = None
+    if signature.status == SignatureStatus.UNCONFIRMED:
+        _copy_typed(signature, data)
+        signature.version = version
+        signature.attested_at = utcnow()
+        if _may_email(signature):
+            _send_confirmation(signature)
+    elif signature.status in CONFIRMED_STATES and _may_email(signature):
+        _send_already_signed(signature)
+
+
+def _may_email(signature: Signature) -> bool:
+    """A few emails per signature at most, and never two within the cool-down (double clicks)."""
+    config = current_app.config
+    if signature.confirmation_emails >= config["MAX_CONFIRMATION_EMAILS"]:
+        return False
+    last = signature.confirmation_sent_at
+    cooldown = timedelta(seconds=config["RESEND_COOLDOWN_SECONDS"])
+    return last is None or utcnow() - last >= cooldown
+
+
+def _count_email(signature: Signature) -> None:
+    signature.confirmation_emails += 1
+    signature.confirmation_sent_at = utcnow()
+
+
+def _send_confirmation(signature: Signature) -> None:
+    raw = tokens.issue(
+        TokenPurpose.CONFIRM,
+        signature,
+        timedelta(days=current_app.config["CONFIRM_TOKEN_DAYS"]),
+    )
+    _count_email(signature)
+    mail.queue(
+        signature.email,
+        "confirm_signature",
+        subject=f"Please confirm your signature: {signature.letter.title}",
+        signature=signature,
+        letter=signature.letter,
+        confirm_url=external_url("public.confirm", token=raw),
+        valid_days=current_app.config["CONFIRM_TOKEN_DAYS"],
+    )
+
+
+def _withdraw_link(signature: Signature) -> str:
+    raw = tokens.issue(
+        TokenPurpose.WITHDRAW,
+        signature,
+        timedelta(days=current_app.config["WITHDRAW_TOKEN_DAYS"]),
+    )
+    return external_url("public.withdraw", token=raw)
+
+
+def _send_confirmed(signature: Signature) -> None:
+    mail.queue(
+        signature.email,
+        "signature_confirmed",
+        subject=f"Your signature is confirmed: {signature.letter.title}",
+        signature=signature,
+        letter=signature.letter,
+        approved=signature.status == SignatureStatus.APPROVED,
+        letter_url=external_url("public.letter", slug=signature.letter.slug),
+        withdraw_url=_withdraw_link(signature),
+    )
+
+
+def _send_already_signed(signature: Signature) -> None:
+    _count_email(signature)
+    mail.queue(
+        signature.email,
+        "already_signed",
+        subject=f"You have already signed: {signature.letter.title}",
+        signature=signature,
+        letter=signature.letter,
+        approved=signature.status == SignatureStatus.APPROVED,
+        letter_url=external_url("public.letter", slug=signature.letter.slug),
+        withdraw_url=_withdraw_link(signature),
+    )
+
+
+def _can_still_confirm(signature: Signature, now: datetime) -> bool:
+    """A signature made before the deadline may be confirmed after it, while the letter is open."""
+    letter = signature.letter
+    if letter.status != LetterStatus.OPEN:
+        return False
+    return letter.deadline_at is None or signature.attested_at < letter.deadline_at
+
+
+def _signatory_for(signature: Signature) -> Signatory:
+    """The listed line this signature stands behind, shared with colleagues from the same group."""
+    signatory = db.session.execute(
+        db.select(Signatory).where(
+            Signatory.letter_id == signature.letter_id,
+            Signatory.kind == SignatoryKind.ORGANIZATION,
+            Signatory.match_key == signature.organization_key,
+        )
+    ).scalar_one_or_none()
+    if signatory is None:
+        signatory = Signatory(
+            letter_id=signature.letter_id,
+            kind=SignatoryKind.ORGANIZATION,
+            match_key=signature.organization_key,
+            display_name=signature.organization,
+            category=signature.category,
+            city=signature.city,
+            region=signature.region,
+            country=signature.country,
+            website=signature.website,
+        )
+        db.session.add(signatory)
+    return signatory

@@ -1,0 +1,22 @@
+"""Template filters shared by pages and emails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from signon.services.letters import local_deadline
+
+
+def longdate(value: datetime | None) -> str:
+    """'Friday, December 18, 2026 at 5:00 PM EST' in the time zone the value carries."""
+    if value is None:
+        return ""
+    hour = value.strftime("%I").lstrip("0")
+    return f"{value:%A, %B} {value.day}, {value:%Y} at {hour}:{value:%M %p} {value.tzname()}"
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(longdate)
+    app.add_template_filter(local_deadline)

@@ -1,0 +1,125 @@
+"""Public pages: the letters, the sign form, and the links signers get by email."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from signon.forms import ConfirmForm, SignForm, WithdrawForm
+from signon.models import Letter, LetterStatus
+from signon.privacy import client_hash
+from signon.services import letters, listing, signatures
+from signon.services.signatures import Outcome
+
+bp = Blueprint("public", __name__)
+
+
+def no_store(view: Callable[..., Any]) -> Callable[..., Response]:
+    """Pages reached by a secret link must not stay in caches or history."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        response = make_response(view(*args, **kwargs))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return wrapped
+
+
+def _public_letter(slug: str) -> Letter:
+    letter = letters.get_by_slug(slug)
+    if letter is None or letter.status == LetterStatus.DRAFT:
+        abort(404)
+    return letter
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("public/index.html", letters=letters.open_letters())
+
+
+@bp.route("/letters/<slug>", methods=["GET", "POST"])
+def letter(slug: str) -> Any:
+    letter = _public_letter(slug)
+    version = letters.current_version(letter)
+    form = SignForm(letter.categories, data={"version": str(version.id)})
+    notice = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            signatures.sign_letter(
+                letter,
+                form.signature_data(),
+                version_id=form.version_id() or 0,
+                client_hash=client_hash(request.remote_addr),
+            )
+            return redirect(url_for("public.check_email", slug=letter.slug), code=303)
+        except signatures.TextChanged:
+            form.version.data = str(version.id)
+            notice = "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."
+        except signatures.SigningClosed:
+            notice = "Sign-on for this letter has closed, so your signature could not be added."
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "public/letter.html",
+        letter=letter,
+        version=version,
+        form=form,
+        notice=notice,
+        signatories=listing.public_list(letter),
+        accepting=letters.accepts_signatures(letter),
+        deadline=letters.local_deadline(letter),
+    ), status
+
+
+@bp.get("/letters/<slug>/check-your-email")
+def check_email(slug: str) -> str:
+    return render_template("public/check_email.html", letter=_public_letter(slug))
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@no_store
+def confirm(token: str) -> Any:
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        result = signatures.confirm_signature(token)
+        return render_template(
+            "public/confirm_result.html", result=result, Outcome=Outcome, token=token
+        )
+    found = signatures.confirmation_token(token)
+    if found is None or found.signature is None:
+        return render_template("public/link_invalid.html"), 404
+    return render_template("public/confirm.html", signature=found.signature, form=form)
+
+
+@bp.post("/confirm/<token>/resend")
+@no_store
+def resend(token: str) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    signatures.resend_confirmation(token)
+    return render_template("public/check_email.html", letter=None)
+
+
+@bp.route("/withdraw/<token>", methods=["GET", "POST"])
+@no_store
+def withdraw(token: str) -> Any:
+    form = WithdrawForm()
+    if request.method == "POST" and form.validate_on_submit():
+        result = signatures.withdraw_signature(token)
+        return render_template("public/withdraw_result.html", result=result, Outcome=Outcome)
+    found = signatures.withdrawal_token(token)
+    if found is None or found.signature is None:
+        return render_template("public/link_invalid.html"), 404
+    return render_template("public/withdraw.html", signature=found.signature, form=form)

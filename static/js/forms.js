@@ -1,0 +1,34 @@
+// Progressive enhancement only: every form works without this file.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.focus();
+    }
+    // Links in the error summary move focus to the field, not just scroll to it.
+    document.querySelectorAll(".error-summary a[href^='#']").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var field = document.getElementById(link.getAttribute("href").slice(1));
+        if (field) {
+          event.preventDefault();
+          field.focus();
+        }
+      });
+    });
+    // A second click while the first submit is on its way sends nothing twice.
+    document.querySelectorAll("form").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        var button = form.querySelector("button[type=submit]");
+        if (!button) { return; }
+        if (form.dataset.submitted) {
+          event.preventDefault();
+          return;
+        }
+        form.dataset.submitted = "1";
+        window.setTimeout(function () { button.setAttribute("aria-disabled", "true"); button.disabled = true; }, 0);
+        window.setTimeout(function () { button.disabled = false; button.removeAttribute("aria-disabled"); delete form.dataset.submitted; }, 8000);
+      });
+    });
+  });
+})();

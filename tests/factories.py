@@ -1,0 +1,75 @@
+"""Small helpers that make test data with sensible keyword defaults."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from signon.models import Letter, LetterStatus, Signature
+from signon.services import letters, signatures
+
+LETTER_BODY = "Dear Director,\n\nWe ask you to **publish the data**.\n\nSincerely,\n"
+
+
+def create_letter(
+    slug: str = "test-letter",
+    title: str = "Publish the data",
+    body: str = LETTER_BODY,
+    categories: list[str] | None = None,
+    status: LetterStatus = LetterStatus.OPEN,
+    requires_approval: bool = False,
+    deadline_at: datetime | None = None,
+    timezone: str = "America/New_York",
+) -> Letter:
+    letter = letters.create_letter(
+        letters.LetterDraft(
+            slug=slug,
+            title=title,
+            body_markdown=body,
+            categories=categories if categories is not None else ["National", "Local"],
+            deadline_at=deadline_at,
+            timezone=timezone,
+            requires_approval=requires_approval,
+        )
+    )
+    if status != LetterStatus.DRAFT:
+        letters.set_status(letter, status)
+    return letter
+
+
+def signature_data(**overrides: Any) -> signatures.SignatureData:
+    values: dict[str, Any] = {
+        "organization": "Open Records Alliance",
+        "name": "Dana Reyes",
+        "email": "dana@openrecords.example",
+        "title": "Director",
+        "city": "Chicago",
+        "region": "IL",
+        "country": "USA",
+        "category": "National",
+    }
+    values.update(overrides)
+    return signatures.SignatureData(**values)
+
+
+def create_signature(letter: Letter, **overrides: Any) -> Signature:
+    version = letters.current_version(letter)
+    return signatures.sign_letter(letter, signature_data(**overrides), version_id=version.id)
+
+
+def form_data(**overrides: str) -> dict[str, str]:
+    data = {
+        "organization": "Open Records Alliance",
+        "name": "Dana Reyes",
+        "title": "Director",
+        "email": "dana@openrecords.example",
+        "city": "Chicago",
+        "region": "IL",
+        "country": "USA",
+        "website": "openrecords.example",
+        "category": "National",
+        "authorized": "y",
+        "note": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
