@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # a signer may read a long letter before submitting
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": None,  # None: secure everywhere but debug and testing
     # Mail: "smtp" delivers through Flask-Mail; "console" (debug only) prints and keeps it in the dev mailbox.
     "MAIL_TRANSPORT": "smtp",
     "MAIL_SERVER": "127.0.0.1",
@@ -65,8 +66,8 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_uri(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
-    if not (app.debug or app.testing):
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
     _check(app)
 
 

@@ -1,0 +1,149 @@
+"""The `signon` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.security import check_password_hash
+
+from signon.cli import cli
+from signon.demo import DEMO_SLUG
+from signon.extensions import db
+from signon.models import Letter, LetterStatus, Organizer, Signatory
+from signon.services import letters, listing
+
+
+def test_help_lists_every_command_without_any_setup(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIGNON_", "FLASK_"))}
+    signon = Path(sys.executable).with_name("signon")
+    result = subprocess.run(
+        [str(signon), "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    for command in ("run", "db", "create-organizer", "create-letter", "demo", "send-mail"):
+        assert command in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_create_organizer_reads_password_from_stdin(app: Flask):
+    result = app.test_cli_runner().invoke(
+        cli,
+        ["create-organizer", "Ana@Coalition.example", "--name", "Ana", "--password-stdin"],
+        input="correct horse battery staple\n",
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        organizer = db.session.execute(sa.select(Organizer)).scalar_one()
+        assert organizer.email == "ana@coalition.example"
+        assert check_password_hash(organizer.password_hash, "correct horse battery staple")
+        assert "correct horse" not in organizer.password_hash
+
+
+def test_create_organizer_refuses_duplicates_and_short_passwords(app: Flask):
+    runner = app.test_cli_runner()
+    args = ["create-organizer", "ana@coalition.example", "--password-stdin"]
+    assert runner.invoke(cli, args, input="too short\n").exit_code == 1
+    assert runner.invoke(cli, args, input="a long enough password\n").exit_code == 0
+    again = runner.invoke(
+        cli, [*args[:1], "ANA@coalition.example", args[2]], input="another long password\n"
+    )
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+
+
+def test_create_organizer_prompts_for_the_password(app: Flask):
+    result = app.test_cli_runner().invoke(
+        cli,
+        ["create-organizer", "bo@coalition.example", "--admin"],
+        input="a long enough password\na long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created admin bo@coalition.example" in result.output
+
+
+def test_demo_creates_an_open_letter_once(app: Flask):
+    runner = app.test_cli_runner()
+    assert "Created the demo letter" in runner.invoke(cli, ["demo"]).output
+    assert "already exists" in runner.invoke(cli, ["demo"]).output
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count(Letter.id))).scalar() == 1
+        letter = letters.get_by_slug(DEMO_SLUG)
+        assert letter is not None
+        assert letter.status == LetterStatus.OPEN
+        assert not letter.requires_approval
+        assert letters.accepts_signatures(letter)
+        count = db.session.execute(sa.select(sa.func.count(Signatory.id))).scalar()
+        assert listing.public_list(letter).organizations == count == 6
+    page = app.test_client().get(f"/letters/{DEMO_SLUG}")
+    assert page.status_code == 200
+    assert "Sign the letter" in page.text
+
+
+def test_create_letter_from_markdown_file(app: Flask, tmp_path: Path):
+    source = tmp_path / "letter.md"
+    source.write_text("# Stop the data grab\n\nDear Secretary,\n\n<script>x()</script> We ask.\n")
+    result = app.test_cli_runner().invoke(
+        cli,
+        [
+            "create-letter",
+            str(source),
+            "--slug",
+            "stop-the-grab",
+            "--category",
+            "National",
+            "--category",
+            "Local",
+            "--deadline",
+            "2030-01-15 17:00",
+            "--timezone",
+            "America/Chicago",
+            "--no-approval",
+            "--open",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        letter = letters.get_by_slug("stop-the-grab")
+        assert letter is not None
+        assert letter.title == "Stop the data grab"
+        assert letter.categories == ["National", "Local"]
+        assert letter.status == LetterStatus.OPEN
+        assert letter.deadline_at is not None
+        assert letter.deadline_at.isoformat() == "2030-01-15T23:00:00+00:00"
+        html = letters.current_version(letter).body_html
+        assert "<script>" not in html
+    page = app.test_client().get("/letters/stop-the-grab").text
+    assert "Sign-on closes Tuesday, January 15, 2030 at 5:00 PM CST" in page
+
+
+def test_create_letter_explains_bad_input(app: Flask, tmp_path: Path):
+    source = tmp_path / "letter.md"
+    source.write_text("No heading here.\n")
+    result = app.test_cli_runner().invoke(
+        cli, ["create-letter", str(source), "--slug", "Bad Slug!", "--title", "T"]
+    )
+    assert result.exit_code == 1
+    assert "lowercase letters" in result.output
+
+
+def test_open_and_close_letter(app: Flask, tmp_path: Path):
+    source = tmp_path / "letter.md"
+    source.write_text("# A letter\n\nText.\n")
+    runner = app.test_cli_runner()
+    runner.invoke(cli, ["create-letter", str(source), "--slug", "a-letter"])
+    assert runner.invoke(cli, ["open-letter", "a-letter"]).exit_code == 0
+    assert app.test_client().get("/letters/a-letter").status_code == 200
+    assert runner.invoke(cli, ["close-letter", "a-letter"]).exit_code == 0
+    assert "has closed" in app.test_client().get("/letters/a-letter").text
+    assert runner.invoke(cli, ["open-letter", "missing"]).exit_code == 1
