@@ -20,11 +20,13 @@ install: $(STAMP)
 run: $(STAMP)
 	FLASK_DEBUG=1 $(BIN)/signon db upgrade
 	FLASK_DEBUG=1 $(BIN)/signon demo
-	FLASK_DEBUG=1 SIGNON_MAIL_TRANSPORT=$${SIGNON_MAIL_TRANSPORT:-console} $(BIN)/signon run --host $(HOST) --port $(PORT)
+	FLASK_DEBUG=1 SIGNON_MAIL_TRANSPORT=$${SIGNON_MAIL_TRANSPORT:-console} \
+	  SIGNON_BASE_URL=$${SIGNON_BASE_URL:-http://$(HOST):$(PORT)} \
+	  $(BIN)/signon run --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check signon tests bench migrations/env.py
-	$(BIN)/ruff format --check signon tests bench
+	$(BIN)/ruff check signon tests $(wildcard bench) migrations/env.py
+	$(BIN)/ruff format --check signon tests $(wildcard bench)
 	$(BIN)/mypy
 
 # Lint, types and the whole suite (SQLite; PostgreSQL too when SIGNON_TEST_DATABASE_URL is set).

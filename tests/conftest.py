@@ -146,9 +146,7 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
-@pytest.fixture
-def app_config(database_uri: str, smtp_server: tuple[Controller, Mailbox]) -> dict[str, Any]:
-    controller = smtp_server[0]
+def base_config(controller: Controller, database_uri: str) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-with-at-least-32-characters",
@@ -160,6 +158,11 @@ def app_config(database_uri: str, smtp_server: tuple[Controller, Mailbox]) -> di
         "MAIL_TIMEOUT": 5,
         "RESEND_COOLDOWN_SECONDS": 0,
     }
+
+
+@pytest.fixture
+def app_config(database_uri: str, smtp_server: tuple[Controller, Mailbox]) -> dict[str, Any]:
+    return base_config(smtp_server[0], database_uri)
 
 
 def build_app(config: dict[str, Any]) -> Iterator[Flask]:

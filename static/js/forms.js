@@ -4,7 +4,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-error-summary]");
     if (summary) {
-      summary.focus();
+      // After the page (and its #fragment scroll) has settled, so the focus sticks.
+      window.addEventListener("load", function () { summary.focus(); });
     }
     // Links in the error summary move focus to the field, not just scroll to it.
     document.querySelectorAll(".error-summary a[href^='#']").forEach(function (link) {
