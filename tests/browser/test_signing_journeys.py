@@ -269,3 +269,26 @@ def test_other_public_pages_are_accessible(page: Any, live_server: LiveServer, m
     page.goto(letter_url)
     expect(page.get_by_text("Sign-on for this letter has closed.")).to_be_visible()
     assert_accessible(page, "closed letter")
+
+
+def test_letter_text_is_comfortable_to_read(page: Any, live_server: LiveServer):
+    page.goto(open_demo(live_server))
+    for viewport in ({"width": 360, "height": 800}, {"width": 1280, "height": 900}):
+        page.set_viewport_size(viewport)
+        metrics = page.evaluate(
+            """() => {
+                const body = document.querySelector('.letter-body p');
+                const style = getComputedStyle(body);
+                const size = parseFloat(style.fontSize);
+                return {size, lineHeight: parseFloat(style.lineHeight) / size, widthEm: body.clientWidth / size};
+            }"""
+        )
+        assert metrics["size"] >= 16
+        assert 1.45 <= metrics["lineHeight"] <= 1.9
+        assert metrics["widthEm"] <= 40  # about 75 characters a line at most
+    targets = page.evaluate(
+        """() => [...document.querySelectorAll('button, input, select, textarea')]
+            .map(e => e.getBoundingClientRect()).filter(r => r.width > 0)
+            .map(r => Math.min(r.width, r.height))"""
+    )
+    assert min(targets) >= 24
