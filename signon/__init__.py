@@ -26,12 +26,27 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     extensions.mail.init_app(app)
+    _init_login(app)
 
-    from signon.views import dev, public
+    from signon.views import admin, auth, dev, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     if app.debug:
         app.register_blueprint(dev.bp)
     errors.register(app)
     templating.register(app)
     return app
+
+
+def _init_login(app: Flask) -> None:
+    from signon.services.accounts import load_session_user
+
+    login = extensions.login
+    login.init_app(app)
+    login.login_view = "auth.login"
+    login.login_message = "Please sign in to continue."
+    login.login_message_category = "info"
+    login.session_protection = "basic"
+    login.user_loader(load_session_user)

@@ -14,7 +14,7 @@ from flask_migrate.cli import db as db_commands
 
 from signon import create_app, demo, mail
 from signon.models import Letter, LetterStatus
-from signon.services import letters, organizers
+from signon.services import accounts, letters
 
 
 class SignonGroup(FlaskGroup):
@@ -43,10 +43,10 @@ def create_organizer(email: str, name: str, admin: bool, password_stdin: bool) -
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        organizer = organizers.create_organizer(
+        organizer = accounts.create_organizer(
             email, password, name=name, role="admin" if admin else "organizer"
         )
-    except organizers.AccountError as error:
+    except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Created {organizer.role} {organizer.email}.")
 

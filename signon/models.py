@@ -59,6 +59,21 @@ class SignatoryKind(enum.StrEnum):
 class TokenPurpose(enum.StrEnum):
     CONFIRM = "confirm"
     WITHDRAW = "withdraw"
+    RECONFIRM = "reconfirm"
+    INVITE = "invite"
+    RESET = "reset"
+    PREVIEW = "preview"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    ORGANIZER = "organizer"
+
+
+class NotifyMode(enum.StrEnum):
+    EACH = "each"
+    DIGEST = "digest"
+    NONE = "none"
 
 
 class OutboxStatus(enum.StrEnum):
@@ -69,13 +84,49 @@ class OutboxStatus(enum.StrEnum):
 
 
 class Organizer(Model):
+    """A staff account. The session holds id and session_version, so bumping the version signs
+    every browser out."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120), default="")
-    password_hash: Mapped[str] = mapped_column(sa.String(255))
-    role: Mapped[str] = mapped_column(sa.String(20), default="organizer")
+    password_hash: Mapped[str] = mapped_column(sa.String(255), default="")
+    role: Mapped[str] = mapped_column(sa.String(20), default=Role.ORGANIZER)
+    active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Flask-Login's user interface.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def label(self) -> str:
+        return self.name or self.email
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class LetterHost(Model):
+    """An organizer who runs a letter (its owner or a co-host), with their notification choice."""
+
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(sa.ForeignKey("organizer.id"), primary_key=True)
+    notify: Mapped[str] = mapped_column(sa.String(16), default=NotifyMode.DIGEST)
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organizer: Mapped[Organizer] = relationship()
 
 
 class Letter(Model):
@@ -88,6 +139,7 @@ class Letter(Model):
     categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     requires_approval: Mapped[bool] = mapped_column(default=True)
     allows_individuals: Mapped[bool] = mapped_column(default=False)
+    thank_you_markdown: Mapped[str] = mapped_column(sa.Text, default="")
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -96,6 +148,7 @@ class Letter(Model):
     versions: Mapped[list[LetterVersion]] = relationship(
         back_populates="letter", order_by="LetterVersion.number"
     )
+    hosts: Mapped[list[LetterHost]] = relationship(cascade="all, delete-orphan")
 
 
 class LetterVersion(Model):
@@ -131,6 +184,8 @@ class Signatory(Model):
     region: Mapped[str] = mapped_column(sa.String(100), default="")
     country: Mapped[str] = mapped_column(sa.String(100), default="")
     website: Mapped[str] = mapped_column(sa.String(300), default="")
+    # A merged signatory stays as an alias, so later signatures under its name join the survivor.
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signatory.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -148,6 +203,7 @@ class Signature(Model):
     signatory_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signatory.id"), index=True)
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("letter_version.id"))
     status: Mapped[str] = mapped_column(sa.String(16), default=SignatureStatus.UNCONFIRMED)
+    kind: Mapped[str] = mapped_column(sa.String(16), default=SignatoryKind.ORGANIZATION)
 
     organization: Mapped[str] = mapped_column(sa.String(200))
     organization_key: Mapped[str] = mapped_column(sa.String(200))
@@ -186,11 +242,15 @@ class Token(Model):
     purpose: Mapped[str] = mapped_column(sa.String(16))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     signature_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"), index=True)
+    organizer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"), index=True)
+    letter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("letter.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     signature: Mapped[Signature | None] = relationship()
+    organizer: Mapped[Organizer | None] = relationship()
+    letter: Mapped[Letter | None] = relationship()
 
 
 class OutboxMessage(Model):

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from signon.extensions import db
-from signon.models import Signature, Token, TokenPurpose, utcnow
+from signon.models import Letter, Organizer, Signature, Token, TokenPurpose, utcnow
 
 TOKEN_BYTES = 32  # 256 bits
 
@@ -16,7 +16,14 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
 
 
-def issue(purpose: TokenPurpose, signature: Signature, valid_for: timedelta) -> str:
+def issue(
+    purpose: TokenPurpose,
+    valid_for: timedelta,
+    *,
+    signature: Signature | None = None,
+    organizer: Organizer | None = None,
+    letter: Letter | None = None,
+) -> str:
     """Add a token to the session and return the raw value, which is never stored."""
     raw = secrets.token_urlsafe(TOKEN_BYTES)
     db.session.add(
@@ -24,10 +31,20 @@ def issue(purpose: TokenPurpose, signature: Signature, valid_for: timedelta) -> 
             purpose=purpose,
             token_hash=hash_token(raw),
             signature=signature,
+            organizer=organizer,
+            letter=letter,
             expires_at=utcnow() + valid_for,
         )
     )
     return raw
+
+
+def find_usable(raw: str, purpose: TokenPurpose) -> Token | None:
+    """A token that is neither expired nor used: for single-use links such as invites and resets."""
+    token = find(raw, purpose)
+    if token is None or token.used_at is not None or is_expired(token):
+        return None
+    return token
 
 
 def find(raw: str, purpose: TokenPurpose) -> Token | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from signon.models import Letter, LetterStatus, Signature
-from signon.services import letters, signatures
+from signon import tokens
+from signon.extensions import db
+from signon.models import Letter, LetterStatus, Organizer, Signature, TokenPurpose
+from signon.services import accounts, letters, signatures
 
 LETTER_BODY = "Dear Director,\n\nWe ask you to **publish the data**.\n\nSincerely,\n"
 
@@ -20,6 +22,7 @@ def create_letter(
     requires_approval: bool = False,
     deadline_at: datetime | None = None,
     timezone: str = "America/New_York",
+    owner: Organizer | None = None,
 ) -> Letter:
     letter = letters.create_letter(
         letters.LetterDraft(
@@ -30,7 +33,8 @@ def create_letter(
             deadline_at=deadline_at,
             timezone=timezone,
             requires_approval=requires_approval,
-        )
+        ),
+        author_id=owner.id if owner else None,
     )
     if status != LetterStatus.DRAFT:
         letters.set_status(letter, status)
@@ -73,3 +77,22 @@ def form_data(**overrides: str) -> dict[str, str]:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+PASSWORD = "a long organizer password"
+
+
+def create_organizer(
+    email: str = "ana@coalition.example", role: str = "organizer", name: str = "Ana"
+) -> Organizer:
+    return accounts.create_organizer(email, PASSWORD, name=name, role=role)
+
+
+def confirmed_signature(letter: Letter, **overrides: Any) -> Signature:
+    """A signature confirmed the way a signer would, without going through email."""
+    signature = create_signature(letter, **overrides)
+    raw = tokens.issue(TokenPurpose.CONFIRM, timedelta(days=1), signature=signature)
+    db.session.commit()
+    result = signatures.confirm_signature(raw)
+    assert result.signature is not None
+    return result.signature

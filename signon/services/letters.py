@@ -5,15 +5,28 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from signon import audit, transaction
+from signon import audit, tokens, transaction
 from signon.extensions import db
-from signon.models import Letter, LetterStatus, LetterVersion, utcnow
+from signon.models import (
+    Letter,
+    LetterHost,
+    LetterStatus,
+    LetterVersion,
+    NotifyMode,
+    Signature,
+    SignatureStatus,
+    Token,
+    TokenPurpose,
+    utcnow,
+)
 from signon.sanitize import markdown_to_html
+
+PREVIEW_VALID = timedelta(days=30)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -31,6 +44,8 @@ class LetterDraft:
     deadline_at: datetime | None = None
     timezone: str = "UTC"
     requires_approval: bool = True
+    allows_individuals: bool = False
+    thank_you_markdown: str = ""
 
 
 def get_by_slug(slug: str) -> Letter | None:
@@ -88,11 +103,17 @@ def create_letter(draft: LetterDraft, *, author_id: int | None = None) -> Letter
         deadline_at=draft.deadline_at,
         timezone=draft.timezone,
         requires_approval=draft.requires_approval,
+        allows_individuals=draft.allows_individuals,
+        thank_you_markdown=draft.thank_you_markdown.strip(),
         owner_id=author_id,
         status=LetterStatus.DRAFT,
     )
     db.session.add(letter)
     db.session.flush()
+    if author_id:
+        db.session.add(
+            LetterHost(letter_id=letter.id, organizer_id=author_id, notify=NotifyMode.DIGEST)
+        )
     _add_version(letter, draft.body_markdown, "First version", author_id)
     audit.record(
         "letter.created",
@@ -192,3 +213,161 @@ def _hash(text: str) -> str:
 
 def _actor(author_id: int | None) -> str:
     return "organizer" if author_id else "system"
+
+
+def draft_of(letter: Letter) -> LetterDraft:
+    """The letter's current settings and text, as the editor shows them."""
+    return LetterDraft(
+        slug=letter.slug,
+        title=letter.title,
+        body_markdown=current_version(letter).body_markdown,
+        categories=list(letter.categories or []),
+        deadline_at=letter.deadline_at,
+        timezone=letter.timezone,
+        requires_approval=letter.requires_approval,
+        allows_individuals=letter.allows_individuals,
+        thank_you_markdown=letter.thank_you_markdown,
+    )
+
+
+_SETTINGS = (
+    "slug",
+    "title",
+    "categories",
+    "deadline_at",
+    "timezone",
+    "requires_approval",
+    "allows_individuals",
+    "thank_you_markdown",
+)
+
+
+def update_letter(
+    letter: Letter, draft: LetterDraft, change_note: str, *, author_id: int
+) -> Letter:
+    """Save the editor. Text someone already signed is never changed in place: it becomes a new
+    version with a note saying what changed."""
+    _validate(draft)
+    if draft.slug != letter.slug and get_by_slug(draft.slug) is not None:
+        raise LetterError(f"a letter with the address {draft.slug!r} already exists")
+    before = {name: _plain(getattr(letter, name)) for name in _SETTINGS}
+    draft.categories = [c.strip() for c in draft.categories if c.strip()]
+    draft.title = draft.title.strip()
+    draft.thank_you_markdown = draft.thank_you_markdown.strip()
+    for name in _SETTINGS:
+        setattr(letter, name, getattr(draft, name))
+    version = current_version(letter)
+    text_action = _save_text(letter, version, draft.body_markdown, change_note, author_id)
+    after = {name: _plain(getattr(letter, name)) for name in _SETTINGS}
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    if changed or text_action:
+        audit.record(
+            "letter.edited",
+            letter_id=letter.id,
+            actor_kind="organizer",
+            actor_id=author_id,
+            subject=letter,
+            before={k: before[k] for k in changed}
+            | ({"text": version.number} if text_action else {}),
+            after=changed | ({"text": text_action} if text_action else {}),
+        )
+    transaction.commit()
+    return letter
+
+
+def _save_text(letter: Letter, version: LetterVersion, body: str, note: str, author_id: int) -> str:
+    if _hash(body) == version.content_hash:
+        return ""
+    if not body.strip():
+        raise LetterError("the letter text is empty")
+    if not _is_signed(version):
+        version.body_markdown = body
+        version.body_html = markdown_to_html(body)
+        version.content_hash = _hash(body)
+        return f"version {version.number} edited"
+    if not note.strip():
+        raise LetterError("say in a few words what changed: people already signed this text")
+    new = _add_version(letter, body, note, author_id)
+    return f"version {new.number}: {new.change_note}"
+
+
+def _is_signed(version: LetterVersion) -> bool:
+    return (
+        db.session.execute(
+            sa.select(Signature.id).where(Signature.version_id == version.id).limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def duplicate_letter(letter: Letter, *, author_id: int) -> Letter:
+    """A new draft with this letter's text and settings, to start the next campaign from."""
+    draft = draft_of(letter)
+    draft.title = f"Copy of {letter.title}"[:200]
+    draft.slug = _free_slug(f"{letter.slug}-copy")
+    draft.deadline_at = None
+    return create_letter(draft, author_id=author_id)
+
+
+def _free_slug(base: str) -> str:
+    base = base[:70].strip("-")
+    candidate, number = base, 2
+    while get_by_slug(candidate) is not None:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def change_status(letter: Letter, status: LetterStatus, *, author_id: int) -> Letter:
+    """Publish a draft, close sign-on, or reopen it; a published letter never returns to draft."""
+    allowed = {
+        LetterStatus.DRAFT: {LetterStatus.OPEN},
+        LetterStatus.OPEN: {LetterStatus.CLOSED},
+        LetterStatus.CLOSED: {LetterStatus.OPEN},
+    }
+    if status not in allowed[LetterStatus(letter.status)]:
+        raise LetterError(f"a {letter.status} letter cannot become {status}")
+    return set_status(letter, status, author_id=author_id)
+
+
+def create_preview_link(letter: Letter, *, author_id: int) -> str:
+    """A private link to show a draft to partners; making a new one revokes the old one."""
+    db.session.execute(
+        sa.delete(Token).where(Token.letter_id == letter.id, Token.purpose == TokenPurpose.PREVIEW)
+    )
+    raw = tokens.issue(TokenPurpose.PREVIEW, PREVIEW_VALID, letter=letter)
+    audit.record(
+        "letter.preview_link",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=author_id,
+        subject=letter,
+    )
+    transaction.commit()
+    return raw
+
+
+def letter_for_preview(raw: str) -> Letter | None:
+    token = tokens.find(raw, TokenPurpose.PREVIEW)
+    if token is None or tokens.is_expired(token) or token.letter is None:
+        return None
+    return token.letter
+
+
+def signatures_on_earlier_versions(letter: Letter) -> list[Signature]:
+    """Signatures still standing on a text that has since changed."""
+    version = current_version(letter)
+    return list(
+        db.session.execute(
+            db.select(Signature)
+            .where(
+                Signature.letter_id == letter.id,
+                Signature.version_id != version.id,
+                Signature.status.in_([SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED]),
+            )
+            .order_by(Signature.id)
+        ).scalars()
+    )

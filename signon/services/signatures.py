@@ -16,6 +16,7 @@ from signon.models import (
     Letter,
     LetterStatus,
     LetterVersion,
+    Organizer,
     Signatory,
     SignatoryKind,
     Signature,
@@ -174,6 +175,10 @@ def resend_confirmation(raw: str) -> None:
         transaction.commit()
 
 
+def reconfirmation_token(raw: str) -> Token | None:
+    return tokens.find(raw, TokenPurpose.RECONFIRM)
+
+
 def withdrawal_token(raw: str) -> Token | None:
     return tokens.find(raw, TokenPurpose.WITHDRAW)
 
@@ -205,6 +210,65 @@ def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
     )
     transaction.commit()
     return Result(Outcome.WITHDRAWN, signature)
+
+
+def ask_to_reconfirm(letter: Letter, message: str, *, by: Organizer) -> int:
+    """Email everyone whose signature stands on an earlier text: keep it on the new one, or withdraw."""
+    version = letters.current_version(letter)
+    standing = letters.signatures_on_earlier_versions(letter)
+    for signature in standing:
+        keep = tokens.issue(
+            TokenPurpose.RECONFIRM,
+            timedelta(days=current_app.config["WITHDRAW_TOKEN_DAYS"]),
+            signature=signature,
+        )
+        mail.queue(
+            signature.email,
+            "text_changed",
+            subject=f"The text you signed has changed: {letter.title}",
+            signature=signature,
+            letter=letter,
+            version=version,
+            message=message.strip(),
+            letter_url=external_url("public.letter", slug=letter.slug),
+            keep_url=external_url("public.keep", token=keep),
+            withdraw_url=_withdraw_link(signature),
+        )
+    audit.record(
+        "letter.signers_asked",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=version,
+        after={"count": len(standing), "version": version.number},
+    )
+    transaction.commit()
+    return len(standing)
+
+
+def keep_signature(raw: str) -> Result:
+    """The signer keeps their signature on the current text, which it now records."""
+    token = tokens.find(raw, TokenPurpose.RECONFIRM)
+    if token is None or token.signature is None or tokens.is_expired(token):
+        return Result(Outcome.INVALID)
+    signature = token.signature
+    if signature.status not in CONFIRMED_STATES:
+        return Result(Outcome.INVALID, signature)
+    version = letters.current_version(signature.letter)
+    if signature.version_id != version.id:
+        before = signature.version.number
+        signature.version = version
+        token.used_at = utcnow()
+        audit.record(
+            "signature.kept",
+            letter_id=signature.letter_id,
+            actor_kind="signer",
+            subject=signature,
+            before={"version": before},
+            after={"version": version.number},
+        )
+        transaction.commit()
+    return Result(Outcome.CONFIRMED, signature)
 
 
 def _find(letter: Letter, data: SignatureData) -> Signature | None:
@@ -274,8 +338,8 @@ def _count_email(signature: Signature) -> None:
 def _send_confirmation(signature: Signature) -> None:
     raw = tokens.issue(
         TokenPurpose.CONFIRM,
-        signature,
         timedelta(days=current_app.config["CONFIRM_TOKEN_DAYS"]),
+        signature=signature,
     )
     _count_email(signature)
     mail.queue(
@@ -292,8 +356,8 @@ def _send_confirmation(signature: Signature) -> None:
 def _withdraw_link(signature: Signature) -> str:
     raw = tokens.issue(
         TokenPurpose.WITHDRAW,
-        signature,
         timedelta(days=current_app.config["WITHDRAW_TOKEN_DAYS"]),
+        signature=signature,
     )
     return external_url("public.withdraw", token=raw)
 
@@ -342,6 +406,8 @@ def _signatory_for(signature: Signature) -> Signatory:
             Signatory.match_key == signature.organization_key,
         )
     ).scalar_one_or_none()
+    while signatory is not None and signatory.merged_into_id is not None:
+        signatory = db.session.get(Signatory, signatory.merged_into_id)
     if signatory is None:
         signatory = Signatory(
             letter_id=signature.letter_id,

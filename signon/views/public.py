@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 
-from signon.forms import ConfirmForm, SignForm, WithdrawForm
+from signon.forms.public import ConfirmForm, SignForm, WithdrawForm
 from signon.models import Letter, LetterStatus
 from signon.privacy import client_hash
 from signon.services import letters, listing, signatures
@@ -123,3 +123,39 @@ def withdraw(token: str) -> Any:
     if found is None or found.signature is None:
         return render_template("public/link_invalid.html"), 404
     return render_template("public/withdraw.html", signature=found.signature, form=form)
+
+
+@bp.route("/keep/<token>", methods=["GET", "POST"])
+@no_store
+def keep(token: str) -> Any:
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        result = signatures.keep_signature(token)
+        return render_template("public/keep_result.html", result=result, Outcome=Outcome)
+    found = signatures.reconfirmation_token(token)
+    if found is None or found.signature is None:
+        return render_template("public/link_invalid.html"), 404
+    return render_template(
+        "public/keep.html",
+        signature=found.signature,
+        form=form,
+        version=letters.current_version(found.signature.letter),
+    )
+
+
+@bp.get("/preview/<token>")
+@no_store
+def preview(token: str) -> Any:
+    letter = letters.letter_for_preview(token)
+    if letter is None:
+        return render_template("public/link_invalid.html"), 404
+    response = make_response(
+        render_template(
+            "public/preview.html",
+            letter=letter,
+            version=letters.current_version(letter),
+            deadline=letters.local_deadline(letter),
+        )
+    )
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

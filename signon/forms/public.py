@@ -5,7 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from signon.services.normalize import clean_text
@@ -88,7 +96,9 @@ class SignForm(FlaskForm):
     def __init__(self, categories: list[str], *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.categories = categories
-        self.category.choices = [("", "Choose a category")] + [(c, c) for c in categories]
+        self.category.choices = [SelectChoice("", "Choose a category")] + [
+            SelectChoice(c) for c in categories
+        ]
 
     def validate_category(self, field: SelectField) -> None:
         if not self.categories:

@@ -1,0 +1,190 @@
+"""Forms of the organizer workspace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from signon.models import NotifyMode, Role
+from signon.services.letters import SLUG_PATTERN, LetterDraft
+
+COMMON_ZONES = [
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico", "UTC",
+]  # fmt: skip
+
+
+@cache
+def timezone_choices() -> list[SelectChoice]:
+    others = sorted(available_timezones() - set(COMMON_ZONES))
+    return [SelectChoice(zone, zone.replace("_", " ")) for zone in COMMON_ZONES + others]
+
+
+class LetterForm(FlaskForm):
+    title = StringField(
+        "Title", validators=[DataRequired("Give the letter a title."), Length(max=200)]
+    )
+    slug = StringField(
+        "Web address",
+        validators=[
+            DataRequired("Choose the web address."),
+            Length(max=80),
+            Regexp(
+                SLUG_PATTERN,
+                message="Use lowercase letters, digits and single hyphens, like foia-letter-2027.",
+            ),
+        ],
+        description="The letter's page will be /letters/ followed by this.",
+    )
+    body = TextAreaField(
+        "Letter text",
+        validators=[DataRequired("Write the letter text."), Length(max=100_000)],
+        description="Markdown: a blank line between paragraphs, **bold**, *italic*, 1. numbered lists, [links](https://example.org).",
+    )
+    change_note = StringField(
+        "What changed (for signers who already signed)",
+        validators=[Optional(), Length(max=500)],
+        description="Needed when people have already signed the text you are changing.",
+    )
+    categories = TextAreaField(
+        "Signatory categories",
+        validators=[Optional(), Length(max=2000)],
+        description="One per line, in the order the final list should use. Leave empty for one list.",
+    )
+    deadline = DateTimeLocalField(
+        "Sign-on deadline", validators=[Optional()], format="%Y-%m-%dT%H:%M"
+    )
+    timezone = SelectField("Time zone of the deadline", choices=[], default="America/New_York")
+    requires_approval = BooleanField(
+        "Signatures need approval before they are listed", default=True
+    )
+    allows_individuals = BooleanField("Individuals may sign too (listed and counted apart)")
+    thank_you = TextAreaField(
+        "Thank-you message",
+        validators=[Optional(), Length(max=5000)],
+        description="Shown to signers once they confirm. Markdown.",
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = timezone_choices()
+
+    def fill_from(self, draft: LetterDraft) -> None:
+        self.title.data = draft.title
+        self.slug.data = draft.slug
+        self.body.data = draft.body_markdown
+        self.categories.data = "\n".join(draft.categories)
+        self.timezone.data = draft.timezone
+        self.deadline.data = (
+            draft.deadline_at.astimezone(ZoneInfo(draft.timezone)).replace(tzinfo=None)
+            if draft.deadline_at
+            else None
+        )
+        self.requires_approval.data = draft.requires_approval
+        self.allows_individuals.data = draft.allows_individuals
+        self.thank_you.data = draft.thank_you_markdown
+
+    def draft(self) -> LetterDraft:
+        zone = self.timezone.data or "UTC"
+        deadline: datetime | None = self.deadline.data
+        return LetterDraft(
+            slug=(self.slug.data or "").strip(),
+            title=self.title.data or "",
+            body_markdown=(self.body.data or "").replace("\r\n", "\n"),
+            categories=(self.categories.data or "").splitlines(),
+            deadline_at=deadline.replace(tzinfo=ZoneInfo(zone)) if deadline else None,
+            timezone=zone,
+            requires_approval=bool(self.requires_approval.data),
+            allows_individuals=bool(self.allows_individuals.data),
+            thank_you_markdown=self.thank_you.data or "",
+        )
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[DataRequired()])
+
+
+class DecisionForm(FlaskForm):
+    decision = HiddenField()
+    reason = TextAreaField(
+        "Reason (optional, sent to the signer)",
+        validators=[Optional(), Length(max=500)],
+        description="Be brief and polite: the signer reads it in the email.",
+    )
+
+
+class SignatoryForm(FlaskForm):
+    display_name = StringField(
+        "Listed name",
+        validators=[DataRequired("The listed name cannot be empty."), Length(max=200)],
+    )
+    category = SelectField("Category", choices=[], validate_choice=False)
+    city = StringField("City", validators=[Optional(), Length(max=100)])
+    region = StringField("State or region", validators=[Optional(), Length(max=100)])
+    country = StringField("Country", validators=[Optional(), Length(max=100)])
+
+
+class HostForm(FlaskForm):
+    email = EmailField(
+        "Co-host's email",
+        validators=[
+            DataRequired("Enter the organizer's email."),
+            Email("Enter an email address."),
+            Length(max=254),
+        ],
+    )
+
+
+class NotifyForm(FlaskForm):
+    notify = RadioField(
+        "Email me about new signatures",
+        choices=[
+            SelectChoice(NotifyMode.EACH, "For each new confirmed signature"),
+            SelectChoice(NotifyMode.DIGEST, "Once a day, in a digest"),
+            SelectChoice(NotifyMode.NONE, "Never"),
+        ],
+        default=NotifyMode.DIGEST,
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter the email address."),
+            Email("Enter an email address."),
+            Length(max=254),
+        ],
+    )
+    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    role = RadioField(
+        "Role",
+        choices=[
+            SelectChoice(Role.ORGANIZER, "Organizer: runs the letters shared with them"),
+            SelectChoice(Role.ADMIN, "Admin: also manages accounts and sees every letter"),
+        ],
+        default=Role.ORGANIZER,
+    )
+
+
+class UpdateSignersForm(FlaskForm):
+    message = TextAreaField(
+        "Message to these signers",
+        validators=[DataRequired("Write a short message."), Length(max=5000)],
+        description="Sent with two links: one to keep their signature on the new text, one to withdraw it.",
+    )

@@ -1,0 +1,184 @@
+"""Organizer accounts: creation, sign-in, invitations and password resets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from signon import audit, mail, tokens, transaction
+from signon.extensions import db
+from signon.links import external_url
+from signon.models import Organizer, Role, TokenPurpose, utcnow
+
+MIN_PASSWORD_LENGTH = 12
+INVITE_VALID = timedelta(days=7)
+RESET_VALID = timedelta(hours=2)
+# Checked when the email is unknown, so a wrong address costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("signon-timing-equalizer")
+
+
+class AccountError(ValueError):
+    """The account cannot be created or changed as asked; the message says why."""
+
+
+def normalize_account_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise AccountError(f"Not a valid email address: {error}") from error
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > 256:
+        raise AccountError("The password can have at most 256 characters.")
+
+
+def by_email(email: str) -> Organizer | None:
+    try:
+        address = normalize_account_email(email)
+    except AccountError:
+        return None
+    return db.session.execute(
+        db.select(Organizer).where(Organizer.email == address)
+    ).scalar_one_or_none()
+
+
+def create_organizer(
+    email: str, password: str, *, name: str = "", role: str = Role.ORGANIZER
+) -> Organizer:
+    address = normalize_account_email(email)
+    if role not in set(Role):
+        raise AccountError(f"The role must be one of {', '.join(Role)}.")
+    check_password_rules(password)
+    if by_email(address) is not None:
+        raise AccountError(f"An organizer with the email {address} already exists.")
+    organizer = Organizer(
+        email=address, name=name.strip(), role=role, password_hash=generate_password_hash(password)
+    )
+    db.session.add(organizer)
+    db.session.flush()
+    audit.record(
+        "organizer.created",
+        letter_id=None,
+        actor_kind="system",
+        subject=organizer,
+        after={"email": address, "role": role},
+    )
+    transaction.commit()
+    return organizer
+
+
+def authenticate(email: str, password: str) -> Organizer | None:
+    """The active organizer with this email and password, or None (same cost either way)."""
+    organizer = by_email(email)
+    if organizer is None or not organizer.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(organizer.password_hash, password) or not organizer.active:
+        return None
+    return organizer
+
+
+def record_login(organizer: Organizer) -> None:
+    organizer.last_login_at = utcnow()
+    transaction.commit()
+
+
+def load_session_user(session_id: str) -> Organizer | None:
+    """Flask-Login's loader: the id must come with the organizer's current session version."""
+    organizer_id, _, version = session_id.partition(":")
+    if not organizer_id.isdigit() or not version.isdigit():
+        return None
+    organizer = db.session.get(Organizer, int(organizer_id))
+    if organizer is None or organizer.session_version != int(version) or not organizer.active:
+        return None
+    return organizer
+
+
+def end_all_sessions(organizer: Organizer) -> None:
+    """Sign the organizer out of every browser."""
+    organizer.session_version += 1
+    transaction.commit()
+
+
+def invite_organizer(email: str, *, name: str, role: str, invited_by: Organizer) -> Organizer:
+    """Create the account without a password and email a single-use link to choose one."""
+    address = normalize_account_email(email)
+    if role not in set(Role):
+        raise AccountError(f"The role must be one of {', '.join(Role)}.")
+    if by_email(address) is not None:
+        raise AccountError(f"An organizer with the email {address} already exists.")
+    organizer = Organizer(email=address, name=name.strip(), role=role, password_hash="")
+    db.session.add(organizer)
+    db.session.flush()
+    raw = tokens.issue(TokenPurpose.INVITE, INVITE_VALID, organizer=organizer)
+    mail.queue(
+        address,
+        "organizer_invite",
+        subject=f"You are invited to organize letters on {current_app.config['SITE_NAME']}",
+        organizer=organizer,
+        inviter=invited_by,
+        link=external_url("auth.accept_invite", token=raw),
+        valid_days=INVITE_VALID.days,
+    )
+    audit.record(
+        "organizer.invited",
+        letter_id=None,
+        actor_kind="organizer",
+        actor_id=invited_by.id,
+        subject=organizer,
+        after={"email": address, "role": role},
+    )
+    transaction.commit()
+    return organizer
+
+
+def set_password_from_token(
+    raw: str, purpose: TokenPurpose, password: str, name: str | None = None
+) -> Organizer | None:
+    """Use an invite or reset link once: set the password and sign out other sessions."""
+    token = tokens.find_usable(raw, purpose)
+    if token is None or token.organizer is None:
+        return None
+    check_password_rules(password)
+    organizer = token.organizer
+    organizer.password_hash = generate_password_hash(password)
+    if name is not None and name.strip():
+        organizer.name = name.strip()[:120]
+    organizer.session_version += 1
+    token.used_at = utcnow()
+    audit.record(
+        f"organizer.password_{'set' if purpose == TokenPurpose.INVITE else 'reset'}",
+        letter_id=None,
+        actor_kind="organizer",
+        actor_id=organizer.id,
+        subject=organizer,
+    )
+    transaction.commit()
+    return organizer
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the account exists; say nothing either way."""
+    organizer = by_email(email)
+    if organizer is None or not organizer.active:
+        return
+    raw = tokens.issue(TokenPurpose.RESET, RESET_VALID, organizer=organizer)
+    mail.queue(
+        organizer.email,
+        "password_reset",
+        subject=f"Reset your {current_app.config['SITE_NAME']} password",
+        organizer=organizer,
+        link=external_url("auth.reset_password", token=raw),
+        valid_hours=int(RESET_VALID.total_seconds() // 3600),
+    )
+    transaction.commit()
+
+
+def organizers() -> list[Organizer]:
+    return list(db.session.execute(db.select(Organizer).order_by(Organizer.email)).scalars())

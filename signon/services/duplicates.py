@@ -1,0 +1,390 @@
+"""Hints for moderators: signatories that are likely the same organization, and signatures worth a second look."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from signon.services.normalize import clean_text, organization_key
+
+FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "ymail.com",
+        "rocketmail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "aol.com",
+        "aim.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "proton.me",
+        "protonmail.com",
+        "protonmail.ch",
+        "pm.me",
+        "tutanota.com",
+        "tuta.io",
+        "gmx.com",
+        "gmx.net",
+        "gmx.de",
+        "gmx.at",
+        "gmx.ch",
+        "web.de",
+        "t-online.de",
+        "mail.com",
+        "yandex.com",
+        "yandex.ru",
+        "ya.ru",
+        "mail.ru",
+        "zoho.com",
+        "zohomail.com",
+        "fastmail.com",
+        "fastmail.fm",
+        "hey.com",
+        "comcast.net",
+        "verizon.net",
+        "att.net",
+        "sbcglobal.net",
+        "bellsouth.net",
+        "charter.net",
+        "cox.net",
+        "earthlink.net",
+        "optonline.net",
+        "btinternet.com",
+        "free.fr",
+        "orange.fr",
+        "laposte.net",
+        "libero.it",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "naver.com",
+        "rediffmail.com",
+    }
+)
+
+# Providers whose country variants (yahoo.co.uk, gmx.fr, hotmail.es ...) are all free mail.
+_FREE_MAIL_BRANDS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "gmx", "yandex"})
+_COUNTRY_SUFFIX = re.compile(r"^[a-z]{2,3}(\.[a-z]{2})?$")
+
+# Platforms where unrelated organizations keep their pages: the domain says nothing about who it is.
+_SHARED_HOSTS = frozenset(
+    {
+        "facebook.com",
+        "fb.com",
+        "instagram.com",
+        "twitter.com",
+        "x.com",
+        "linkedin.com",
+        "youtube.com",
+        "tiktok.com",
+        "threads.net",
+        "bsky.app",
+        "linktr.ee",
+        "medium.com",
+        "google.com",
+        "github.com",
+        "wordpress.com",
+        "blogspot.com",
+        "wixsite.com",
+        "squarespace.com",
+        "weebly.com",
+        "substack.com",
+        "actionnetwork.org",
+        "gofundme.com",
+        "eventbrite.com",
+        "patreon.com",
+    }
+)
+
+_MINOR_WORDS = frozenset({"of", "the", "for", "and", "in", "on", "to", "a", "an"})
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_WWW = re.compile(r"^www\d*\.")
+
+
+@dataclass(frozen=True)
+class SignatoryFacts:
+    id: int
+    display_name: str
+    typed_names: tuple[str, ...]
+    website: str
+    email_domains: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    ids: tuple[int, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SignatureFacts:
+    email: str
+    organization: str
+    website: str
+    version_number: int
+    current_version_number: int
+    organizations_for_same_email: int
+
+
+@dataclass(frozen=True)
+class Signal:
+    code: str
+    message: str
+
+
+# --- domains ----------------------------------------------------------------------------------
+
+
+def _ascii_domain(host: str) -> str:
+    """One spelling per domain (lowercase, punycode, no trailing dot), so 'Bücher.de' meets
+    'xn--bcher-kva.de'; '' for anything that is not a dotted host name, IP addresses included."""
+    host = unicodedata.normalize("NFKC", host).strip().lower().rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
+    labels = host.split(".")
+    if len(labels) < 2 or labels[-1].isdigit():
+        return ""
+    if not all(_LABEL.match(label) for label in labels):
+        return ""
+    return host
+
+
+def website_domain(url: str) -> str:
+    """The domain a website is compared on: 'https://www.ACLU.org/about' gives 'aclu.org'."""
+    text = unicodedata.normalize("NFKC", url).strip()
+    if not text:
+        return ""
+    if "://" not in text:
+        text = "//" + text
+    try:
+        host = urlsplit(text).hostname or ""
+    except ValueError:
+        return ""
+    domain = _ascii_domain(host)
+    without_www = _WWW.sub("", domain)
+    return without_www if "." in without_www else domain
+
+
+def email_domain(address: str) -> str:
+    """The part after the last '@', in the same form as website_domain; '' without one."""
+    _, at, domain = unicodedata.normalize("NFKC", address).strip().rpartition("@")
+    return _ascii_domain(domain) if at else ""
+
+
+def _parents(domain: str) -> Iterator[str]:
+    """'a.b.aclu.org' yields 'b.aclu.org' then 'aclu.org': every enclosing domain of two labels or more."""
+    labels = domain.split(".")
+    for start in range(1, len(labels) - 1):
+        yield ".".join(labels[start:])
+
+
+def same_site(a: str, b: str) -> bool:
+    """An affiliate on a subdomain ('ny.aclu.org') belongs to the same site as its parent."""
+    a, b = _ascii_domain(a), _ascii_domain(b)
+    if not a or not b:
+        return False
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+def is_free_mail(domain: str) -> bool:
+    """Anyone can open an address here, so it proves no tie to an organization."""
+    domain = _ascii_domain(domain)
+    if domain in FREE_MAIL_DOMAINS:
+        return True
+    brand, _, suffix = domain.partition(".")
+    return brand in _FREE_MAIL_BRANDS and bool(_COUNTRY_SUFFIX.match(suffix))
+
+
+def _is_shared_host(domain: str) -> bool:
+    return domain in _SHARED_HOSTS or any(p in _SHARED_HOSTS for p in _parents(domain))
+
+
+# --- likely duplicates ------------------------------------------------------------------------
+
+
+class _Linker:
+    """Union-find over item positions that remembers why each link was made."""
+
+    def __init__(self, size: int) -> None:
+        self._parent = list(range(size))
+        self._reasons: list[tuple[int, str]] = []
+
+    def _find(self, pos: int) -> int:
+        parent = self._parent
+        while parent[pos] != pos:
+            parent[pos] = parent[parent[pos]]
+            pos = parent[pos]
+        return pos
+
+    def link(self, positions: Iterable[int], reason: str) -> None:
+        """Join all positions into one group; a single distinct position links nothing."""
+        distinct = list(dict.fromkeys(positions))
+        if len(distinct) < 2:
+            return
+        first = self._find(distinct[0])
+        for pos in distinct[1:]:
+            self._parent[self._find(pos)] = first
+        self._reasons.append((distinct[0], reason))
+
+    def groups(self) -> list[tuple[list[int], list[str]]]:
+        """Every group of two or more positions with its reasons, each once, in the order found."""
+        members: dict[int, list[int]] = defaultdict(list)
+        for pos in range(len(self._parent)):
+            members[self._find(pos)].append(pos)
+        reasons: dict[int, dict[str, None]] = defaultdict(dict)
+        for pos, reason in self._reasons:
+            reasons[self._find(pos)][reason] = None
+        return [(m, list(reasons[root])) for root, m in members.items() if len(m) > 1]
+
+
+@dataclass(frozen=True)
+class _Name:
+    spelling: str
+    key: str
+
+
+def _names(item: SignatoryFacts) -> list[_Name]:
+    """Every distinct way the organization was written, with its comparable key."""
+    spellings = dict.fromkeys(clean_text(n) for n in (item.display_name, *item.typed_names))
+    names = [_Name(s, organization_key(s)) for s in spellings if s]
+    return [name for name in names if name.key]
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f"“{name}”" for name in names)
+
+
+def _link_same_names(names: list[list[_Name]], linker: _Linker) -> None:
+    positions: dict[str, list[int]] = defaultdict(list)
+    spellings: dict[str, dict[str, None]] = defaultdict(dict)
+    for pos, item_names in enumerate(names):
+        for name in item_names:
+            positions[name.key].append(pos)
+            spellings[name.key][name.spelling] = None
+    for key, linked in positions.items():
+        written = list(spellings[key])
+        if len(written) == 1:
+            reason = f"Same name: {_quoted(written)}"
+        else:
+            reason = f"Same name once case, punctuation and a leading “The” are ignored: {_quoted(written)}"
+        linker.link(linked, reason)
+
+
+def _initials(words: list[str]) -> set[str]:
+    """'national organization for women' gives 'now' (small words skipped) and 'nofw' (every word)."""
+    significant = "".join(w[0] for w in words if w not in _MINOR_WORDS)
+    every = "".join(w[0] for w in words)
+    return {initials for initials in (significant, every) if len(initials) >= 2}
+
+
+def _acronym_and_expansion_index(
+    names: list[list[_Name]],
+) -> tuple[dict[str, list[tuple[int, str]]], dict[str, list[tuple[int, str]]]]:
+    """Single-word names that could be acronyms, and the initials of every longer name."""
+    acronyms: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    expansions: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for pos, item_names in enumerate(names):
+        for name in item_names:
+            words = name.key.split()
+            if len(words) == 1 and len(words[0]) >= 2 and words[0].isalpha():
+                acronyms[words[0]].append((pos, name.spelling))
+            elif len(words) > 1:
+                for initials in _initials(words):
+                    expansions[initials].append((pos, name.spelling))
+    return acronyms, expansions
+
+
+def _link_acronyms(names: list[list[_Name]], linker: _Linker) -> None:
+    """Link each full name to an acronym written by another signatory; an item's own acronym proves nothing."""
+    acronyms, expansions = _acronym_and_expansion_index(names)
+    for initials, shorts in acronyms.items():
+        first = shorts[0]
+        other = next((s for s in shorts if s[0] != first[0]), None)
+        for pos, full in expansions.get(initials, ()):
+            short = first if first[0] != pos else other
+            if short is not None:
+                linker.link((short[0], pos), f"“{short[1]}” looks like the initials of “{full}”")
+
+
+def _link_websites(items: Sequence[SignatoryFacts], linker: _Linker) -> None:
+    positions: dict[str, list[int]] = defaultdict(list)
+    for pos, item in enumerate(items):
+        domain = website_domain(item.website)
+        if domain and not _is_shared_host(domain):
+            positions[domain].append(pos)
+    for domain, linked in positions.items():
+        linker.link(linked, f"Same website domain: {domain}")
+        for parent in _parents(domain):
+            if parent in positions:
+                linker.link(
+                    (linked[0], positions[parent][0]), f"Website {domain} is part of {parent}"
+                )
+
+
+def _link_email_domains(items: Sequence[SignatoryFacts], linker: _Linker) -> None:
+    positions: dict[str, list[int]] = defaultdict(list)
+    for pos, item in enumerate(items):
+        for raw in item.email_domains:
+            domain = _ascii_domain(raw)
+            if domain and not is_free_mail(domain):
+                positions[domain].append(pos)
+    for domain, linked in positions.items():
+        linker.link(linked, f"Same email domain: {domain}")
+
+
+def likely_duplicates(items: Sequence[SignatoryFacts]) -> list[DuplicateGroup]:
+    """Groups of signatories a moderator should consider merging, each with the evidence;
+    linking is transitive, so A~B and B~C put A, B and C in one group."""
+    linker = _Linker(len(items))
+    names = [_names(item) for item in items]
+    _link_same_names(names, linker)
+    _link_acronyms(names, linker)
+    _link_websites(items, linker)
+    _link_email_domains(items, linker)
+    groups = []
+    for positions, reasons in linker.groups():
+        ids = tuple(sorted({items[pos].id for pos in positions}))
+        if len(ids) > 1:
+            groups.append(DuplicateGroup(ids=ids, reasons=tuple(reasons)))
+    return sorted(groups, key=lambda group: group.ids)
+
+
+# --- per-signature signals --------------------------------------------------------------------
+
+
+def _website_signals(email: str, website: str) -> list[Signal]:
+    """An organization with its own website usually has mail on that domain too."""
+    mail, site = email_domain(email), website_domain(website)
+    if not mail or not site or _is_shared_host(site):
+        return []
+    if is_free_mail(mail):
+        message = f"Free email address ({mail}) for an organization with a website ({site})"
+        return [Signal("free_mail_with_website", message)]
+    if not same_site(mail, site):
+        message = f"Email domain {mail} does not match the website {site}"
+        return [Signal("domain_mismatch", message)]
+    return []
+
+
+def signals(facts: SignatureFacts) -> list[Signal]:
+    """What a moderator should look at before approving this signature; [] when nothing stands out."""
+    found = _website_signals(facts.email, facts.website)
+    if facts.organizations_for_same_email > 1:
+        message = f"This email signed for {facts.organizations_for_same_email} organizations"
+        found.append(Signal("email_many_orgs", message))
+    if facts.version_number < facts.current_version_number:
+        message = f"Signed version {facts.version_number}; the current text is version {facts.current_version_number}"
+        found.append(Signal("older_version", message))
+    return found

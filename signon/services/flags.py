@@ -1,0 +1,74 @@
+"""What the moderator should look at: likely duplicate signatories and warning signals per row,
+computed from the database by the pure rules in services/duplicates.py."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from signon.extensions import db
+from signon.models import Letter, Signatory, Signature
+from signon.services import moderation
+from signon.services.duplicates import (
+    Signal,
+    SignatoryFacts,
+    SignatureFacts,
+    email_domain,
+    likely_duplicates,
+    signals,
+)
+
+
+@dataclass
+class FlaggedGroup:
+    signatories: list[Signatory]
+    reasons: tuple[str, ...]
+
+
+def groups(letter: Letter) -> list[FlaggedGroup]:
+    """Groups of listed-or-pending signatories that are probably the same organization."""
+    signatories = {s.id: s for s in moderation.active_signatories(letter)}
+    if len(signatories) < 2:
+        return []
+    typed: dict[int, set[str]] = defaultdict(set)
+    domains: dict[int, set[str]] = defaultdict(set)
+    rows = db.session.execute(
+        sa.select(Signature.signatory_id, Signature.organization, Signature.email_normalized).where(
+            Signature.signatory_id.in_(signatories)
+        )
+    ).all()
+    for signatory_id, organization, email in rows:
+        if signatory_id is None:
+            continue
+        typed[signatory_id].add(organization)
+        domains[signatory_id].add(email_domain(email))
+    facts = [
+        SignatoryFacts(
+            id=s.id,
+            display_name=s.display_name,
+            typed_names=tuple(sorted(typed[s.id])),
+            website=s.website,
+            email_domains=tuple(sorted(domains[s.id])),
+        )
+        for s in signatories.values()
+    ]
+    return [
+        FlaggedGroup([signatories[i] for i in group.ids], group.reasons)
+        for group in likely_duplicates(facts)
+    ]
+
+
+def row_signals(row: moderation.QueueRow, current_version_number: int) -> list[Signal]:
+    signature = row.signature
+    return signals(
+        SignatureFacts(
+            email=signature.email_normalized,
+            organization=signature.organization,
+            website=signature.website,
+            version_number=row.version_number,
+            current_version_number=current_version_number,
+            organizations_for_same_email=row.organizations_for_email,
+        )
+    )

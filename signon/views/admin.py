@@ -1,0 +1,365 @@
+"""The organizer workspace: letters, moderation, co-hosts and accounts. Every route needs login."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from signon.extensions import login
+from signon.forms.admin import (
+    DecisionForm,
+    HostForm,
+    InviteForm,
+    LetterForm,
+    NotifyForm,
+    SignatoryForm,
+    StatusForm,
+    UpdateSignersForm,
+)
+from signon.forms.auth import EmptyForm
+from signon.links import external_url
+from signon.models import Letter, LetterStatus, NotifyMode, Organizer
+from signon.sanitize import markdown_to_html
+from signon.services import access, accounts, dashboard, flags, letters, moderation, signatures
+from signon.services.letters import LetterError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def require_login() -> Response | None:
+    if not current_user.is_authenticated:
+        return login.unauthorized()
+    return None
+
+
+@bp.after_request
+def never_cache(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _me() -> Organizer:
+    organizer: Organizer = current_user._get_current_object()
+    return organizer
+
+
+def _letter(letter_id: int) -> Letter:
+    letter = access.managed_letter(_me(), letter_id)
+    if letter is None:
+        abort(404)
+    return letter
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template(
+        "admin/index.html", letters=access.letters_for(_me()), counts=moderation.status_counts
+    )
+
+
+@bp.route("/letters/new", methods=["GET", "POST"])
+def new_letter() -> Any:
+    form = LetterForm()
+    if form.validate_on_submit():
+        if "preview" in request.form:
+            return _render_editor(form, None, preview=True)
+        try:
+            letter = letters.create_letter(form.draft(), author_id=_me().id)
+        except LetterError as error:
+            form.slug.errors.append(str(error).capitalize() + ".")
+        else:
+            flash("Draft saved. Preview it, then publish it when it is ready.", "success")
+            return redirect(url_for("admin.letter", letter_id=letter.id))
+    return _render_editor(form, None)
+
+
+@bp.route("/letters/<int:letter_id>/edit", methods=["GET", "POST"])
+def edit_letter(letter_id: int) -> Any:
+    letter = _letter(letter_id)
+    form = LetterForm()
+    if request.method == "GET":
+        form.fill_from(letters.draft_of(letter))
+    elif form.validate_on_submit():
+        if "preview" in request.form:
+            return _render_editor(form, letter, preview=True)
+        try:
+            letters.update_letter(
+                letter, form.draft(), form.change_note.data or "", author_id=_me().id
+            )
+        except LetterError as error:
+            form.form_errors.append(str(error).capitalize() + ".")
+        else:
+            flash("Changes saved.", "success")
+            return redirect(url_for("admin.letter", letter_id=letter.id))
+    return _render_editor(form, letter)
+
+
+def _render_editor(
+    form: LetterForm, letter: Letter | None, preview: bool = False
+) -> tuple[str, int]:
+    preview_html = markdown_to_html(form.body.data or "") if preview else None
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "admin/letter_form.html", form=form, letter=letter, preview_html=preview_html
+    ), status
+
+
+@bp.get("/letters/<int:letter_id>")
+def letter(letter_id: int) -> str:
+    letter = _letter(letter_id)
+    host = access.host_of(letter, _me())
+    stats = dashboard.letter_stats(letter)
+    return render_template(
+        "admin/letter.html",
+        letter=letter,
+        stats=stats,
+        chart=dashboard.chart_svg(stats.per_day),
+        counts=moderation.status_counts(letter),
+        hosts=access.hosts(letter),
+        host_form=HostForm(),
+        notify_form=NotifyForm(notify=host.notify if host else NotifyMode.NONE),
+        action_form=EmptyForm(),
+        status_form=StatusForm(),
+        earlier=len(letters.signatures_on_earlier_versions(letter)),
+        deadline=letters.local_deadline(letter),
+        version=letters.current_version(letter),
+    )
+
+
+@bp.post("/letters/<int:letter_id>/status")
+def change_status(letter_id: int) -> Response:
+    letter = _letter(letter_id)
+    form = StatusForm()
+    if form.validate_on_submit() and form.status.data in set(LetterStatus):
+        try:
+            letters.change_status(letter, LetterStatus(form.status.data), author_id=_me().id)
+            flash(_STATUS_MESSAGES[LetterStatus(form.status.data)], "success")
+        except LetterError as error:
+            flash(str(error).capitalize() + ".", "error")
+    return redirect(url_for("admin.letter", letter_id=letter.id))
+
+
+_STATUS_MESSAGES = {
+    LetterStatus.OPEN: "The letter is open for signatures.",
+    LetterStatus.CLOSED: "Sign-on is closed. The list is ready to export.",
+    LetterStatus.DRAFT: "The letter is a draft again.",
+}
+
+
+@bp.post("/letters/<int:letter_id>/duplicate")
+def duplicate(letter_id: int) -> Response:
+    letter = _letter(letter_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    copy = letters.duplicate_letter(letter, author_id=_me().id)
+    flash(f"This is a new draft copied from “{letter.title}”.", "success")
+    return redirect(url_for("admin.edit_letter", letter_id=copy.id))
+
+
+@bp.post("/letters/<int:letter_id>/preview-link")
+def preview_link(letter_id: int) -> str:
+    letter = _letter(letter_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    raw = letters.create_preview_link(letter, author_id=_me().id)
+    return render_template(
+        "admin/preview_link.html",
+        letter=letter,
+        link=external_url("public.preview", token=raw),
+    )
+
+
+@bp.get("/letters/<int:letter_id>/signatures")
+def signatures_queue(letter_id: int) -> str:
+    letter = _letter(letter_id)
+    queue = moderation.review_queue(
+        letter,
+        status=request.args.get("status", "awaiting_review"),
+        search=request.args.get("q", ""),
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template(
+        "admin/signatures.html",
+        letter=letter,
+        queue=queue,
+        form=DecisionForm(),
+        filters=moderation.STATUS_FILTERS,
+        signals=flags.row_signals,
+        current_number=letters.current_version(letter).number,
+    )
+
+
+@bp.post("/letters/<int:letter_id>/signatures/decide")
+def decide(letter_id: int) -> Response:
+    letter = _letter(letter_id)
+    form = DecisionForm()
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    back = url_for(
+        "admin.signatures_queue",
+        letter_id=letter.id,
+        status=request.form.get("status", ""),
+        q=request.form.get("q", ""),
+        page=request.form.get("page", 1),
+    )
+    if not form.validate_on_submit() or form.decision.data not in set(moderation.Decision):
+        flash("Choose approve or reject.", "error")
+    elif not ids:
+        flash("Select at least one signature first.", "error")
+    else:
+        report = moderation.decide(
+            letter,
+            ids,
+            moderation.Decision(form.decision.data),
+            by=_me(),
+            reason=form.reason.data or "",
+        )
+        flash(
+            _decision_message(form.decision.data, report), "success" if report.changed else "error"
+        )
+    return redirect(back)
+
+
+def _decision_message(decision: str, report: moderation.DecisionReport) -> str:
+    verb = "Approved" if decision == moderation.Decision.APPROVE else "Rejected"
+    message = f"{verb} {len(report.changed)} signature{'s' if len(report.changed) != 1 else ''}."
+    if report.skipped:
+        message += f" {len(report.skipped)} could not be {verb.lower()} in their current state."
+    return message
+
+
+@bp.route("/letters/<int:letter_id>/signatories/<int:signatory_id>", methods=["GET", "POST"])
+def signatory(letter_id: int, signatory_id: int) -> Any:
+    letter = _letter(letter_id)
+    signatory = moderation.signatory_of(letter, signatory_id)
+    if signatory is None:
+        abort(404)
+    form = SignatoryForm(obj=signatory)
+    form.category.choices = [SelectChoice("", "No category")] + [
+        SelectChoice(c) for c in letter.categories or []
+    ]
+    if form.validate_on_submit():
+        try:
+            moderation.edit_signatory(
+                signatory, {k: form[k].data for k in form.data if k != "csrf_token"}, by=_me()
+            )
+            flash("The listing is updated.", "success")
+            return redirect(
+                url_for("admin.signatory", letter_id=letter.id, signatory_id=signatory.id)
+            )
+        except moderation.ModerationError as error:
+            form.display_name.errors.append(str(error))
+    return render_template(
+        "admin/signatory.html",
+        letter=letter,
+        signatory=signatory,
+        form=form,
+        signatures=moderation.signatures_behind(signatory),
+    )
+
+
+@bp.get("/letters/<int:letter_id>/duplicates")
+def duplicates(letter_id: int) -> str:
+    letter = _letter(letter_id)
+    return render_template(
+        "admin/duplicates.html", letter=letter, groups=flags.groups(letter), form=EmptyForm()
+    )
+
+
+@bp.post("/letters/<int:letter_id>/merge")
+def merge(letter_id: int) -> Response:
+    letter = _letter(letter_id)
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    into = request.form.get("into", type=int)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        target = moderation.merge(letter, ids, into or 0, by=_me())
+        flash(f"Merged into “{target.display_name}”.", "success")
+    except moderation.ModerationError as error:
+        flash(str(error), "error")
+    return redirect(url_for("admin.duplicates", letter_id=letter.id))
+
+
+@bp.get("/letters/<int:letter_id>/audit")
+def audit_log(letter_id: int) -> str:
+    letter = _letter(letter_id)
+    return render_template("admin/audit.html", letter=letter, events=moderation.audit_log(letter))
+
+
+@bp.post("/letters/<int:letter_id>/hosts")
+def add_host(letter_id: int) -> Response:
+    letter = _letter(letter_id)
+    form = HostForm()
+    if form.validate_on_submit():
+        try:
+            access.add_host(letter, form.email.data or "", by=_me())
+            flash(f"{form.email.data} now co-hosts this letter.", "success")
+        except accounts.AccountError as error:
+            flash(str(error), "error")
+    else:
+        flash("Enter the co-host's email address.", "error")
+    return redirect(url_for("admin.letter", letter_id=letter.id) + "#hosts")
+
+
+@bp.post("/letters/<int:letter_id>/hosts/<int:organizer_id>/remove")
+def remove_host(letter_id: int, organizer_id: int) -> Response:
+    letter = _letter(letter_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            access.remove_host(letter, organizer_id, by=_me())
+            flash("Co-host removed.", "success")
+        except accounts.AccountError as error:
+            flash(str(error), "error")
+    return redirect(url_for("admin.letter", letter_id=letter.id) + "#hosts")
+
+
+@bp.post("/letters/<int:letter_id>/notifications")
+def notifications(letter_id: int) -> Response:
+    letter = _letter(letter_id)
+    form = NotifyForm()
+    if form.validate_on_submit():
+        access.set_notify(letter, _me(), NotifyMode(form.notify.data))
+        flash("Notification choice saved.", "success")
+    return redirect(url_for("admin.letter", letter_id=letter.id) + "#notifications")
+
+
+@bp.route("/letters/<int:letter_id>/earlier-versions", methods=["GET", "POST"])
+def earlier_versions(letter_id: int) -> Any:
+    letter = _letter(letter_id)
+    form = UpdateSignersForm()
+    if form.validate_on_submit():
+        count = signatures.ask_to_reconfirm(letter, form.message.data or "", by=_me())
+        flash(f"Emailed {count} signer{'s' if count != 1 else ''}.", "success")
+        return redirect(url_for("admin.letter", letter_id=letter.id))
+    return render_template(
+        "admin/earlier_versions.html",
+        letter=letter,
+        form=form,
+        signatures=letters.signatures_on_earlier_versions(letter),
+        version=letters.current_version(letter),
+    )
+
+
+@bp.route("/organizers", methods=["GET", "POST"])
+def organizers() -> Any:
+    if not _me().is_admin:
+        abort(404)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            accounts.invite_organizer(
+                form.email.data or "",
+                name=form.name.data or "",
+                role=form.role.data or "",
+                invited_by=_me(),
+            )
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("admin.organizers"))
+        except accounts.AccountError as error:
+            form.email.errors.append(str(error))
+    return render_template("admin/organizers.html", organizers=accounts.organizers(), form=form)
