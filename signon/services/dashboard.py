@@ -32,7 +32,7 @@ CHART_TITLE = "Confirmed signatures per day"
 BAR_COLOUR = "#0b5c45"  # 7.6:1 on white
 TEXT_COLOUR = "#4a4a46"  # 8.9:1 on white
 FONT_SIZE = 14
-# dashboard.css raises the labels to 22 units on narrow screens; the margins leave room for that.
+# site.css (letter dashboard rules) raises the labels to 22 units on narrow screens; the margins leave room for that.
 ROOM_FONT_SIZE = 22
 CHAR_WIDTH = ROOM_FONT_SIZE * 0.62
 MAX_X_LABELS = 5
