@@ -14,7 +14,7 @@ from flask_migrate.cli import db as db_commands
 
 from signon import create_app, demo, mail
 from signon.models import Letter, LetterStatus
-from signon.services import accounts, letters
+from signon.services import accounts, letters, notifications
 
 
 class SignonGroup(FlaskGroup):
@@ -169,6 +169,13 @@ def _parse_deadline(value: str | None, tz: str) -> datetime | None:
         return local.replace(tzinfo=ZoneInfo(tz))
     except ValueError as error:
         raise click.ClickException("write the deadline as 'YYYY-MM-DD HH:MM'") from error
+
+
+@cli.command("send-digests")
+def send_digests() -> None:
+    """Email the daily digest to organizers who chose it (run it from cron once a day)."""
+    count = notifications.send_digests()
+    click.echo(f"Queued {count} digest{'s' if count != 1 else ''}.")
 
 
 def main() -> None:

@@ -127,6 +127,7 @@ class LetterHost(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organizer: Mapped[Organizer] = relationship()
+    letter: Mapped[Letter] = relationship(back_populates="hosts")
 
 
 class Letter(Model):
@@ -148,7 +149,9 @@ class Letter(Model):
     versions: Mapped[list[LetterVersion]] = relationship(
         back_populates="letter", order_by="LetterVersion.number"
     )
-    hosts: Mapped[list[LetterHost]] = relationship(cascade="all, delete-orphan")
+    hosts: Mapped[list[LetterHost]] = relationship(
+        back_populates="letter", cascade="all, delete-orphan"
+    )
 
 
 class LetterVersion(Model):
@@ -233,6 +236,17 @@ class Signature(Model):
     letter: Mapped[Letter] = relationship()
     version: Mapped[LetterVersion] = relationship()
     signatory: Mapped[Signatory | None] = relationship()
+
+    @property
+    def listed_as(self) -> str:
+        """The name this signature puts on the list: the organization, or the person."""
+        return self.name if self.kind == SignatoryKind.INDIVIDUAL else self.organization
+
+    @property
+    def on_behalf(self) -> str:
+        if self.kind == SignatoryKind.INDIVIDUAL:
+            return "as an individual"
+        return f"on behalf of {self.organization}"
 
 
 class Token(Model):

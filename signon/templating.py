@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
+from markupsafe import Markup
 
+from signon.sanitize import markdown_to_html
 from signon.services.letters import local_deadline
 
 
@@ -17,6 +19,12 @@ def longdate(value: datetime | None) -> str:
     return f"{value:%A, %B} {value.day}, {value:%Y} at {hour}:{value:%M %p} {value.tzname()}"
 
 
+def markdown(text: str | None) -> Markup:
+    """Organizer-written Markdown, rendered and sanitized (safe to insert as HTML)."""
+    return Markup(markdown_to_html(text or ""))  # noqa: S704 - sanitized by nh3
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(longdate)
     app.add_template_filter(local_deadline)
+    app.add_template_filter(markdown)

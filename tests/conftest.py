@@ -232,3 +232,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         engine.dispose()
     except sa.exc.OperationalError as error:
         pytest.exit(f"PostgreSQL at SIGNON_TEST_DATABASE_URL is unreachable: {error}", returncode=1)
+
+
+def login_as(client: FlaskClient, email: str, password: str = "a long organizer password") -> str:
+    """Sign in through the form; returns a CSRF token valid for the new session."""
+    page = client.get("/login")
+    response = client.post(
+        "/login", data={"csrf_token": csrf_token(page.text), "email": email, "password": password}
+    )
+    assert response.status_code == 302, response.text
+    return csrf_token(client.get("/admin/").text)

@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -16,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from signon.models import SignatoryKind
 from signon.services.normalize import clean_text
 from signon.services.signatures import SignatureData
 
@@ -91,24 +93,51 @@ class SignForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
         description="Only the organizers see this.",
     )
+    signing_as = RadioField(
+        "I am signing",
+        choices=[
+            SelectChoice(SignatoryKind.ORGANIZATION, "for an organization"),
+            SelectChoice(SignatoryKind.INDIVIDUAL, "as an individual"),
+        ],
+        default=SignatoryKind.ORGANIZATION,
+        validators=[Optional()],
+    )
     version = HiddenField()
 
-    def __init__(self, categories: list[str], *args: object, **kwargs: object) -> None:
+    def __init__(
+        self,
+        categories: list[str],
+        *args: object,
+        allows_individuals: bool = False,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.allows_individuals = allows_individuals
         self.categories = categories
         self.category.choices = [SelectChoice("", "Choose a category")] + [
             SelectChoice(c) for c in categories
         ]
 
+    @property
+    def individual(self) -> bool:
+        return self.allows_individuals and self.signing_as.data == SignatoryKind.INDIVIDUAL
+
+    def validate(self, extra_validators: object = None) -> bool:
+        if self.individual:
+            # An individual needs no organization, category or authority to sign for one.
+            self.organization.validators = [Optional(), Length(max=200)]
+            self.authorized.validators = [Optional()]
+        return super().validate(extra_validators)
+
     def validate_category(self, field: SelectField) -> None:
-        if not self.categories:
+        if not self.categories or self.individual:
             field.data = ""
             return
         if field.data not in self.categories:
             raise ValidationError("Choose the category that fits your organization.")
 
     def validate_organization(self, field: StringField) -> None:
-        if not clean_text(field.data):
+        if not self.individual and not clean_text(field.data):
             raise ValidationError("Enter the name of your organization.")
 
     def validate_name(self, field: StringField) -> None:
@@ -128,6 +157,7 @@ class SignForm(FlaskForm):
             category=self.category.data or "",
             note=self.note.data or "",
             keep_informed=bool(self.keep_informed.data),
+            kind=SignatoryKind.INDIVIDUAL if self.individual else SignatoryKind.ORGANIZATION,
         )
 
     def version_id(self) -> int | None:

@@ -257,7 +257,11 @@ def update_letter(
     for name in _SETTINGS:
         setattr(letter, name, getattr(draft, name))
     version = current_version(letter)
-    text_action = _save_text(letter, version, draft.body_markdown, change_note, author_id)
+    try:
+        text_action = _save_text(letter, version, draft.body_markdown, change_note, author_id)
+    except LetterError:
+        transaction.rollback()  # nothing of a refused edit may be saved by a later commit
+        raise
     after = {name: _plain(getattr(letter, name)) for name in _SETTINGS}
     changed = {k: v for k, v in after.items() if before[k] != v}
     if changed or text_action:

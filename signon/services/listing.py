@@ -21,10 +21,14 @@ class Entry:
     kind: str
 
 
+INDIVIDUALS_HEADING = "Individuals"
+
+
 @dataclass
 class Group:
     category: str
     entries: list[Entry] = field(default_factory=list)
+    kind: str = SignatoryKind.ORGANIZATION
 
 
 @dataclass
@@ -88,11 +92,16 @@ def public_list(letter: Letter, *, grouped: bool = True) -> SignatoryList:
         (Entry(s.display_name, place_of(s), s.category, s.kind) for s in signatories),
         key=lambda e: sort_key(e.name),
     )
-    organizations = sum(1 for e in entries if e.kind == SignatoryKind.ORGANIZATION)
+    organizations = [e for e in entries if e.kind == SignatoryKind.ORGANIZATION]
+    individuals = [e for e in entries if e.kind == SignatoryKind.INDIVIDUAL]
+    groups = _group(letter, organizations) if grouped else [Group("", organizations)]
+    if individuals:
+        groups = [g for g in groups if g.entries]
+        groups.append(Group(INDIVIDUALS_HEADING, individuals, SignatoryKind.INDIVIDUAL))
     return SignatoryList(
-        groups=_group(letter, entries) if grouped else [Group("", entries)],
-        organizations=organizations,
-        individuals=len(entries) - organizations,
+        groups=[g for g in groups if g.entries],
+        organizations=len(organizations),
+        individuals=len(individuals),
     )
 
 

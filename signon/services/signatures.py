@@ -25,7 +25,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import letters
+from signon.services import letters, notifications
 from signon.services.normalize import clean_text, normalize_email, organization_key
 
 CONFIRMED_STATES = {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED}
@@ -54,11 +54,26 @@ class SignatureData:
     category: str = ""
     note: str = ""
     keep_informed: bool = False
+    kind: str = SignatoryKind.ORGANIZATION
+
+    @property
+    def individual(self) -> bool:
+        return self.kind == SignatoryKind.INDIVIDUAL
+
+    @property
+    def key(self) -> str:
+        """Individuals sign once per email; organizations once per email and organization."""
+        return "" if self.individual else organization_key(self.organization)
 
     def cleaned(self) -> SignatureData:
-        text = {f.name: clean_text(getattr(self, f.name)) for f in fields(self) if f.type == "str"}
+        text = {
+            f.name: clean_text(getattr(self, f.name))
+            for f in fields(self)
+            if f.type == "str" and f.name != "kind"
+        }
         text["note"] = (self.note or "").strip()
-        return SignatureData(**text, keep_informed=bool(self.keep_informed))
+        kind = SignatoryKind.INDIVIDUAL if self.individual else SignatoryKind.ORGANIZATION
+        return SignatureData(**text, keep_informed=bool(self.keep_informed), kind=kind)
 
 
 class Outcome(enum.StrEnum):
@@ -89,6 +104,8 @@ def sign_letter(
     The caller shows the same page whatever happened, so nobody learns who signed.
     """
     if not letters.accepts_signatures(letter):
+        raise SigningClosed
+    if data.individual and not letter.allows_individuals:
         raise SigningClosed
     version = letters.current_version(letter)
     if version_id != version.id:
@@ -151,6 +168,7 @@ def _confirm(raw: str, now: datetime) -> Result:
         signature.decided_at = now
     signature.signatory = _signatory_for(signature)
     _send_confirmed(signature)
+    notifications.signature_confirmed(signature)
     audit.record(
         "signature.confirmed",
         letter_id=signature.letter_id,
@@ -276,7 +294,7 @@ def _find(letter: Letter, data: SignatureData) -> Signature | None:
         db.select(Signature).where(
             Signature.letter_id == letter.id,
             Signature.email_normalized == normalize_email(data.email),
-            Signature.organization_key == organization_key(data.organization),
+            Signature.organization_key == data.key,
         )
     ).scalar_one_or_none()
 
@@ -289,7 +307,7 @@ def _new_signature(
         version=version,
         status=SignatureStatus.UNCONFIRMED,
         email_normalized=normalize_email(data.email),
-        organization_key=organization_key(data.organization),
+        organization_key=data.key,
         attested_at=utcnow(),
         client_hash=client_hash,
     )
@@ -399,11 +417,13 @@ def _can_still_confirm(signature: Signature, now: datetime) -> bool:
 
 def _signatory_for(signature: Signature) -> Signatory:
     """The listed line this signature stands behind, shared with colleagues from the same group."""
+    individual = signature.kind == SignatoryKind.INDIVIDUAL
+    match_key = f"person {signature.email_normalized}" if individual else signature.organization_key
     signatory = db.session.execute(
         db.select(Signatory).where(
             Signatory.letter_id == signature.letter_id,
-            Signatory.kind == SignatoryKind.ORGANIZATION,
-            Signatory.match_key == signature.organization_key,
+            Signatory.kind == signature.kind,
+            Signatory.match_key == match_key,
         )
     ).scalar_one_or_none()
     while signatory is not None and signatory.merged_into_id is not None:
@@ -411,10 +431,10 @@ def _signatory_for(signature: Signature) -> Signatory:
     if signatory is None:
         signatory = Signatory(
             letter_id=signature.letter_id,
-            kind=SignatoryKind.ORGANIZATION,
-            match_key=signature.organization_key,
-            display_name=signature.organization,
-            category=signature.category,
+            kind=signature.kind,
+            match_key=match_key[:200],
+            display_name=signature.name if individual else signature.organization,
+            category="" if individual else signature.category,
             city=signature.city,
             region=signature.region,
             country=signature.country,

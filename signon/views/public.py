@@ -54,7 +54,11 @@ def index() -> str:
 def letter(slug: str) -> Any:
     letter = _public_letter(slug)
     version = letters.current_version(letter)
-    form = SignForm(letter.categories, data={"version": str(version.id)})
+    form = SignForm(
+        letter.categories,
+        data={"version": str(version.id)},
+        allows_individuals=letter.allows_individuals,
+    )
     notice = None
     if request.method == "POST" and form.validate_on_submit():
         try:

@@ -1,0 +1,92 @@
+"""Telling organizers about new signatures: at once, in a daily digest, or not at all."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from signon import mail, transaction
+from signon.extensions import db
+from signon.links import external_url
+from signon.models import LetterHost, NotifyMode, Organizer, Signature, SignatureStatus, utcnow
+
+# A digest run twice the same day (a retried cron job) sends nothing the second time.
+DIGEST_MIN_INTERVAL = timedelta(hours=20)
+
+
+def signature_confirmed(signature: Signature) -> None:
+    """Queue an email to each host who asked to hear about every confirmed signature."""
+    hosts = db.session.execute(
+        sa.select(LetterHost)
+        .join(Organizer, Organizer.id == LetterHost.organizer_id)
+        .where(
+            LetterHost.letter_id == signature.letter_id,
+            LetterHost.notify == NotifyMode.EACH,
+            Organizer.active.is_(True),
+        )
+    ).scalars()
+    for host in hosts:
+        mail.queue(
+            host.organizer.email,
+            "organizer_new_signature",
+            subject=f"New signature: {signature.organization} on {signature.letter.title}",
+            signature=signature,
+            letter=signature.letter,
+            queue_url=external_url("admin.signatures_queue", letter_id=signature.letter_id),
+        )
+
+
+def send_digests(now: datetime | None = None) -> int:
+    """One email per host choosing the digest, for letters with confirmations since the last one."""
+    now = now or utcnow()
+    sent = 0
+    hosts = db.session.execute(
+        sa.select(LetterHost)
+        .join(Organizer, Organizer.id == LetterHost.organizer_id)
+        .where(LetterHost.notify == NotifyMode.DIGEST, Organizer.active.is_(True))
+        .order_by(LetterHost.letter_id, LetterHost.organizer_id)
+    ).scalars()
+    for host in list(hosts):
+        since = host.digest_sent_at or host.created_at
+        if host.digest_sent_at and now - host.digest_sent_at < DIGEST_MIN_INTERVAL:
+            continue
+        new = _confirmed_between(host.letter_id, since, now)
+        if not new:
+            continue
+        letter = new[0].letter
+        mail.queue(
+            host.organizer.email,
+            "organizer_digest",
+            subject=f"{len(new)} new signature{'s' if len(new) != 1 else ''}: {letter.title}",
+            letter=letter,
+            new=new,
+            awaiting=_awaiting(host.letter_id),
+            queue_url=external_url("admin.signatures_queue", letter_id=host.letter_id),
+        )
+        host.digest_sent_at = now
+        sent += 1
+        transaction.commit()
+    return sent
+
+
+def _confirmed_between(letter_id: int, since: datetime, until: datetime) -> list[Signature]:
+    return list(
+        db.session.execute(
+            sa.select(Signature)
+            .where(
+                Signature.letter_id == letter_id,
+                Signature.confirmed_at > since,
+                Signature.confirmed_at <= until,
+            )
+            .order_by(Signature.confirmed_at)
+        ).scalars()
+    )
+
+
+def _awaiting(letter_id: int) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count(Signature.id)).where(
+            Signature.letter_id == letter_id, Signature.status == SignatureStatus.AWAITING_REVIEW
+        )
+    ).scalar_one()
