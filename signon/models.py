@@ -141,6 +141,8 @@ class Letter(Model):
     requires_approval: Mapped[bool] = mapped_column(default=True)
     allows_individuals: Mapped[bool] = mapped_column(default=False)
     thank_you_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    # Bumped whenever the public list changes, so cached copies of it know they are stale.
+    list_version: Mapped[int] = mapped_column(default=0)
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

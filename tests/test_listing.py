@@ -122,3 +122,18 @@ def test_letter_page_count_matches_the_list(ctx: Flask):
     page = ctx.test_client().get("/letters/test-letter").text
     assert "3 organizations" in page
     assert page.count('class="signatory-name"') == 3
+
+
+def test_public_page_list_is_cached_until_the_list_changes(ctx: Flask):
+    letter = create_letter()
+    add(letter, "First Group")
+    first = listing.cached_public_list(letter)
+    assert listing.cached_public_list(letter) is first
+    add(letter, "Second Group")  # written directly, without bumping the version: still cached
+    assert listing.cached_public_list(letter) is first
+    listing.list_changed(letter.id)
+    db.session.commit()
+    assert [e.name for g in listing.cached_public_list(letter).groups for e in g.entries] == [
+        "First Group",
+        "Second Group",
+    ]

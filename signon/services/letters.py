@@ -264,6 +264,8 @@ def update_letter(
         raise
     after = {name: _plain(getattr(letter, name)) for name in _SETTINGS}
     changed = {k: v for k, v in after.items() if before[k] != v}
+    if "categories" in changed:
+        letter.list_version += 1
     if changed or text_action:
         audit.record(
             "letter.edited",

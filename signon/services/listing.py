@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from pyuca import Collator
@@ -51,13 +55,18 @@ def _collator() -> Collator:
     return Collator()
 
 
+@lru_cache(maxsize=100_000)
+def _collation_key(name: str) -> tuple[int, ...]:
+    return _collator().sort_key(without_leading_article(name).casefold())
+
+
 def sort_key(name: str) -> tuple[tuple[int, ...], str]:
     """Alphabetical for people, not code points: accents and case sort as readers expect,
     and 'The Sentencing Project' files under S."""
-    return _collator().sort_key(without_leading_article(name).casefold()), name
+    return _collation_key(name), name
 
 
-def place_of(signatory: Signatory) -> str:
+def place_of(signatory: Any) -> str:
     parts = [signatory.city, signatory.region or signatory.country]
     return ", ".join(p for p in parts if p)
 
@@ -86,10 +95,28 @@ def listed_signatories(letter: Letter) -> list[Signatory]:
     )
 
 
+def _listed_rows(letter: Letter) -> list[Any]:
+    approved = sa.exists().where(
+        Signature.signatory_id == Signatory.id, Signature.status == SignatureStatus.APPROVED
+    )
+    return list(
+        db.session.execute(
+            sa.select(
+                Signatory.display_name,
+                Signatory.city,
+                Signatory.region,
+                Signatory.country,
+                Signatory.category,
+                Signatory.kind,
+            ).where(Signatory.letter_id == letter.id, approved)
+        ).all()
+    )
+
+
 def public_list(letter: Letter, *, grouped: bool = True) -> SignatoryList:
-    signatories = listed_signatories(letter)
+    """The list as it stands now, read from the database (exports always use this)."""
     entries = sorted(
-        (Entry(s.display_name, place_of(s), s.category, s.kind) for s in signatories),
+        (Entry(r.display_name, place_of(r), r.category, r.kind) for r in _listed_rows(letter)),
         key=lambda e: sort_key(e.name),
     )
     organizations = [e for e in entries if e.kind == SignatoryKind.ORGANIZATION]
@@ -114,3 +141,38 @@ def _group(letter: Letter, entries: list[Entry]) -> list[Group]:
         groups.setdefault(category, Group(category)).entries.append(entry)
     ordered = [groups[name] for name in order] + ([groups[""]] if "" in groups else [])
     return [g for g in ordered if g.entries]
+
+
+# The public page reads the list through a small per-process cache, keyed by the letter's
+# list_version, which every change to the list bumps in its own transaction; the time limit is a
+# safety net, not the mechanism.
+_CACHE_SECONDS = 300
+_CACHE_SIZE = 64
+_cache: OrderedDict[tuple[Any, ...], tuple[float, SignatoryList]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def cached_public_list(letter: Letter) -> SignatoryList:
+    key = (letter.id, letter.created_at, letter.list_version, tuple(letter.categories or ()))
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit and now - hit[0] < _CACHE_SECONDS:
+            _cache.move_to_end(key)
+            return hit[1]
+    fresh = public_list(letter)
+    with _cache_lock:
+        _cache[key] = (now, fresh)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return fresh
+
+
+def list_changed(letter_id: int) -> None:
+    """Mark the letter's public list as changed, in the caller's transaction."""
+    db.session.execute(
+        sa.update(Letter)
+        .where(Letter.id == letter_id)
+        .values(list_version=Letter.list_version + 1)
+        .execution_options(synchronize_session=False)
+    )

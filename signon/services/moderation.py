@@ -22,6 +22,7 @@ from signon.models import (
     SignatureStatus,
     utcnow,
 )
+from signon.services import listing
 
 PAGE_SIZE = 50
 STATUS_FILTERS: dict[str, str] = {
@@ -193,6 +194,8 @@ def decide(
         )
         _tell_signer(letter, signature, decision, reason)
         report.changed.append(signature.id)
+    if report.changed:
+        listing.list_changed(letter.id)
     transaction.commit()
     return report
 
@@ -257,6 +260,7 @@ def edit_signatory(signatory: Signatory, changes: dict[str, str], *, by: Organiz
         setattr(signatory, name, value)
     changed = {k: v for k, v in cleaned.items() if before[k] != v}
     if changed:
+        listing.list_changed(signatory.letter_id)
         audit.record(
             "signatory.edited",
             letter_id=signatory.letter_id,
@@ -294,6 +298,7 @@ def merge(letter: Letter, signatory_ids: list[int], into_id: int, *, by: Organiz
             .values(merged_into_id=target.id)
         )
         other.merged_into_id = target.id
+    listing.list_changed(letter.id)
     audit.record(
         "signatory.merged",
         letter_id=letter.id,

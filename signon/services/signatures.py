@@ -25,7 +25,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import letters, notifications
+from signon.services import letters, listing, notifications
 from signon.services.normalize import clean_text, normalize_email, organization_key
 
 CONFIRMED_STATES = {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED}
@@ -166,6 +166,7 @@ def _confirm(raw: str, now: datetime) -> Result:
     else:
         signature.status = SignatureStatus.APPROVED
         signature.decided_at = now
+        listing.list_changed(signature.letter_id)
     signature.signatory = _signatory_for(signature)
     _send_confirmed(signature)
     notifications.signature_confirmed(signature)
@@ -215,6 +216,8 @@ def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
     if tokens.is_expired(token, now):
         return Result(Outcome.EXPIRED, signature)
     before = str(signature.status)
+    if signature.status == SignatureStatus.APPROVED:
+        listing.list_changed(signature.letter_id)
     signature.status = SignatureStatus.WITHDRAWN
     signature.withdrawn_at = now
     token.used_at = now

@@ -81,7 +81,7 @@ def letter(slug: str) -> Any:
         version=version,
         form=form,
         notice=notice,
-        signatories=listing.public_list(letter),
+        signatories=listing.cached_public_list(letter),
         accepting=letters.accepts_signatures(letter),
         deadline=letters.local_deadline(letter),
     ), status
