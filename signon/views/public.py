@@ -53,12 +53,7 @@ def index() -> str:
 @bp.route("/letters/<slug>", methods=["GET", "POST"])
 def letter(slug: str) -> Any:
     letter = _public_letter(slug)
-    version = letters.current_version(letter)
-    form = SignForm(
-        letter.categories,
-        data={"version": str(version.id)},
-        allows_individuals=letter.allows_individuals,
-    )
+    form = SignForm(letter.categories, allows_individuals=letter.allows_individuals)
     notice = None
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -70,10 +65,11 @@ def letter(slug: str) -> Any:
             )
             return redirect(url_for("public.check_email", slug=letter.slug), code=303)
         except signatures.TextChanged:
-            form.version.data = str(version.id)
             notice = "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."
         except signatures.SigningClosed:
             notice = "Sign-on for this letter has closed, so your signature could not be added."
+    version = letters.current_version(letter)
+    form.version.data = str(version.id)
     status = 422 if request.method == "POST" else 200
     return render_template(
         "public/letter.html",
