@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install bench clean system-deps
+
+# Debian packages the PDF export (WeasyPrint: Pango) and the browser tests (Chromium) need.
+SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +32,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check signon tests $(wildcard bench)
 	$(BIN)/mypy
 
+# Installs what is missing when run as root on Debian; elsewhere says what to install.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Please install:$$missing (browser tests skip and PDF export fails without them)"; fi; \
+	fi
+
 # Lint, types and the whole suite (SQLite; PostgreSQL too when SIGNON_TEST_DATABASE_URL is set).
-test: lint
+test: system-deps lint
 	$(BIN)/pytest
 
 bench: $(STAMP)

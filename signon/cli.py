@@ -13,8 +13,9 @@ from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_commands
 
 from signon import create_app, demo, mail
+from signon.exports.model import ListOptions
 from signon.models import Letter, LetterStatus
-from signon.services import accounts, letters, notifications
+from signon.services import accounts, deliverables, letters, notifications
 
 
 class SignonGroup(FlaskGroup):
@@ -176,6 +177,60 @@ def send_digests() -> None:
     """Email the daily digest to organizers who chose it (run it from cron once a day)."""
     count = notifications.send_digests()
     click.echo(f"Queued {count} digest{'s' if count != 1 else ''}.")
+
+
+@cli.command("export")
+@click.argument("slug")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(list(deliverables.FORMATS)),
+    help="What to export.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+@click.option(
+    "--ungrouped", is_flag=True, help="One alphabetical list instead of groups by category."
+)
+@click.option("--no-place", is_flag=True, help="Leave out city and state.")
+@click.option(
+    "--snapshot", "snapshot_id", type=int, help="Export a frozen list, byte for byte as frozen."
+)
+def export(
+    slug: str,
+    fmt: str,
+    output: Path | None,
+    ungrouped: bool,
+    no_place: bool,
+    snapshot_id: int | None,
+) -> None:
+    """Export the signatory list, the final letter or the contacts, as the dashboard does."""
+    letter = _letter(slug)
+    try:
+        if snapshot_id is not None:
+            snapshot = deliverables.snapshot_of(letter, snapshot_id)
+            if snapshot is None:
+                raise click.ClickException(f"no frozen list {snapshot_id} for /letters/{slug}")
+            exported = deliverables.snapshot_export(snapshot, fmt)
+        else:
+            options = ListOptions(grouped=not ungrouped, with_place=not no_place)
+            exported = deliverables.export(letter, fmt, options, via="cli")
+    except deliverables.ExportError as error:
+        raise click.ClickException(str(error)) from error
+    if output is None:
+        stream = sys.stdout.buffer
+        for chunk in exported.chunks():
+            stream.write(chunk)
+        stream.flush()
+        return
+    with output.open("wb") as handle:
+        for chunk in exported.chunks():
+            handle.write(chunk)
+    click.echo(f"Wrote {output} ({exported.mimetype.split(';')[0]}).", err=True)
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,6 +63,7 @@ class TokenPurpose(enum.StrEnum):
     INVITE = "invite"
     RESET = "reset"
     PREVIEW = "preview"
+    UNSUBSCRIBE = "unsubscribe"
 
 
 class Role(enum.StrEnum):
@@ -143,6 +144,7 @@ class Letter(Model):
     thank_you_markdown: Mapped[str] = mapped_column(sa.Text, default="")
     # Bumped whenever the public list changes, so cached copies of it know they are stale.
     list_version: Mapped[int] = mapped_column(default=0)
+    list_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -223,6 +225,7 @@ class Signature(Model):
     category: Mapped[str] = mapped_column(sa.String(120), default="")
     note: Mapped[str] = mapped_column(sa.Text, default="")
     keep_informed: Mapped[bool] = mapped_column(default=False)
+    press_contact: Mapped[bool] = mapped_column(default=False)
     attested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     client_hash: Mapped[str] = mapped_column(sa.String(64), default="")
 
@@ -301,3 +304,53 @@ class AuditEvent(Model):
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ListSnapshot(Model):
+    """The signatory list as delivered: frozen entries and the files made from them at that moment."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), index=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("letter_version.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+    entries: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON)
+    organizations: Mapped[int]
+    individuals: Mapped[int]
+    count_line: Mapped[str] = mapped_column(sa.String(200))
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    letter: Mapped[Letter] = relationship()
+    version: Mapped[LetterVersion] = relationship()
+    files: Mapped[list[SnapshotFile]] = relationship(
+        back_populates="snapshot", cascade="all, delete-orphan"
+    )
+
+
+class SnapshotFile(Model):
+    """One export of a frozen list, stored so that it downloads byte for byte the same forever."""
+
+    snapshot_id: Mapped[int] = mapped_column(sa.ForeignKey("list_snapshot.id"), primary_key=True)
+    format: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    mimetype: Mapped[str] = mapped_column(sa.String(100))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+    snapshot: Mapped[ListSnapshot] = relationship(back_populates="files")
+
+
+class Delivery(Model):
+    """When, to whom and how the letter went out, with the frozen list that went with it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), index=True)
+    snapshot_id: Mapped[int] = mapped_column(sa.ForeignKey("list_snapshot.id"))
+    delivered_on: Mapped[date]
+    recipient: Mapped[str] = mapped_column(sa.String(300))
+    method: Mapped[str] = mapped_column(sa.String(32))
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    public: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+
+    snapshot: Mapped[ListSnapshot] = relationship()

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from signon.services import moderation
+from signon.services import deliverables, moderation
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, confirmed_signature, create_letter, create_organizer
 
@@ -17,12 +17,12 @@ def admin_rules(app: Flask) -> list[Any]:
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")]
 
 
-def build(rule: Any, **ids: int) -> str:
+def build(rule: Any, **ids: Any) -> str:
     path = rule.rule
     for name in rule.arguments:
         value = ids.get(name, 1)
         path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
-    return path
+    return path + ("?format=text" if rule.endpoint == "admin.export" else "")
 
 
 def login(client: FlaskClient, email: str) -> str:
@@ -33,17 +33,20 @@ def login(client: FlaskClient, email: str) -> str:
 
 
 @pytest.fixture
-def two_organizers(app: Flask) -> dict[str, int]:
+def two_organizers(app: Flask) -> dict[str, Any]:
     with app.app_context():
         owner = create_organizer("owner@coalition.example")
         create_organizer("other@coalition.example")
         letter = create_letter(owner=owner)
         signature = confirmed_signature(letter)
         assert signature.signatory_id is not None
+        snapshot = deliverables.freeze(letter, by=owner)
         return {
             "letter_id": letter.id,
             "signatory_id": signature.signatory_id,
             "organizer_id": owner.id,
+            "snapshot_id": snapshot.id,
+            "fmt": "text",
         }
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     EmailField,
     HiddenField,
@@ -187,4 +188,40 @@ class UpdateSignersForm(FlaskForm):
         "Message to these signers",
         validators=[DataRequired("Write a short message."), Length(max=5000)],
         description="Sent with two links: one to keep their signature on the new text, one to withdraw it.",
+    )
+
+
+class FreezeForm(FlaskForm):
+    note = StringField(
+        "Note (optional)",
+        validators=[Optional(), Length(max=500)],
+        description="For example: the list as sent to the Secretary.",
+    )
+
+
+class DeliveryForm(FlaskForm):
+    snapshot = SelectField(
+        "Frozen list that was delivered", choices=[], validate_choice=True, coerce=int
+    )
+    delivered_on = DateField(
+        "Delivered on", validators=[DataRequired("Enter the date of delivery.")]
+    )
+    recipient = StringField(
+        "Delivered to",
+        validators=[DataRequired("Say to whom the letter was delivered."), Length(max=300)],
+        description="For example: Secretary of Homeland Security.",
+    )
+    method = RadioField("How", choices=[], default="email")
+    notes = TextAreaField("Notes (private)", validators=[Optional(), Length(max=5000)])
+    public = BooleanField("Show “Delivered to … on …” on the public letter page", default=True)
+
+
+class SignerUpdateForm(FlaskForm):
+    subject = StringField(
+        "Subject",
+        validators=[DataRequired("Write a subject."), Length(max=200)],
+        description="For example: The letter was delivered.",
+    )
+    message = TextAreaField(
+        "Message", validators=[DataRequired("Write the update."), Length(max=10_000)]
     )

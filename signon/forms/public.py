@@ -87,6 +87,10 @@ class SignForm(FlaskForm):
         validators=[InputRequired("Confirm that you may sign for this organization.")],
     )
     keep_informed = BooleanField("Keep me informed about this letter")
+    press_contact = BooleanField(
+        "I agree to be named to journalists as a press contact for this letter",
+        description="Only the organizers see this; they may pass your name and email to the press.",
+    )
     note = TextAreaField(
         "Private note to the organizers (optional)",
         filters=[_strip],
@@ -157,6 +161,7 @@ class SignForm(FlaskForm):
             category=self.category.data or "",
             note=self.note.data or "",
             keep_informed=bool(self.keep_informed.data),
+            press_contact=bool(self.press_contact.data),
             kind=SignatoryKind.INDIVIDUAL if self.individual else SignatoryKind.ORGANIZATION,
         )
 

@@ -85,6 +85,10 @@ def deadline_passed(letter: Letter, now: datetime | None = None) -> bool:
     return letter.deadline_at is not None and (now or utcnow()) >= letter.deadline_at
 
 
+def zone_of(letter: Letter) -> ZoneInfo:
+    return ZoneInfo(letter.timezone)
+
+
 def local_deadline(letter: Letter) -> datetime | None:
     """The deadline in the letter's own time zone, for display."""
     if letter.deadline_at is None:
@@ -266,6 +270,7 @@ def update_letter(
     changed = {k: v for k, v in after.items() if before[k] != v}
     if "categories" in changed:
         letter.list_version += 1
+        letter.list_changed_at = utcnow()
     if changed or text_action:
         audit.record(
             "letter.edited",

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from pyuca import Collator
 
 from signon.extensions import db
-from signon.models import Letter, Signatory, SignatoryKind, Signature, SignatureStatus
+from signon.models import Letter, Signatory, SignatoryKind, Signature, SignatureStatus, utcnow
 from signon.services.normalize import without_leading_article
 
 
@@ -121,7 +121,7 @@ def public_list(letter: Letter, *, grouped: bool = True) -> SignatoryList:
     )
     organizations = [e for e in entries if e.kind == SignatoryKind.ORGANIZATION]
     individuals = [e for e in entries if e.kind == SignatoryKind.INDIVIDUAL]
-    groups = _group(letter, organizations) if grouped else [Group("", organizations)]
+    groups = group_entries(letter, organizations) if grouped else [Group("", organizations)]
     if individuals:
         groups = [g for g in groups if g.entries]
         groups.append(Group(INDIVIDUALS_HEADING, individuals, SignatoryKind.INDIVIDUAL))
@@ -132,7 +132,7 @@ def public_list(letter: Letter, *, grouped: bool = True) -> SignatoryList:
     )
 
 
-def _group(letter: Letter, entries: list[Entry]) -> list[Group]:
+def group_entries(letter: Letter, entries: list[Entry]) -> list[Group]:
     """Groups in the organizer's category order; anything uncategorized comes last."""
     order = list(letter.categories or [])
     groups = {name: Group(name) for name in order}
@@ -173,6 +173,6 @@ def list_changed(letter_id: int) -> None:
     db.session.execute(
         sa.update(Letter)
         .where(Letter.id == letter_id)
-        .values(list_version=Letter.list_version + 1)
+        .values(list_version=Letter.list_version + 1, list_changed_at=utcnow())
         .execution_options(synchronize_session=False)
     )

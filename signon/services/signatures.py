@@ -54,6 +54,7 @@ class SignatureData:
     category: str = ""
     note: str = ""
     keep_informed: bool = False
+    press_contact: bool = False
     kind: str = SignatoryKind.ORGANIZATION
 
     @property
@@ -73,7 +74,12 @@ class SignatureData:
         }
         text["note"] = (self.note or "").strip()
         kind = SignatoryKind.INDIVIDUAL if self.individual else SignatoryKind.ORGANIZATION
-        return SignatureData(**text, keep_informed=bool(self.keep_informed), kind=kind)
+        return SignatureData(
+            **text,
+            keep_informed=bool(self.keep_informed),
+            press_contact=bool(self.press_contact),
+            kind=kind,
+        )
 
 
 class Outcome(enum.StrEnum):

@@ -4,27 +4,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask import (
+    Response as FlaskResponse,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from signon.exports import lists
+from signon.exports.model import ListOptions
 from signon.extensions import login
 from signon.forms.admin import (
     DecisionForm,
+    DeliveryForm,
+    FreezeForm,
     HostForm,
     InviteForm,
     LetterForm,
     NotifyForm,
     SignatoryForm,
+    SignerUpdateForm,
     StatusForm,
     UpdateSignersForm,
 )
 from signon.forms.auth import EmptyForm
 from signon.links import external_url
-from signon.models import Letter, LetterStatus, NotifyMode, Organizer
+from signon.models import Letter, LetterStatus, ListSnapshot, NotifyMode, Organizer
 from signon.sanitize import markdown_to_html
-from signon.services import access, accounts, dashboard, flags, letters, moderation, signatures
+from signon.services import (
+    access,
+    accounts,
+    dashboard,
+    deliverables,
+    flags,
+    letters,
+    listing,
+    moderation,
+    signatures,
+)
 from signon.services.letters import LetterError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -363,3 +390,144 @@ def organizers() -> Any:
         except accounts.AccountError as error:
             form.email.errors.append(str(error))
     return render_template("admin/organizers.html", organizers=accounts.organizers(), form=form)
+
+
+@bp.get("/letters/<int:letter_id>/deliver")
+def deliver(letter_id: int) -> str:
+    letter = _letter(letter_id)
+    frozen = deliverables.snapshots(letter)
+    delivery_form = DeliveryForm()
+    _delivery_choices(delivery_form, frozen)
+    return render_template(
+        "admin/deliver.html",
+        letter=letter,
+        snapshots=frozen,
+        freeze_form=FreezeForm(),
+        delivery_form=delivery_form,
+        update_form=SignerUpdateForm(),
+        action_form=EmptyForm(),
+        deliveries=deliverables.deliveries(letter),
+        informed=len(deliverables.informed_signers(letter)),
+        formats=deliverables.LIST_FORMATS,
+        listed=listing.public_list(letter),
+    )
+
+
+def _delivery_choices(form: DeliveryForm, frozen: list[ListSnapshot]) -> None:
+    form.snapshot.choices = [
+        SelectChoice(s.id, f"Frozen {s.created_at:%Y-%m-%d %H:%M} UTC: {s.count_line}")
+        for s in frozen
+    ]
+    form.method.choices = [SelectChoice(k, v) for k, v in deliverables.DELIVERY_METHODS.items()]
+
+
+@bp.route("/letters/<int:letter_id>/export", methods=["GET", "POST"])
+def export(letter_id: int) -> FlaskResponse:
+    """List formats download with GET; contact lists need a POST, because each download is audited."""
+    letter = _letter(letter_id)
+    fmt = request.values.get("format", "")
+    if fmt in deliverables.CONTACT_FORMATS and (
+        request.method != "POST" or not EmptyForm().validate_on_submit()
+    ):
+        abort(405 if request.method != "POST" else 400)
+    options = ListOptions(
+        grouped=request.values.get("grouped", "1") == "1",
+        with_place=request.values.get("place", "1") == "1",
+    )
+    try:
+        exported = deliverables.export(letter, fmt, options, actor=_me())
+    except deliverables.ExportError:
+        abort(404)
+    return _download(exported)
+
+
+def _download(exported: deliverables.ExportFile) -> FlaskResponse:
+    body = exported.body if isinstance(exported.body, bytes) else stream_with_context(exported.body)
+    response = FlaskResponse(body, mimetype=exported.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.post("/letters/<int:letter_id>/freeze")
+def freeze(letter_id: int) -> Response:
+    letter = _letter(letter_id)
+    form = FreezeForm()
+    if form.validate_on_submit():
+        snapshot = deliverables.freeze(letter, by=_me(), note=form.note.data or "")
+        flash(
+            f"List frozen: {snapshot.count_line}. Its files will download the same forever.",
+            "success",
+        )
+    return redirect(url_for("admin.deliver", letter_id=letter.id))
+
+
+@bp.get("/letters/<int:letter_id>/snapshots/<int:snapshot_id>/<fmt>")
+def snapshot_file(letter_id: int, snapshot_id: int, fmt: str) -> FlaskResponse:
+    letter = _letter(letter_id)
+    snapshot = deliverables.snapshot_of(letter, snapshot_id)
+    if snapshot is None:
+        abort(404)
+    try:
+        return _download(deliverables.snapshot_export(snapshot, fmt))
+    except deliverables.ExportError:
+        abort(404)
+
+
+@bp.post("/letters/<int:letter_id>/deliveries")
+def record_delivery(letter_id: int) -> Any:
+    letter = _letter(letter_id)
+    form = DeliveryForm()
+    frozen = deliverables.snapshots(letter)
+    _delivery_choices(form, frozen)
+    if form.validate_on_submit():
+        snapshot = deliverables.snapshot_of(letter, form.snapshot.data or 0)
+        if snapshot is not None and form.delivered_on.data is not None:
+            deliverables.record_delivery(
+                letter,
+                snapshot,
+                delivered_on=form.delivered_on.data,
+                recipient=form.recipient.data or "",
+                method=form.method.data or "",
+                notes=form.notes.data or "",
+                public=bool(form.public.data),
+                by=_me(),
+            )
+            flash("Delivery recorded.", "success")
+            return redirect(url_for("admin.deliver", letter_id=letter.id))
+    flash(
+        "The delivery could not be recorded: "
+        + "; ".join(e for errors in form.errors.values() for e in errors),
+        "error",
+    )
+    return redirect(url_for("admin.deliver", letter_id=letter.id) + "#delivery")
+
+
+@bp.post("/letters/<int:letter_id>/updates")
+def send_update(letter_id: int) -> Response:
+    letter = _letter(letter_id)
+    form = SignerUpdateForm()
+    if form.validate_on_submit():
+        count = deliverables.send_update(
+            letter, form.subject.data or "", form.message.data or "", by=_me()
+        )
+        flash(f"Update sent to {count} signer{'s' if count != 1 else ''}.", "success")
+    else:
+        flash("Write a subject and a message.", "error")
+    return redirect(url_for("admin.deliver", letter_id=letter.id) + "#updates")
+
+
+@bp.get("/letters/<int:letter_id>/press-kit")
+def press_kit(letter_id: int) -> str:
+    letter = _letter(letter_id)
+    listed = listing.public_list(letter)
+    doc = deliverables.list_document(letter, ListOptions())
+    return render_template(
+        "admin/press_kit.html",
+        letter=letter,
+        listed=listed,
+        list_text=lists.as_text(doc),
+        headline=deliverables.headline_count(listed.organizations),
+        contacts=deliverables.press_contacts(letter),
+        deliveries=deliverables.deliveries(letter),
+    )

@@ -20,7 +20,7 @@ from flask import (
 from signon.forms.public import ConfirmForm, SignForm, WithdrawForm
 from signon.models import Letter, LetterStatus
 from signon.privacy import client_hash
-from signon.services import letters, listing, signatures
+from signon.services import deliverables, letters, listing, signatures
 from signon.services.signatures import Outcome
 
 bp = Blueprint("public", __name__)
@@ -80,6 +80,7 @@ def letter(slug: str) -> Any:
         signatories=listing.cached_public_list(letter),
         accepting=letters.accepts_signatures(letter),
         deadline=letters.local_deadline(letter),
+        deliveries=deliverables.deliveries(letter, public_only=True),
     ), status
 
 
@@ -159,3 +160,18 @@ def preview(token: str) -> Any:
     )
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@no_store
+def unsubscribe(token: str) -> Any:
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        signature = deliverables.unsubscribe(token)
+        if signature is None:
+            return render_template("public/link_invalid.html"), 404
+        return render_template("public/unsubscribed.html", signature=signature)
+    signature = deliverables.unsubscribe_token(token)
+    if signature is None:
+        return render_template("public/link_invalid.html"), 404
+    return render_template("public/unsubscribe.html", signature=signature, form=form)

@@ -17,6 +17,19 @@
         }
       });
     });
+    // Copy buttons: shown only where the clipboard works; without them the text stays selectable.
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      if (!navigator.clipboard) { return; }
+      button.hidden = false;
+      var label = button.textContent;
+      button.addEventListener("click", function () {
+        var source = document.getElementById(button.getAttribute("data-copy"));
+        navigator.clipboard.writeText(source.value).then(function () {
+          button.textContent = "Copied";
+          window.setTimeout(function () { button.textContent = label; }, 2000);
+        });
+      });
+    });
     // A second click while the first submit is on its way sends nothing twice.
     document.querySelectorAll("form").forEach(function (form) {
       form.addEventListener("submit", function (event) {

@@ -192,6 +192,10 @@ def test_the_whole_form_works_with_the_keyboard_alone(
     page.keyboard.press("Space")
     expect(page.get_by_label("Keep me informed about this letter")).to_be_checked()
     page.keyboard.press("Tab")
+    expect(
+        page.get_by_label("I agree to be named to journalists as a press contact")
+    ).to_be_focused()
+    page.keyboard.press("Tab")
     page.keyboard.type("Typed with the keyboard.")
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Sign the letter")).to_be_focused()

@@ -1,0 +1,137 @@
+"""The final letter as a document: DOCX (python-docx) for letterhead, PDF (WeasyPrint) for print."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from html.parser import HTMLParser
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.text import WD_BREAK
+from docx.shared import Pt
+from docx.text.paragraph import Paragraph
+from flask import render_template
+
+from signon.exports.model import ListDocument
+from signon.services.listing import Group
+
+_BLOCK_STYLES = {
+    "p": "Normal",
+    "h2": "Heading 2",
+    "h3": "Heading 3",
+    "h4": "Heading 4",
+    "h5": "Heading 5",
+    "h6": "Heading 6",
+    "blockquote": "Quote",
+    "pre": "Normal",
+}
+
+
+class _HtmlToDocx(HTMLParser):
+    """Writes the sanitized letter HTML (paragraphs, headings, lists, quotes, bold, italics,
+    links) into a document with Word's own styles."""
+
+    def __init__(self, document: DocxDocument) -> None:
+        super().__init__(convert_charrefs=True)
+        self.document = document
+        self.paragraph: Paragraph | None = None
+        self.lists: list[str] = []
+        self.bold = 0
+        self.italic = 0
+        self.quote = 0
+        self.href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("ul", "ol"):
+            self.lists.append(tag)
+        elif tag == "li":
+            style = "List Number" if self.lists and self.lists[-1] == "ol" else "List Bullet"
+            self.paragraph = self.document.add_paragraph(style=style)
+        elif tag == "blockquote":
+            self.quote += 1
+        elif tag in _BLOCK_STYLES:
+            self.paragraph = self.document.add_paragraph(
+                style="Quote" if self.quote else _BLOCK_STYLES[tag]
+            )
+        elif tag in ("strong", "b"):
+            self.bold += 1
+        elif tag in ("em", "i"):
+            self.italic += 1
+        elif tag == "a":
+            self.href = dict(attrs).get("href")
+        elif tag == "br" and self.paragraph is not None:
+            self.paragraph.add_run().add_break(WD_BREAK.LINE)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
+        elif tag == "blockquote":
+            self.quote = max(0, self.quote - 1)
+        elif tag in ("strong", "b"):
+            self.bold = max(0, self.bold - 1)
+        elif tag in ("em", "i"):
+            self.italic = max(0, self.italic - 1)
+        elif tag == "a":
+            if self.href and self.paragraph is not None:
+                self.paragraph.add_run(f" ({self.href})")
+            self.href = None
+        elif tag in _BLOCK_STYLES or tag == "li":
+            self.paragraph = None
+
+    def handle_data(self, data: str) -> None:
+        if not data.strip() and self.paragraph is None:
+            return
+        if self.paragraph is None:
+            self.paragraph = self.document.add_paragraph()
+        run = self.paragraph.add_run(data)
+        run.bold = bool(self.bold) or None
+        run.italic = bool(self.italic) or None
+
+
+def letter_docx(doc: ListDocument, body_html: str, dated: datetime) -> bytes:
+    """The letter text, then the signatory block with real heading and list styles."""
+    document = Document()
+    document.core_properties.title = doc.title
+    document.core_properties.author = "signon"
+    document.core_properties.created = dated.replace(tzinfo=None)
+    document.core_properties.modified = dated.replace(tzinfo=None)
+    document.core_properties.last_modified_by = "signon"
+    document.core_properties.revision = 1
+    document.styles["Normal"].font.size = Pt(11)
+    document.add_heading(doc.title, level=1)
+    document.add_paragraph(f"{dated:%B} {dated.day}, {dated:%Y}")
+    parser = _HtmlToDocx(document)
+    parser.feed(body_html)
+    parser.close()
+    _signatory_block(document, doc)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _signatory_block(document: DocxDocument, doc: ListDocument) -> None:
+    document.add_heading("Signatories", level=2)
+    document.add_paragraph(doc.count_line, style="Subtitle")
+    for group in doc.groups:
+        _group(document, doc, group)
+    if doc.addendum:
+        document.add_heading(doc.addendum_heading, level=2)
+        document.add_paragraph(doc.addendum_count_line)
+        for group in doc.addendum:
+            _group(document, doc, group)
+
+
+def _group(document: DocxDocument, doc: ListDocument, group: Group) -> None:
+    if doc.heading(group):
+        document.add_heading(doc.heading(group), level=3)
+    for entry in group.entries:
+        document.add_paragraph(doc.line(entry), style="List")
+
+
+def letter_pdf(doc: ListDocument, body_html: str, dated: datetime) -> bytes:
+    """The print-ready final letter with page numbers; WeasyPrint is loaded only when needed."""
+    from weasyprint import HTML
+
+    html = render_template("exports/letter.html", doc=doc, body_html=body_html, dated=dated)
+    return HTML(string=html).write_pdf(metadata=None) or b""

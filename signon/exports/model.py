@@ -1,0 +1,47 @@
+"""What every list export renders: the groups, the count line, and any dated addendum."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from signon.services.listing import INDIVIDUALS_HEADING, Entry, Group
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    grouped: bool = True
+    with_place: bool = True
+
+
+@dataclass
+class ListDocument:
+    """A signatory list ready to render: as delivered (frozen) or as it stands now."""
+
+    title: str
+    count_line: str
+    groups: list[Group]
+    options: ListOptions = field(default_factory=ListOptions)
+    addendum: list[Group] = field(default_factory=list)
+    addendum_since: datetime | None = None
+    addendum_count_line: str = ""
+
+    def line(self, entry: Entry) -> str:
+        """'Name, City, ST' or just the name, as the options say."""
+        if self.options.with_place and entry.place:
+            return f"{entry.name}, {entry.place}"
+        return entry.name
+
+    def heading(self, group: Group) -> str:
+        return group.category or ("Other organizations" if len(self.groups) > 1 else "")
+
+    @property
+    def addendum_heading(self) -> str:
+        if not self.addendum_since:
+            return ""
+        day = self.addendum_since
+        return f"Signed after the list was delivered on {day:%B} {day.day}, {day:%Y}"
+
+
+def is_individuals(group: Group) -> bool:
+    return group.category == INDIVIDUALS_HEADING and group.kind == "individual"

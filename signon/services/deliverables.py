@@ -1,0 +1,466 @@
+"""What goes out at the end: list and letter exports, frozen lists, deliveries and updates to signers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from signon import audit, mail, tokens, transaction
+from signon.exports import documents, lists, spreadsheets
+from signon.exports.model import ListDocument, ListOptions
+from signon.extensions import db
+from signon.links import external_url
+from signon.models import (
+    Delivery,
+    Letter,
+    LetterVersion,
+    ListSnapshot,
+    Organizer,
+    Signatory,
+    SignatoryKind,
+    Signature,
+    SignatureStatus,
+    SnapshotFile,
+    TokenPurpose,
+    utcnow,
+)
+from signon.services import letters, listing
+from signon.services.listing import Entry, Group
+
+LIST_FORMATS: dict[str, tuple[str, str]] = {
+    "text": ("txt", "text/plain; charset=utf-8"),
+    "markdown": ("md", "text/markdown; charset=utf-8"),
+    "html": ("html", "text/html; charset=utf-8"),
+    "csv": ("csv", "text/csv; charset=utf-8"),
+    "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "pdf": ("pdf", "application/pdf"),
+}
+CONTACT_FORMATS: dict[str, tuple[str, str]] = {
+    "contacts-csv": ("csv", "text/csv; charset=utf-8"),
+    "contacts-xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+FORMATS = LIST_FORMATS | CONTACT_FORMATS
+DELIVERY_METHODS = {
+    "email": "By email",
+    "portal": "Through an online portal",
+    "in_person": "In person",
+    "mail": "By post",
+    "other": "Another way",
+}
+UNSUBSCRIBE_VALID = timedelta(days=730)
+
+
+class ExportError(ValueError):
+    """The export cannot be made as asked; the message says why."""
+
+
+@dataclass
+class ExportFile:
+    filename: str
+    mimetype: str
+    body: bytes | Iterator[bytes]
+
+    def chunks(self) -> Iterator[bytes]:
+        if isinstance(self.body, bytes):
+            yield self.body
+        else:
+            yield from self.body
+
+
+def export(
+    letter: Letter,
+    fmt: str,
+    options: ListOptions | None = None,
+    *,
+    actor: Organizer | None = None,
+    via: str = "web",
+) -> ExportFile:
+    """One code path for the dashboard and `signon export`."""
+    options = options or ListOptions()
+    if fmt in CONTACT_FORMATS:
+        return _contacts(letter, fmt, actor=actor, via=via)
+    if fmt not in LIST_FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    doc = list_document(letter, options)
+    return _render(letter, fmt, doc, letters.current_version(letter), utcnow())
+
+
+def _render(
+    letter: Letter, fmt: str, doc: ListDocument, version: LetterVersion, dated: datetime
+) -> ExportFile:
+    extension, mimetype = LIST_FORMATS[fmt]
+    filename = (
+        f"{letter.slug}-signatories.{extension}"
+        if fmt not in ("docx", "pdf")
+        else f"{letter.slug}.{extension}"
+    )
+    local = dated.astimezone(letters.zone_of(letter))
+    body: bytes
+    if fmt == "docx":
+        body = documents.letter_docx(doc, version.body_html, local)
+    elif fmt == "pdf":
+        body = documents.letter_pdf(doc, version.body_html, local)
+    else:
+        renderer = {
+            "text": lists.as_text,
+            "markdown": lists.as_markdown,
+            "html": lists.as_html,
+            "csv": lists.as_csv,
+        }[fmt]
+        body = renderer(doc).encode("utf-8")
+    return ExportFile(filename, mimetype, body)
+
+
+def latest_snapshot(letter: Letter) -> ListSnapshot | None:
+    return db.session.execute(
+        sa.select(ListSnapshot)
+        .where(ListSnapshot.letter_id == letter.id)
+        .order_by(ListSnapshot.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def snapshots(letter: Letter) -> list[ListSnapshot]:
+    return list(
+        db.session.execute(
+            sa.select(ListSnapshot)
+            .where(ListSnapshot.letter_id == letter.id)
+            .order_by(ListSnapshot.id.desc())
+        ).scalars()
+    )
+
+
+def list_document(letter: Letter, options: ListOptions) -> ListDocument:
+    """The list now. After a freeze, the frozen list stays as delivered and later signatories
+    follow in a dated addendum, never silently inside it."""
+    current = listing.public_list(letter, grouped=options.grouped)
+    snapshot = latest_snapshot(letter)
+    if snapshot is None:
+        return ListDocument(letter.title, current.count_line, current.groups, options)
+    frozen = _snapshot_document(letter, snapshot, options)
+    delivered = {_key(entry) for group in frozen.groups for entry in group.entries}
+    later = [
+        entry for group in current.groups for entry in group.entries if _key(entry) not in delivered
+    ]
+    if later:
+        frozen.addendum = _regroup(letter, later, options)
+        frozen.addendum_since = snapshot.created_at.astimezone(letters.zone_of(letter))
+        organizations = sum(1 for e in later if e.kind == SignatoryKind.ORGANIZATION)
+        frozen.addendum_count_line = listing.count_line(organizations, len(later) - organizations)
+    return frozen
+
+
+def _key(entry: Entry) -> tuple[str, str]:
+    return entry.name, entry.kind
+
+
+def _regroup(letter: Letter, entries: list[Entry], options: ListOptions) -> list[Group]:
+    organizations = [e for e in entries if e.kind == SignatoryKind.ORGANIZATION]
+    individuals = [e for e in entries if e.kind == SignatoryKind.INDIVIDUAL]
+    organizations.sort(key=lambda e: listing.sort_key(e.name))
+    individuals.sort(key=lambda e: listing.sort_key(e.name))
+    groups = (
+        listing.group_entries(letter, organizations)
+        if options.grouped
+        else [Group("", organizations)]
+    )
+    if individuals:
+        groups.append(Group(listing.INDIVIDUALS_HEADING, individuals, SignatoryKind.INDIVIDUAL))
+    return [g for g in groups if g.entries]
+
+
+def _snapshot_document(
+    letter: Letter, snapshot: ListSnapshot, options: ListOptions
+) -> ListDocument:
+    entries = [Entry(e["name"], e["place"], e["category"], e["kind"]) for e in snapshot.entries]
+    return ListDocument(
+        letter.title, snapshot.count_line, _regroup(letter, entries, options), options
+    )
+
+
+def freeze(letter: Letter, *, by: Organizer, note: str = "") -> ListSnapshot:
+    """Record the list as delivered: when, which text, exactly which names, and its files."""
+    current = listing.public_list(letter)
+    version = letters.current_version(letter)
+    now = utcnow()
+    snapshot = ListSnapshot(
+        letter_id=letter.id,
+        version_id=version.id,
+        created_at=now,
+        created_by_id=by.id,
+        entries=[
+            {"name": e.name, "place": e.place, "category": e.category, "kind": e.kind}
+            for g in current.groups
+            for e in g.entries
+        ],
+        organizations=current.organizations,
+        individuals=current.individuals,
+        count_line=current.count_line,
+        note=" ".join(note.split())[:500],
+    )
+    doc = ListDocument(letter.title, current.count_line, current.groups)
+    for fmt in LIST_FORMATS:
+        rendered = _render(letter, fmt, doc, version, now)
+        snapshot.files.append(
+            SnapshotFile(
+                format=fmt,
+                filename=rendered.filename,
+                mimetype=rendered.mimetype,
+                content=rendered.body,
+            )
+        )
+    db.session.add(snapshot)
+    db.session.flush()
+    audit.record(
+        "list.frozen",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=snapshot,
+        after={"count": current.count_line, "version": version.number},
+    )
+    transaction.commit()
+    return snapshot
+
+
+def snapshot_of(letter: Letter, snapshot_id: int) -> ListSnapshot | None:
+    snapshot = db.session.get(ListSnapshot, snapshot_id)
+    return snapshot if snapshot is not None and snapshot.letter_id == letter.id else None
+
+
+def snapshot_export(snapshot: ListSnapshot, fmt: str) -> ExportFile:
+    """The file made when the list was frozen, byte for byte."""
+    stored = db.session.get(SnapshotFile, (snapshot.id, fmt))
+    if stored is None:
+        raise ExportError(f"no {fmt} file in this frozen list")
+    dated = snapshot.created_at.strftime("%Y%m%d-%H%M")
+    stem, _, extension = stored.filename.rpartition(".")
+    return ExportFile(f"{stem}-frozen-{dated}.{extension}", stored.mimetype, stored.content)
+
+
+def record_delivery(
+    letter: Letter,
+    snapshot: ListSnapshot,
+    *,
+    delivered_on: date,
+    recipient: str,
+    method: str,
+    notes: str,
+    public: bool,
+    by: Organizer,
+) -> Delivery:
+    if method not in DELIVERY_METHODS:
+        raise ExportError("choose how the letter was delivered")
+    if not recipient.strip():
+        raise ExportError("say to whom the letter was delivered")
+    delivery = Delivery(
+        letter_id=letter.id,
+        snapshot_id=snapshot.id,
+        delivered_on=delivered_on,
+        recipient=" ".join(recipient.split())[:300],
+        method=method,
+        notes=notes.strip()[:5000],
+        public=public,
+        created_by_id=by.id,
+    )
+    db.session.add(delivery)
+    db.session.flush()
+    audit.record(
+        "letter.delivered",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=delivery,
+        after={
+            "to": delivery.recipient,
+            "on": delivered_on.isoformat(),
+            "how": method,
+            "snapshot": snapshot.id,
+        },
+    )
+    transaction.commit()
+    return delivery
+
+
+def deliveries(letter: Letter, *, public_only: bool = False) -> list[Delivery]:
+    query = sa.select(Delivery).where(Delivery.letter_id == letter.id)
+    if public_only:
+        query = query.where(Delivery.public.is_(True))
+    return list(db.session.execute(query.order_by(Delivery.delivered_on, Delivery.id)).scalars())
+
+
+def informed_signers(letter: Letter) -> list[Signature]:
+    """Signers who asked to be kept informed and still stand behind the letter."""
+    return list(
+        db.session.execute(
+            sa.select(Signature)
+            .where(
+                Signature.letter_id == letter.id,
+                Signature.keep_informed.is_(True),
+                Signature.status.in_([SignatureStatus.APPROVED, SignatureStatus.AWAITING_REVIEW]),
+            )
+            .order_by(Signature.id)
+        ).scalars()
+    )
+
+
+def send_update(letter: Letter, subject: str, message: str, *, by: Organizer) -> int:
+    """An update ('the letter was delivered', 'the agency answered') through the outbox."""
+    recipients = informed_signers(letter)
+    for signature in recipients:
+        raw = tokens.issue(TokenPurpose.UNSUBSCRIBE, UNSUBSCRIBE_VALID, signature=signature)
+        mail.queue(
+            signature.email,
+            "letter_update",
+            subject=f"{subject.strip()} ({letter.title})"[:300],
+            signature=signature,
+            letter=letter,
+            message=message.strip(),
+            letter_url=external_url("public.letter", slug=letter.slug),
+            unsubscribe_url=external_url("public.unsubscribe", token=raw),
+        )
+    audit.record(
+        "letter.update_sent",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=letter,
+        after={"subject": subject.strip()[:200], "recipients": len(recipients)},
+    )
+    transaction.commit()
+    return len(recipients)
+
+
+def unsubscribe(raw: str) -> Signature | None:
+    token = tokens.find(raw, TokenPurpose.UNSUBSCRIBE)
+    if token is None or token.signature is None or tokens.is_expired(token):
+        return None
+    signature = token.signature
+    if signature.keep_informed:
+        signature.keep_informed = False
+        audit.record(
+            "signature.unsubscribed",
+            letter_id=signature.letter_id,
+            actor_kind="signer",
+            subject=signature,
+        )
+        transaction.commit()
+    return signature
+
+
+def unsubscribe_token(raw: str) -> Signature | None:
+    token = tokens.find(raw, TokenPurpose.UNSUBSCRIBE)
+    return token.signature if token is not None and not tokens.is_expired(token) else None
+
+
+def contact_rows(letter: Letter) -> Iterator[list[Any]]:
+    """Every signature of the letter with its decisions, read in batches so memory stays flat."""
+    decided_by = sa.orm.aliased(Organizer)
+    query = (
+        sa.select(
+            Signature.id,
+            Signature.status,
+            Signature.kind,
+            Signature.organization,
+            Signatory.display_name,
+            Signature.name,
+            Signature.title,
+            Signature.email,
+            Signature.city,
+            Signature.region,
+            Signature.country,
+            Signature.website,
+            Signature.category,
+            Signature.note,
+            Signature.keep_informed,
+            Signature.press_contact,
+            LetterVersion.number,
+            Signature.created_at,
+            Signature.confirmed_at,
+            Signature.decided_at,
+            decided_by.email,
+            Signature.reason,
+            Signature.withdrawn_at,
+        )
+        .join(LetterVersion, LetterVersion.id == Signature.version_id)
+        .outerjoin(Signatory, Signatory.id == Signature.signatory_id)
+        .outerjoin(decided_by, decided_by.id == Signature.decided_by_id)
+        .where(Signature.letter_id == letter.id)
+        .order_by(Signature.id)
+        .execution_options(yield_per=1000)
+    )
+    for row in db.session.execute(query):
+        yield list(row)
+
+
+def _contacts(letter: Letter, fmt: str, *, actor: Organizer | None, via: str) -> ExportFile:
+    extension, mimetype = CONTACT_FORMATS[fmt]
+    audit.record(
+        "contacts.exported",
+        letter_id=letter.id,
+        actor_kind="organizer" if actor else "system",
+        actor_id=actor.id if actor else None,
+        subject=letter,
+        after={"format": fmt, "via": via},
+    )
+    transaction.commit()
+    filename = f"{letter.slug}-contacts.{extension}"
+    if fmt == "contacts-xlsx":
+        return ExportFile(
+            filename, mimetype, spreadsheets.contacts_xlsx(contact_rows(letter), letter.title)
+        )
+    return ExportFile(filename, mimetype, spreadsheets.contacts_csv(contact_rows(letter)))
+
+
+def press_contacts(letter: Letter) -> list[Signature]:
+    return list(
+        db.session.execute(
+            sa.select(Signature)
+            .where(
+                Signature.letter_id == letter.id,
+                Signature.press_contact.is_(True),
+                Signature.status == SignatureStatus.APPROVED,
+            )
+            .order_by(Signature.organization, Signature.name)
+        ).scalars()
+    )
+
+
+_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+
+
+def headline_count(
+    count: int, singular: str = "organization", plural: str = "organizations"
+) -> str:
+    """How a journalist writes it: 'seven organizations', '50 organizations', 'more than 50 organizations'."""
+    noun = singular if count == 1 else plural
+    if count < 20:
+        return f"{_SMALL[count]} {noun}"
+    step = 10 if count < 100 else 50 if count < 1000 else 100
+    floor = count - count % step
+    return f"{count:,} {noun}" if floor == count else f"more than {floor:,} {noun}"
