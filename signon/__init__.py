@@ -28,9 +28,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     extensions.mail.init_app(app)
     _init_login(app)
 
-    from signon.views import admin, auth, dev, public
+    from signon.views import admin, api, auth, dev, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     if app.debug:
