@@ -213,7 +213,7 @@ class DeliveryForm(FlaskForm):
     )
     method = RadioField("How", choices=[], default="email")
     notes = TextAreaField("Notes (private)", validators=[Optional(), Length(max=5000)])
-    public = BooleanField("Show “Delivered to … on …” on the public letter page", default=True)
+    public = BooleanField("Show this delivery on the public letter page", default=True)
 
 
 class SignerUpdateForm(FlaskForm):

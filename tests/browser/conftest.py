@@ -131,6 +131,16 @@ def page_structure(page: Any) -> dict[str, Any]:
     )
 
 
+def wide_elements(page: Any) -> list[str]:
+    """The innermost elements that stick out to the right, to say what makes a page scroll."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > document.documentElement.clientWidth + 1))
+            .slice(0, 5).map(e => e.outerHTML.slice(0, 120))"""
+    )
+
+
 def assert_accessible(page: Any, name: str) -> None:
     """axe-core (WCAG 2.1 A/AA and best practice) finds nothing, at phone and desktop width,
     and the page has a title, lang, one h1, a main landmark, a skip link and no sideways scroll."""
@@ -145,7 +155,9 @@ def assert_accessible(page: Any, name: str) -> None:
         assert structure["h1"] == 1, f"{name}: {structure['h1']} h1 elements"
         assert structure["main"] == 1, name
         assert structure["skip"], name
-        assert structure["overflow"] <= 0, f"{name} scrolls sideways at {viewport['width']} px"
+        assert structure["overflow"] <= 0, (
+            f"{name} scrolls sideways at {viewport['width']} px: {wide_elements(page)}"
+        )
         results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
         violations = results.response["violations"]
         ACCESSIBILITY.checked[f"{name} @ {viewport['width']}px"] = len(violations)

@@ -160,3 +160,70 @@ def test_admin_invites_an_organizer(page: Any, live_server: LiveServer, mailbox:
     page.get_by_label("Repeat the password").fill("a long new password")
     page.get_by_role("button", name="Save the password").click()
     expect(page.get_by_text("Your password is set.")).to_be_visible()
+
+
+def test_organizer_exports_freezes_delivers_and_opens_the_press_kit(
+    page: Any, live_server: LiveServer, tmp_path: Any
+):
+    sign_in(page, live_server)
+    with live_server.context():
+        from signon.models import Organizer
+        from tests.factories import create_letter
+
+        owner = db.session.execute(sa.select(Organizer)).scalar_one()
+        letter = create_letter(
+            slug="protect-tenant-data",
+            title="Protect tenant data",
+            owner=owner,
+            categories=["National", "Local"],
+        )
+        confirmed_signature(
+            letter,
+            organization="Harbor Tenants",
+            email="h@harbor.example",
+            category="Local",
+            press_contact=True,
+        )
+        confirmed_signature(letter, organization="Open Records Alliance", email="o@ora.example")
+        letter_id = letter.id
+
+    page.goto(f"{live_server.url}/admin/letters/{letter_id}")
+    page.get_by_role("link", name="Deliver", exact=True).click()
+    expect(page.get_by_role("heading", name="Deliver the letter")).to_be_visible()
+    assert_accessible(page, "deliver")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Word document (DOCX)").click()
+    download = download_info.value
+    assert download.suggested_filename == "protect-tenant-data.docx"
+    saved = tmp_path / "letter.docx"
+    download.save_as(saved)
+    from docx import Document
+
+    texts = [p.text for p in Document(str(saved)).paragraphs]
+    assert "2 organizations" in texts
+    assert texts.index("Open Records Alliance, Chicago, IL") < texts.index(
+        "Harbor Tenants, Chicago, IL"
+    )
+
+    page.get_by_label("Note (optional)").fill("As sent to the Commissioner")
+    page.get_by_role("button", name="Freeze the list").click()
+    expect(page.get_by_text("List frozen: 2 organizations.")).to_be_visible()
+    page.get_by_label("Delivered on").fill("2026-12-01")
+    page.get_by_label("Delivered to").fill("Housing Commissioner")
+    page.get_by_role("button", name="Record the delivery").click()
+    expect(page.get_by_text("Delivery recorded.")).to_be_visible()
+    assert_accessible(page, "deliver after a delivery")
+
+    page.get_by_role("link", name="Press kit").click()
+    expect(page.get_by_role("heading", name="Press kit")).to_be_visible()
+    expect(page.get_by_text("Two organizations", exact=True)).to_be_visible()
+    expect(page.get_by_label("Press contacts, to copy")).to_have_value(
+        re.compile("h@harbor.example")
+    )
+    assert_accessible(page, "press kit")
+    screenshot(page, "press-kit")
+
+    page.goto(f"{live_server.url}/letters/protect-tenant-data")
+    expect(
+        page.get_by_text("Delivered to Housing Commissioner on December 1, 2026.")
+    ).to_be_visible()
