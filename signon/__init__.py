@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from signon import config, database, errors, extensions, templating
+from signon import config, database, errors, extensions, security, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     extensions.mail.init_app(app)
+    extensions.limiter.init_app(app)
     _init_login(app)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from signon.views import admin, api, auth, dev, public
 
@@ -37,12 +42,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.debug:
         app.register_blueprint(dev.bp)
     errors.register(app)
+    security.register(app)
     templating.register(app)
     return app
 
 
 def _init_login(app: Flask) -> None:
-    from signon.services.accounts import load_session_user
+    from flask import session
+
+    from signon.services import accounts, sessions
+
+    def load_user(user_id: str) -> object:
+        organizer = accounts.load_session_user(user_id)
+        if organizer is None or not sessions.is_live(organizer, session.get("sid")):
+            return None
+        return organizer
 
     login = extensions.login
     login.init_app(app)
@@ -50,4 +64,4 @@ def _init_login(app: Flask) -> None:
     login.login_message = "Please sign in to continue."
     login.login_message_category = "info"
     login.session_protection = "basic"
-    login.user_loader(load_session_user)
+    login.user_loader(load_user)

@@ -43,6 +43,22 @@ DEFAULTS: dict[str, Any] = {
     "WITHDRAW_TOKEN_DAYS": 400,
     "MAX_CONFIRMATION_EMAILS": 3,
     "RESEND_COOLDOWN_SECONDS": 120,
+    # Abuse protection. Limits are per client address; set SIGNON_RATELIMIT_STORAGE_URI to a
+    # redis:// URL so that every worker shares them.
+    "TRUSTED_PROXIES": 0,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "signon",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATE_LIMIT_SIGN": "10 per minute; 60 per hour",
+    "RATE_LIMIT_RESEND": "5 per hour",
+    "RATE_LIMIT_CONFIRM": "30 per minute",
+    "RATE_LIMIT_LOGIN": "20 per minute",
+    "RATE_LIMIT_RESET": "5 per hour",
+    "LOGIN_FAILURES_BEFORE_LOCK": 5,
+    "LOGIN_LOCK_MAX_SECONDS": 900,
+    "ORGANIZER_IDLE_MINUTES": 60,
+    "MIN_FILL_SECONDS": None,  # None: 2 seconds, or 0 in debug mode
+    "PURGE_AFTER_DAYS": 180,
 }
 
 _DATABASE_URL_PREFIXES = {
@@ -66,6 +82,9 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_uri(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if app.config["MIN_FILL_SECONDS"] is None:
+        # Under `make run` scripted tries of the form are welcome; production keeps the trap.
+        app.config["MIN_FILL_SECONDS"] = 0 if app.debug else 2
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
     _check(app)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,6 +34,8 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 mail = Mail()
 login = LoginManager()
+# Behind a proxy, ProxyFix (SIGNON_TRUSTED_PROXIES) makes remote_addr the real client address.
+limiter = Limiter(key_func=get_remote_address)
 
 if TYPE_CHECKING:
     Model = Base  # what mypy can see through; at run time db.Model adds table names and binds

@@ -64,6 +64,7 @@ class TokenPurpose(enum.StrEnum):
     RESET = "reset"
     PREVIEW = "preview"
     UNSUBSCRIBE = "unsubscribe"
+    ERASE = "erase"
 
 
 class Role(enum.StrEnum):
@@ -95,6 +96,8 @@ class Organizer(Model):
     role: Mapped[str] = mapped_column(sa.String(20), default=Role.ORGANIZER)
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
+    totp_secret: Mapped[str] = mapped_column(sa.String(64), default="")
+    totp_enabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -145,6 +148,7 @@ class Letter(Model):
     # Bumped whenever the public list changes, so cached copies of it know they are stale.
     list_version: Mapped[int] = mapped_column(default=0)
     list_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -237,6 +241,10 @@ class Signature(Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    suspect_reason: Mapped[str] = mapped_column(sa.String(200), default="")
+    # What the raw organization name hid (invisible or look-alike characters), for the moderator.
+    name_warnings: Mapped[str] = mapped_column(sa.String(500), default="")
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     letter: Mapped[Letter] = relationship()
     version: Mapped[LetterVersion] = relationship()
@@ -354,3 +362,44 @@ class Delivery(Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
 
     snapshot: Mapped[ListSnapshot] = relationship()
+
+
+class OrganizerSession(Model):
+    """A signed-in browser. Logging out or idling past the limit ends it for good, even if the
+    cookie was copied."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(sa.ForeignKey("organizer.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(Model):
+    """A single-use code that stands in for the authenticator app; only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(sa.ForeignKey("organizer.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Model):
+    """Failed sign-ins per account and per client address, to slow down and then lock guessing."""
+
+    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EmailRule(Model):
+    """An admin's block or allow entry for an email domain or a whole address."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pattern: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    action: Mapped[str] = mapped_column(sa.String(8))
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))

@@ -157,6 +157,7 @@ def base_config(controller: Controller, database_uri: str) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": "signon <letters@signon.example>",
         "MAIL_TIMEOUT": 5,
         "RESEND_COOLDOWN_SECONDS": 0,
+        "MIN_FILL_SECONDS": 0,
     }
 
 

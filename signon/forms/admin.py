@@ -225,3 +225,25 @@ class SignerUpdateForm(FlaskForm):
     message = TextAreaField(
         "Message", validators=[DataRequired("Write the update."), Length(max=10_000)]
     )
+
+
+class EmailRuleForm(FlaskForm):
+    pattern = StringField(
+        "Email domain or address",
+        validators=[
+            DataRequired("Enter a domain such as example.org, or an address."),
+            Length(max=254),
+        ],
+        description="A domain covers its subdomains too. The most specific rule wins, so you can block a domain and allow one address in it.",
+    )
+    action = RadioField(
+        "Rule",
+        choices=[
+            SelectChoice(
+                "block", "Block: signatures are kept aside as suspected, never listed or emailed"
+            ),
+            SelectChoice("allow", "Allow: never blocked by a broader rule"),
+        ],
+        default="block",
+    )
+    note = StringField("Note (optional)", validators=[Optional(), Length(max=300)])

@@ -52,3 +52,11 @@ class AcceptInviteForm(ChoosePasswordForm):
 
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token, for buttons that POST."""
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired("Enter the code."), Length(max=32)],
+        description="The 6 digits your authenticator app shows, or one of your recovery codes.",
+    )

@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from signon.models import SignatoryKind
+from signon.security import seconds_since_stamp
 from signon.services.normalize import clean_text
 from signon.services.signatures import SignatureData
 
@@ -107,6 +108,9 @@ class SignForm(FlaskForm):
         validators=[Optional()],
     )
     version = HiddenField()
+    # Bot traps: a field people never see, and when the form was shown.
+    contact_fax = StringField("Leave this field empty", validators=[Optional(), Length(max=200)])
+    started = HiddenField()
 
     def __init__(
         self,
@@ -164,6 +168,17 @@ class SignForm(FlaskForm):
             press_contact=bool(self.press_contact.data),
             kind=SignatoryKind.INDIVIDUAL if self.individual else SignatoryKind.ORGANIZATION,
         )
+
+    def trap_reason(self, min_seconds: float) -> str:
+        """Why this submission looks like a bot's, or '' if it looks like a person's."""
+        if (self.contact_fax.data or "").strip():
+            return "filled the hidden field"
+        elapsed = seconds_since_stamp(self.started.data)
+        if elapsed is None:
+            return "no valid form start time"
+        if elapsed < min_seconds:
+            return f"submitted {elapsed:.1f} s after the form was shown"
+        return ""
 
     def version_id(self) -> int | None:
         try:

@@ -12,6 +12,7 @@ from signon import audit, mail, tokens, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import Organizer, Role, TokenPurpose, utcnow
+from signon.services import sessions
 
 MIN_PASSWORD_LENGTH = 12
 INVITE_VALID = timedelta(days=7)
@@ -151,6 +152,7 @@ def set_password_from_token(
     if name is not None and name.strip():
         organizer.name = name.strip()[:120]
     organizer.session_version += 1
+    sessions.end_all(organizer)
     token.used_at = utcnow()
     audit.record(
         f"organizer.password_{'set' if purpose == TokenPurpose.INVITE else 'reset'}",

@@ -19,6 +19,7 @@ from signon.services.duplicates import (
     likely_duplicates,
     signals,
 )
+from signon.services.suspicion import is_disposable
 
 
 @dataclass
@@ -62,7 +63,7 @@ def groups(letter: Letter) -> list[FlaggedGroup]:
 
 def row_signals(row: moderation.QueueRow, current_version_number: int) -> list[Signal]:
     signature = row.signature
-    return signals(
+    found = signals(
         SignatureFacts(
             email=signature.email_normalized,
             organization=signature.organization,
@@ -72,3 +73,12 @@ def row_signals(row: moderation.QueueRow, current_version_number: int) -> list[S
             organizations_for_same_email=row.organizations_for_email,
         )
     )
+    domain = email_domain(signature.email_normalized)
+    if is_disposable(domain):
+        found.append(Signal("disposable_email", f"Disposable email address ({domain})"))
+    found += [
+        Signal("organization_name", message)
+        for message in signature.name_warnings.splitlines()
+        if message
+    ]
+    return found

@@ -22,7 +22,7 @@ from signon.models import (
     SignatureStatus,
     utcnow,
 )
-from signon.services import listing
+from signon.services import listing, signatures
 
 PAGE_SIZE = 50
 STATUS_FILTERS: dict[str, str] = {
@@ -39,12 +39,14 @@ STATUS_FILTERS: dict[str, str] = {
 class Decision(enum.StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
+    RELEASE = "release"
 
 
 # From which states each decision may move a signature.
 _DECIDABLE = {
     Decision.APPROVE: {SignatureStatus.AWAITING_REVIEW, SignatureStatus.REJECTED},
     Decision.REJECT: {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED},
+    Decision.RELEASE: {SignatureStatus.SUSPECTED},
 }
 
 
@@ -175,6 +177,10 @@ def decide(
     for signature in _signatures(letter, signature_ids):
         if signature.status not in _DECIDABLE[decision]:
             report.skipped.append(signature.id)
+            continue
+        if decision == Decision.RELEASE:
+            signatures.release(signature, by=by)
+            report.changed.append(signature.id)
             continue
         before = str(signature.status)
         signature.status = (

@@ -25,7 +25,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import letters, listing, notifications
+from signon.services import letters, listing, notifications, screening, suspicion
 from signon.services.normalize import clean_text, normalize_email, organization_key
 
 CONFIRMED_STATES = {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED}
@@ -103,11 +103,13 @@ class Result:
 
 
 def sign_letter(
-    letter: Letter, data: SignatureData, *, version_id: int, client_hash: str = ""
+    letter: Letter, data: SignatureData, *, version_id: int, client_hash: str = "", trap: str = ""
 ) -> Signature:
     """Record a signature (or answer a repeat of one) and queue the right email.
 
-    The caller shows the same page whatever happened, so nobody learns who signed.
+    The caller shows the same page whatever happened, so nobody learns who signed. `trap` says why
+    the form looked filled by a bot; such signatures, and blocked addresses, are kept as suspected:
+    never listed, never emailed, released by an organizer if they were a person after all.
     """
     if not letters.accepts_signatures(letter):
         raise SigningClosed
@@ -116,10 +118,15 @@ def sign_letter(
     version = letters.current_version(letter)
     if version_id != version.id:
         raise TextChanged
+    warnings = "\n".join(flag.message for flag in suspicion.name_flags(data.organization))[:500]
     data = data.cleaned()
+    suspect = trap or _blocked(data.email)
     existing = _find(letter, data)
     if existing is None:
         signature = _new_signature(letter, version, data, client_hash)
+        signature.name_warnings = warnings
+        if suspect:
+            return _keep_suspected(signature, suspect)
         db.session.add(signature)
         try:
             db.session.flush()
@@ -135,9 +142,53 @@ def sign_letter(
             )
             transaction.commit()
             return signature
-    _answer_repeat(existing, version, data)
+    if not suspect:
+        _answer_repeat(existing, version, data)
     transaction.commit()
     return existing
+
+
+def _blocked(email: str) -> str:
+    return "blocked email address or domain" if screening.verdict(email) == screening.BLOCK else ""
+
+
+def _keep_suspected(signature: Signature, reason: str) -> Signature:
+    signature.status = SignatureStatus.SUSPECTED
+    signature.suspect_reason = reason[:200]
+    db.session.add(signature)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a twin of it is already there: nothing more to keep
+        transaction.rollback()
+        return signature
+    audit.record(
+        "signature.suspected",
+        letter_id=signature.letter_id,
+        actor_kind="system",
+        subject=signature,
+        after={"reason": signature.suspect_reason},
+    )
+    transaction.commit()
+    return signature
+
+
+def release(signature: Signature, *, by: Organizer) -> bool:
+    """A suspected signature was a person after all: it gets its confirmation email like any other."""
+    if signature.status != SignatureStatus.SUSPECTED:
+        return False
+    signature.status = SignatureStatus.UNCONFIRMED
+    signature.confirmation_emails = 0
+    _send_confirmation(signature)
+    audit.record(
+        "signature.released",
+        letter_id=signature.letter_id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=signature,
+        before={"status": "suspected", "reason": signature.suspect_reason},
+        after={"status": "unconfirmed"},
+    )
+    return True
 
 
 def confirmation_token(raw: str) -> Token | None:
@@ -331,6 +382,10 @@ def _copy_typed(signature: Signature, data: SignatureData) -> None:
 
 def _answer_repeat(signature: Signature, version: LetterVersion, data: SignatureData) -> None:
     """Same email and organization again: re-send, remind, or restart after a withdrawal."""
+    if signature.status == SignatureStatus.SUSPECTED:
+        # A person repeating what a bot (or a mistaken trap) submitted proves themselves by email.
+        signature.status = SignatureStatus.UNCONFIRMED
+        signature.suspect_reason = ""
     if signature.status == SignatureStatus.WITHDRAWN:
         signature.status = SignatureStatus.UNCONFIRMED
         signature.confirmation_emails = 0

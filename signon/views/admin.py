@@ -27,6 +27,7 @@ from signon.extensions import login
 from signon.forms.admin import (
     DecisionForm,
     DeliveryForm,
+    EmailRuleForm,
     FreezeForm,
     HostForm,
     InviteForm,
@@ -37,7 +38,7 @@ from signon.forms.admin import (
     StatusForm,
     UpdateSignersForm,
 )
-from signon.forms.auth import EmptyForm
+from signon.forms.auth import CodeForm, EmptyForm
 from signon.links import external_url
 from signon.models import Letter, LetterStatus, ListSnapshot, NotifyMode, Organizer
 from signon.sanitize import markdown_to_html
@@ -50,7 +51,9 @@ from signon.services import (
     letters,
     listing,
     moderation,
+    screening,
     signatures,
+    twofactor,
 )
 from signon.services.letters import LetterError
 
@@ -252,7 +255,7 @@ def decide(letter_id: int) -> Response:
 
 
 def _decision_message(decision: str, report: moderation.DecisionReport) -> str:
-    verb = "Approved" if decision == moderation.Decision.APPROVE else "Rejected"
+    verb = {"approve": "Approved", "reject": "Rejected", "release": "Released"}[decision]
     message = f"{verb} {len(report.changed)} signature{'s' if len(report.changed) != 1 else ''}."
     if report.skipped:
         message += f" {len(report.skipped)} could not be {verb.lower()} in their current state."
@@ -531,3 +534,64 @@ def press_kit(letter_id: int) -> str:
         contacts=deliverables.press_contacts(letter),
         deliveries=deliverables.deliveries(letter),
     )
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account() -> Any:
+    """Two-step sign-in: start, confirm with a code from the app (recovery codes shown once), or turn off."""
+    me = _me()
+    form = CodeForm()
+    codes = None
+    action = request.form.get("action", "")
+    if request.method == "POST" and action == "start" and EmptyForm().validate_on_submit():
+        twofactor.begin_setup(me)
+    elif request.method == "POST" and form.validate_on_submit():
+        if action == "confirm":
+            codes = twofactor.confirm_setup(me, form.code.data or "")
+            if codes is None:
+                form.code.errors.append("That code is not right. Codes change every 30 seconds.")
+        elif action == "disable":
+            if twofactor.disable(me, form.code.data or ""):
+                flash("Two-step sign-in is off.", "success")
+                return redirect(url_for("admin.account"))
+            form.code.errors.append("That code is not right.")
+    setting_up = bool(me.totp_secret) and not me.totp_enabled
+    return render_template(
+        "admin/account.html",
+        me=me,
+        form=form,
+        codes=codes,
+        setting_up=setting_up,
+        action_form=EmptyForm(),
+        qr=twofactor.qr_svg_data_uri(me) if setting_up else None,
+        remaining=twofactor.remaining_recovery_codes(me) if me.totp_enabled else 0,
+    )
+
+
+@bp.route("/email-rules", methods=["GET", "POST"])
+def email_rules() -> Any:
+    if not _me().is_admin:
+        abort(404)
+    form = EmailRuleForm()
+    if form.validate_on_submit():
+        try:
+            rule = screening.add_rule(
+                form.pattern.data or "", form.action.data or "", note=form.note.data or "", by=_me()
+            )
+            flash(f"{rule.action.capitalize()}ed {rule.pattern}.", "success")
+            return redirect(url_for("admin.email_rules"))
+        except screening.RuleError as error:
+            form.pattern.errors.append(str(error))
+    return render_template(
+        "admin/email_rules.html", form=form, rules=screening.rules(), action_form=EmptyForm()
+    )
+
+
+@bp.post("/email-rules/<int:rule_id>/remove")
+def remove_email_rule(rule_id: int) -> Response:
+    if not _me().is_admin:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        screening.remove_rule(rule_id, by=_me())
+        flash("Rule removed.", "success")
+    return redirect(url_for("admin.email_rules"))

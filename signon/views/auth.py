@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
 
+from signon.extensions import db, limiter
 from signon.forms.auth import (
     AcceptInviteForm,
     ChoosePasswordForm,
+    CodeForm,
     EmptyForm,
     LoginForm,
     RequestResetForm,
 )
 from signon.links import safe_next
-from signon.models import TokenPurpose
-from signon.services import accounts
+from signon.models import Organizer, TokenPurpose
+from signon.privacy import client_hash
+from signon.security import configured_limit
+from signon.services import accounts, sessions, throttle, twofactor
 from signon.tokens import find_usable
 from signon.views.public import no_store
 
 bp = Blueprint("auth", __name__)
 
 
+LOCKED_MESSAGE = "Too many attempts to sign in. Wait a few minutes, then try again."
+PENDING_SECONDS = 300
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(configured_limit("LOGIN"), methods=["POST"])
 @no_store
 def login() -> Any:
     target = safe_next(request.args.get("next")) or url_for("admin.index")
@@ -31,19 +42,66 @@ def login() -> Any:
         return redirect(target)
     form = LoginForm()
     if form.validate_on_submit():
-        organizer = accounts.authenticate(form.email.data or "", form.password.data or "")
-        if organizer is not None:
-            session.clear()  # a fresh session at login: nothing from before survives it
-            login_user(organizer)
-            accounts.record_login(organizer)
-            return redirect(target)
-        form.password.errors.append("That email and password do not match an account.")
+        keys = throttle.keys_for(form.email.data or "", client_hash(request.remote_addr))
+        if throttle.locked_for(keys):
+            form.password.errors.append(LOCKED_MESSAGE)
+        else:
+            organizer = accounts.authenticate(form.email.data or "", form.password.data or "")
+            if organizer is None:
+                throttle.record_failure(keys)
+                form.password.errors.append("That email and password do not match an account.")
+            else:
+                throttle.clear(keys)
+                return (
+                    _second_step(organizer, target)
+                    if organizer.totp_enabled
+                    else _sign_in(organizer, target)
+                )
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+def _sign_in(organizer: Organizer, target: str) -> Response:
+    session.clear()  # a fresh session at sign-in: nothing from before survives it
+    session["sid"] = sessions.start(organizer)
+    login_user(organizer)
+    accounts.record_login(organizer)
+    return redirect(target)
+
+
+def _second_step(organizer: Organizer, target: str) -> Response:
+    session.clear()
+    session["pending"] = {"id": organizer.id, "at": int(time.time()), "next": target}
+    return redirect(url_for("auth.login_code"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(configured_limit("LOGIN"), methods=["POST"])
+@no_store
+def login_code() -> Any:
+    pending = session.get("pending") or {}
+    organizer = db.session.get(Organizer, pending.get("id", 0)) if pending else None
+    if organizer is None or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        session.pop("pending", None)
+        flash("Sign in again: the code has to follow the password within five minutes.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        keys = throttle.keys_for(organizer.email, client_hash(request.remote_addr))
+        if throttle.locked_for(keys):
+            form.code.errors.append(LOCKED_MESSAGE)
+        elif twofactor.verify(organizer, form.code.data or ""):
+            throttle.clear(keys)
+            return _sign_in(organizer, safe_next(pending.get("next")) or url_for("admin.index"))
+        else:
+            throttle.record_failure(keys)
+            form.code.errors.append("That code is not right. Codes change every 30 seconds.")
+    return render_template("auth/login_code.html", form=form), 422 if form.errors else 200
 
 
 @bp.post("/logout")
 def logout() -> Any:
     if EmptyForm().validate_on_submit() and current_user.is_authenticated:
+        sessions.end(session.get("sid"))
         logout_user()
         session.clear()
         flash("You are signed out.", "info")
@@ -68,6 +126,7 @@ def accept_invite(token: str) -> Any:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(configured_limit("RESET"), methods=["POST"])
 @no_store
 def request_reset() -> Any:
     form = RequestResetForm()

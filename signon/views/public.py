@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     make_response,
     redirect,
     render_template,
@@ -17,9 +18,11 @@ from flask import (
     url_for,
 )
 
+from signon.extensions import limiter
 from signon.forms.public import ConfirmForm, SignForm, WithdrawForm
 from signon.models import Letter, LetterStatus
 from signon.privacy import client_hash
+from signon.security import configured_limit, form_started_stamp
 from signon.services import deliverables, letters, listing, signatures
 from signon.services.signatures import Outcome
 
@@ -51,6 +54,7 @@ def index() -> str:
 
 
 @bp.route("/letters/<slug>", methods=["GET", "POST"])
+@limiter.limit(configured_limit("SIGN"), methods=["POST"])
 def letter(slug: str) -> Any:
     letter = _public_letter(slug)
     form = SignForm(letter.categories, allows_individuals=letter.allows_individuals)
@@ -62,6 +66,7 @@ def letter(slug: str) -> Any:
                 form.signature_data(),
                 version_id=form.version_id() or 0,
                 client_hash=client_hash(request.remote_addr),
+                trap=form.trap_reason(float(current_app.config["MIN_FILL_SECONDS"])),
             )
             return redirect(url_for("public.check_email", slug=letter.slug), code=303)
         except signatures.TextChanged:
@@ -70,6 +75,7 @@ def letter(slug: str) -> Any:
             notice = "Sign-on for this letter has closed, so your signature could not be added."
     version = letters.current_version(letter)
     form.version.data = str(version.id)
+    form.started.data = form.started.data or form_started_stamp()
     status = 422 if request.method == "POST" else 200
     return render_template(
         "public/letter.html",
@@ -90,6 +96,7 @@ def check_email(slug: str) -> str:
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(configured_limit("CONFIRM"))
 @no_store
 def confirm(token: str) -> Any:
     form = ConfirmForm()
@@ -105,6 +112,7 @@ def confirm(token: str) -> Any:
 
 
 @bp.post("/confirm/<token>/resend")
+@limiter.limit(configured_limit("RESEND"))
 @no_store
 def resend(token: str) -> Any:
     if not ConfirmForm().validate_on_submit():

@@ -292,6 +292,7 @@ def test_letter_text_is_comfortable_to_read(page: Any, live_server: LiveServer):
         assert metrics["widthEm"] <= 40  # about 75 characters a line at most
     targets = page.evaluate(
         """() => [...document.querySelectorAll('button, input, select, textarea')]
+            .filter(e => !e.closest('[aria-hidden="true"]'))
             .map(e => e.getBoundingClientRect()).filter(r => r.width > 0)
             .map(r => Math.min(r.width, r.height))"""
     )

@@ -1,0 +1,122 @@
+"""Optional TOTP two-factor sign-in for organizers, with single-use recovery codes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+import pyotp
+import segno
+import sqlalchemy as sa
+from flask import current_app
+
+from signon import audit, transaction
+from signon.extensions import db
+from signon.models import Organizer, RecoveryCode, utcnow
+
+RECOVERY_CODES = 10
+
+
+def _hash(code: str) -> str:
+    normalized = code.replace("-", "").replace(" ", "").lower()
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, b"recovery:" + normalized.encode(), hashlib.sha256).hexdigest()
+
+
+def begin_setup(organizer: Organizer) -> str:
+    """A fresh secret, stored but not yet in force until a code from the app confirms it."""
+    if not organizer.totp_enabled:
+        organizer.totp_secret = pyotp.random_base32()
+        transaction.commit()
+    return organizer.totp_secret
+
+
+def provisioning_uri(organizer: Organizer) -> str:
+    return pyotp.TOTP(organizer.totp_secret).provisioning_uri(
+        name=organizer.email, issuer_name=current_app.config["SITE_NAME"]
+    )
+
+
+def qr_svg_data_uri(organizer: Organizer) -> str:
+    return segno.make(provisioning_uri(organizer), error="m").svg_data_uri(scale=4, border=2)
+
+
+def _code_ok(organizer: Organizer, code: str) -> bool:
+    digits = code.replace(" ", "")
+    return (
+        bool(organizer.totp_secret)
+        and digits.isdigit()
+        and pyotp.TOTP(organizer.totp_secret).verify(digits, valid_window=1)
+    )
+
+
+def confirm_setup(organizer: Organizer, code: str) -> list[str] | None:
+    """Turn two-factor on once the app shows the right code; returns the recovery codes, once."""
+    if organizer.totp_enabled or not _code_ok(organizer, code):
+        return None
+    organizer.totp_enabled = True
+    codes = _new_recovery_codes(organizer)
+    audit.record(
+        "organizer.2fa_enabled",
+        letter_id=None,
+        actor_kind="organizer",
+        actor_id=organizer.id,
+        subject=organizer,
+    )
+    transaction.commit()
+    return codes
+
+
+def _new_recovery_codes(organizer: Organizer) -> list[str]:
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.organizer_id == organizer.id))
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    db.session.add_all(
+        RecoveryCode(organizer_id=organizer.id, code_hash=_hash(code)) for code in codes
+    )
+    return codes
+
+
+def verify(organizer: Organizer, code: str) -> bool:
+    """A current code from the app, or an unused recovery code (which is then spent)."""
+    if not organizer.totp_enabled:
+        return False
+    if _code_ok(organizer, code):
+        return True
+    recovery = db.session.execute(
+        sa.select(RecoveryCode).where(
+            RecoveryCode.organizer_id == organizer.id,
+            RecoveryCode.code_hash == _hash(code),
+            RecoveryCode.used_at.is_(None),
+        )
+    ).scalar_one_or_none()
+    if recovery is None:
+        return False
+    recovery.used_at = utcnow()
+    transaction.commit()
+    return True
+
+
+def disable(organizer: Organizer, code: str) -> bool:
+    if not verify(organizer, code):
+        return False
+    organizer.totp_enabled = False
+    organizer.totp_secret = ""
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.organizer_id == organizer.id))
+    audit.record(
+        "organizer.2fa_disabled",
+        letter_id=None,
+        actor_kind="organizer",
+        actor_id=organizer.id,
+        subject=organizer,
+    )
+    transaction.commit()
+    return True
+
+
+def remaining_recovery_codes(organizer: Organizer) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count(RecoveryCode.id)).where(
+            RecoveryCode.organizer_id == organizer.id, RecoveryCode.used_at.is_(None)
+        )
+    ).scalar_one()
