@@ -21,13 +21,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     config.load(app, overrides)
+    security.register(app)  # first, so malformed input is refused before any form is parsed
 
     extensions.db.init_app(app)
     database.configure_engine(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
+    extensions.limiter.init_app(app)  # before CSRF, so a flood is refused before any other work
     extensions.csrf.init_app(app)
     extensions.mail.init_app(app)
-    extensions.limiter.init_app(app)
     _init_login(app)
     if app.config["TRUSTED_PROXIES"]:
         hops = int(app.config["TRUSTED_PROXIES"])
@@ -42,7 +43,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.debug:
         app.register_blueprint(dev.bp)
     errors.register(app)
-    security.register(app)
     templating.register(app)
     return app
 

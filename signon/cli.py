@@ -15,7 +15,7 @@ from flask_migrate.cli import db as db_commands
 from signon import create_app, demo, mail
 from signon.exports.model import ListOptions
 from signon.models import Letter, LetterStatus
-from signon.services import accounts, deliverables, letters, notifications
+from signon.services import accounts, deliverables, letters, notifications, retention
 
 
 class SignonGroup(FlaskGroup):
@@ -231,6 +231,21 @@ def export(
         for chunk in exported.chunks():
             handle.write(chunk)
     click.echo(f"Wrote {output} ({exported.mimetype.split(';')[0]}).", err=True)
+
+
+@cli.command("purge")
+@click.option(
+    "--days", type=int, help="Days after a letter closes (default: SIGNON_PURGE_AFTER_DAYS, 180)."
+)
+def purge(days: int | None) -> None:
+    """Erase signers' contact data of letters closed long enough ago; lists and counts stay."""
+    report = retention.purge_due(days=days)
+    if not report.letters:
+        click.echo("Nothing to purge.")
+        return
+    click.echo(
+        f"Erased the contact data of {report.signatures} signatures on: {', '.join(report.letters)}."
+    )
 
 
 def main() -> None:

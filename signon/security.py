@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, abort, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -24,17 +25,32 @@ CSP = "; ".join(
 )
 
 
+def _is_clean(raw: bytes) -> bool:
+    """Percent-decoded, the bytes are valid UTF-8 without NUL."""
+    decoded = unquote_to_bytes(raw.replace(b"+", b" "))
+    if b"\x00" in decoded:
+        return False
+    try:
+        decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _reject_bad_input() -> None:
     """NUL bytes and undecodable UTF-8 get a clean 400 instead of reaching forms or the database."""
-    values = [request.path, *request.args.values()]
-    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
+    path = request.environ.get("PATH_INFO", "").encode("latin-1", "replace")
+    raw_parts = [path, request.query_string]
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.mimetype == "application/x-www-form-urlencoded"
     ):
-        values += request.form.values()
-    for value in values:
-        if "\x00" in value or "\ufffd" in value:
-            abort(400)
+        raw_parts.append(request.get_data(cache=True))
+    if not all(_is_clean(part) for part in raw_parts):
+        abort(400)
+    multipart = request.method in ("POST", "PUT", "PATCH") and request.mimetype == "multipart/form-data"
+    if multipart and any("\x00" in value or "\ufffd" in value for value in request.form.values()):
+        abort(400)
 
 
 def _headers(response: Response) -> Response:

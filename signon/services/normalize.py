@@ -74,4 +74,12 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     value = unicodedata.normalize("NFC", value)
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+    return " ".join("".join(_visible(ch) for ch in value).split())
+
+
+def _visible(ch: str) -> str:
+    """Invisible format characters (zero-width, direction overrides) go; control characters
+    become spaces, so words they separated stay apart."""
+    if ch.isprintable():
+        return ch
+    return "" if unicodedata.category(ch) == "Cf" else " "

@@ -454,7 +454,17 @@ def _send_confirmed(signature: Signature) -> None:
         approved=signature.status == SignatureStatus.APPROVED,
         letter_url=external_url("public.letter", slug=signature.letter.slug),
         withdraw_url=_withdraw_link(signature),
+        erase_url=_erase_link(signature),
     )
+
+
+def _erase_link(signature: Signature) -> str:
+    raw = tokens.issue(
+        TokenPurpose.ERASE,
+        timedelta(days=current_app.config["WITHDRAW_TOKEN_DAYS"]),
+        signature=signature,
+    )
+    return external_url("public.erase", token=raw)
 
 
 def _send_already_signed(signature: Signature) -> None:

@@ -51,6 +51,7 @@ from signon.services import (
     letters,
     listing,
     moderation,
+    retention,
     screening,
     signatures,
     twofactor,
@@ -158,6 +159,7 @@ def letter(letter_id: int) -> str:
         earlier=len(letters.signatures_on_earlier_versions(letter)),
         deadline=letters.local_deadline(letter),
         version=letters.current_version(letter),
+        purge_on=retention.purge_date(letter),
     )
 
 

@@ -23,7 +23,7 @@ from signon.forms.public import ConfirmForm, SignForm, WithdrawForm
 from signon.models import Letter, LetterStatus
 from signon.privacy import client_hash
 from signon.security import configured_limit, form_started_stamp
-from signon.services import deliverables, letters, listing, signatures
+from signon.services import deliverables, letters, listing, retention, signatures
 from signon.services.signatures import Outcome
 
 bp = Blueprint("public", __name__)
@@ -183,3 +183,23 @@ def unsubscribe(token: str) -> Any:
     if signature is None:
         return render_template("public/link_invalid.html"), 404
     return render_template("public/unsubscribe.html", signature=signature, form=form)
+
+
+@bp.route("/erase/<token>", methods=["GET", "POST"])
+@no_store
+def erase(token: str) -> Any:
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        signature = retention.erase_on_request(token)
+        if signature is None:
+            return render_template("public/link_invalid.html"), 404
+        return render_template("public/erased.html", signature=signature)
+    found = retention.erasure_token(token)
+    if found is None or found.signature is None:
+        return render_template("public/link_invalid.html"), 404
+    return render_template("public/erase.html", signature=found.signature, form=form)
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    return render_template("public/privacy.html")

@@ -1,0 +1,140 @@
+"""How long signers' contact data is kept: erased on request, and purged after a letter closes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from signon import audit, tokens, transaction
+from signon.extensions import db
+from signon.models import (
+    Letter,
+    LetterStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Signature,
+    Token,
+    TokenPurpose,
+    utcnow,
+)
+
+ERASED = "[erased]"
+
+# The contact data of a signature; what is listed publicly lives on its signatory and stays.
+_CONTACT_FIELDS = {
+    "name": ERASED,
+    "title": "",
+    "email": "",
+    "note": "",
+    "client_hash": "",
+    "city": "",
+    "region": "",
+    "country": "",
+    "website": "",
+}
+
+
+@dataclass
+class PurgeReport:
+    letters: list[str]
+    signatures: int
+
+
+def purge_date(letter: Letter) -> datetime | None:
+    """When the signers' contact data of a closed letter will be erased."""
+    if letter.status != LetterStatus.CLOSED or letter.closed_at is None:
+        return None
+    return letter.closed_at + timedelta(days=int(current_app.config["PURGE_AFTER_DAYS"]))
+
+
+def erasure_token(raw: str) -> Token | None:
+    token = tokens.find(raw, TokenPurpose.ERASE)
+    if token is None or token.signature is None or tokens.is_expired(token):
+        return None
+    return token
+
+
+def erase_on_request(raw: str) -> Signature | None:
+    """The signer asked, through the link in their email: their contact data goes, the listing stays."""
+    token = erasure_token(raw)
+    if token is None or token.signature is None:
+        return None
+    signature = token.signature
+    if signature.erased_at is None:
+        _erase([signature.id], [signature.email])
+        audit.record(
+            "signature.erased",
+            letter_id=signature.letter_id,
+            actor_kind="signer",
+            subject=signature,
+        )
+        transaction.commit()
+    return signature
+
+
+def purge_due(now: datetime | None = None, days: int | None = None) -> PurgeReport:
+    """Erase the contact data of every letter closed more than `days` ago (SIGNON_PURGE_AFTER_DAYS)."""
+    now = now or utcnow()
+    cutoff = now - timedelta(
+        days=days if days is not None else int(current_app.config["PURGE_AFTER_DAYS"])
+    )
+    due = (
+        db.session.execute(
+            sa.select(Letter).where(
+                Letter.status == LetterStatus.CLOSED,
+                Letter.closed_at <= cutoff,
+                Letter.purged_at.is_(None),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    report = PurgeReport([], 0)
+    for letter in due:
+        rows = db.session.execute(
+            sa.select(Signature.id, Signature.email).where(
+                Signature.letter_id == letter.id, Signature.erased_at.is_(None)
+            )
+        ).all()
+        _erase([r.id for r in rows], [r.email for r in rows])
+        letter.purged_at = now
+        audit.record(
+            "letter.purged",
+            letter_id=letter.id,
+            actor_kind="system",
+            subject=letter,
+            after={"signatures": len(rows)},
+        )
+        transaction.commit()
+        report.letters.append(letter.slug)
+        report.signatures += len(rows)
+    return report
+
+
+def _erase(signature_ids: list[int], emails: list[str]) -> None:
+    for start in range(0, len(signature_ids), 500):
+        batch = signature_ids[start : start + 500]
+        db.session.execute(
+            sa.update(Signature)
+            .where(Signature.id.in_(batch))
+            .values(
+                **_CONTACT_FIELDS,
+                email_normalized=sa.literal("erased-") + sa.cast(Signature.id, sa.String),
+                erased_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(sa.delete(Token).where(Token.signature_id.in_(batch)))
+    # Emails already sent (or given up on) to these people would still hold their names.
+    for start in range(0, len(emails), 500):
+        db.session.execute(
+            sa.delete(OutboxMessage).where(
+                OutboxMessage.recipient.in_([e for e in emails[start : start + 500] if e]),
+                OutboxMessage.status.in_(
+                    [OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.PENDING]
+                ),
+            )
+        )

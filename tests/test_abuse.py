@@ -1,0 +1,180 @@
+"""Bot traps, suspected signatures, block and allow lists, and what moderators are warned about."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from signon.extensions import db
+from signon.models import Signature, SignatureStatus
+from signon.services import flags, moderation, screening, suspicion
+from tests.conftest import Mailbox, form_defaults, link_in, login_as
+from tests.factories import create_letter, create_organizer, form_data
+
+
+def sign(client: FlaskClient, **overrides: str):
+    page = client.get("/letters/test-letter")
+    return client.post(
+        "/letters/test-letter", data=form_defaults(page.text) | form_data(**overrides)
+    )
+
+
+def only_signature(app: Flask) -> Signature:
+    with app.app_context():
+        signature = db.session.execute(sa.select(Signature)).scalar_one()
+        db.session.expunge(signature)
+        return signature
+
+
+def test_honeypot_looks_like_success_but_is_kept_aside(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter()
+    response = sign(client, contact_fax="555-0100")
+    assert response.status_code == 303
+    assert "Check your email" in client.get(response.headers["Location"]).text
+    signature = only_signature(app)
+    assert signature.status == SignatureStatus.SUSPECTED
+    assert signature.suspect_reason == "filled the hidden field"
+    time.sleep(0.3)
+    assert mailbox.messages == []
+
+
+def test_too_fast_submission_is_suspected(app: Flask, client: FlaskClient, mailbox: Mailbox):
+    app.config["MIN_FILL_SECONDS"] = 5
+    with app.app_context():
+        create_letter()
+    sign(client)
+    assert "after the form was shown" in only_signature(app).suspect_reason
+    time.sleep(0.3)
+    assert mailbox.messages == []
+
+
+def test_post_without_the_form_start_stamp_is_suspected(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter()
+    page = client.get("/letters/test-letter")
+    data = {k: v for k, v in (form_defaults(page.text) | form_data()).items() if k != "started"}
+    assert client.post("/letters/test-letter", data=data).status_code == 303
+    assert only_signature(app).suspect_reason == "no valid form start time"
+
+
+def test_suspected_signatures_are_never_listed(app: Flask, client: FlaskClient, mailbox: Mailbox):
+    with app.app_context():
+        create_letter(requires_approval=False)
+    sign(client, contact_fax="x")
+    assert "No organization is listed yet" in client.get("/letters/test-letter").text
+
+
+def test_a_person_repeating_a_suspected_submission_gets_the_email(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter()
+    sign(client, contact_fax="bot")
+    sign(client)
+    [email] = mailbox.wait_for(1)
+    assert "Please confirm" in email["Subject"]
+    assert only_signature(app).status == SignatureStatus.UNCONFIRMED
+
+
+def test_organizer_releases_a_false_positive(app: Flask, client: FlaskClient, mailbox: Mailbox):
+    with app.app_context():
+        owner = create_organizer()
+        letter_id = create_letter(owner=owner).id
+    sign(client, contact_fax="oops")
+    signature_id = only_signature(app).id
+    token = login_as(client, "ana@coalition.example")
+    queue = client.get(f"/admin/letters/{letter_id}/signatures?status=suspected").text
+    assert "Suspected: filled the hidden field" in queue
+    assert "Release selected" in queue
+    client.post(
+        f"/admin/letters/{letter_id}/signatures/decide",
+        data={
+            "csrf_token": token,
+            "decision": "release",
+            "ids": [signature_id],
+            "status": "suspected",
+        },
+    )
+    assert only_signature(app).status == SignatureStatus.UNCONFIRMED
+    assert "/confirm/" in link_in(mailbox.wait_for(1)[0], "/confirm/")
+
+
+def test_blocked_domains_are_suspected_and_allowed_addresses_pass(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        admin = create_organizer("boss@coalition.example", role="admin")
+        create_letter()
+        screening.add_rule("spam.example", "block", note="spam wave", by=admin)
+        screening.add_rule("good.person@spam.example", "allow", note="", by=admin)
+        assert screening.verdict("x@sub.spam.example") == "block"
+        assert screening.verdict("Good.Person@SPAM.example") == "allow"
+        assert screening.verdict("x@other.example") is None
+    sign(client, email="robot@spam.example", organization="Robots")
+    sign(client, email="good.person@spam.example", organization="Good People")
+    with app.app_context():
+        statuses = dict(
+            db.session.execute(sa.select(Signature.organization, Signature.status)).all()
+        )
+    assert statuses == {"Robots": "suspected", "Good People": "unconfirmed"}
+    assert len(mailbox.wait_for(1)) == 1
+
+
+def test_only_admins_edit_email_rules(app: Flask, client: FlaskClient):
+    with app.app_context():
+        create_organizer()
+        create_organizer("boss@coalition.example", role="admin")
+    login_as(client, "ana@coalition.example")
+    assert client.get("/admin/email-rules").status_code == 404
+    boss = app.test_client()
+    token = login_as(boss, "boss@coalition.example")
+    page = boss.post(
+        "/admin/email-rules",
+        data={"csrf_token": token, "pattern": "not a domain", "action": "block"},
+    )
+    assert "Enter an email address or a domain" in page.text
+    boss.post(
+        "/admin/email-rules",
+        data={"csrf_token": token, "pattern": "@Mailinator.com", "action": "block"},
+    )
+    assert "mailinator.com" in boss.get("/admin/email-rules").text
+
+
+def queue_row(app: Flask, **overrides: Any) -> list[str]:
+    with app.app_context():
+        from tests.factories import confirmed_signature
+
+        letter = create_letter(slug=f"l-{time.monotonic_ns()}")
+        confirmed_signature(letter, **overrides)
+        page = moderation.review_queue(letter, status="all")
+        return [s.message for s in flags.row_signals(page.rows[0], 1)]
+
+
+def test_disposable_addresses_and_tricky_names_are_flagged(app: Flask, mailbox: Mailbox):
+    assert "Disposable email address (mailinator.com)" in queue_row(app, email="x@mailinator.com")
+    cyrillic = queue_row(
+        app, organization="Amn\N{CYRILLIC SMALL LETTER IE}sty International", email="a@b.example"
+    )
+    assert any("CYRILLIC SMALL LETTER IE" in message for message in cyrillic)
+    invisible = queue_row(app, organization="ACLU\N{ZERO WIDTH SPACE}", email="c@d.example")
+    assert any("ZERO WIDTH SPACE" in message for message in invisible)
+    assert queue_row(app, organization="Élan Légal", email="e@f.example") == []
+
+
+def test_invisible_characters_never_reach_the_list(ctx: Flask, mailbox: Mailbox):
+    from tests.factories import confirmed_signature
+
+    letter = create_letter()
+    signature = confirmed_signature(letter, organization="AC\N{RIGHT-TO-LEFT OVERRIDE}LU")
+    assert signature.organization == "ACLU"
+    assert "RIGHT-TO-LEFT OVERRIDE" in signature.name_warnings
+    assert suspicion.is_disposable("guerrillamail.com")

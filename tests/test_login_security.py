@@ -1,0 +1,134 @@
+"""Sign-in under attack: locks per account and address, two-step sign-in, sessions that end for good."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyotp
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from signon.extensions import db
+from signon.models import Organizer, OrganizerSession, utcnow
+from tests.conftest import csrf_token, login_as
+from tests.factories import PASSWORD, create_organizer
+
+
+def try_login(client: FlaskClient, email: str, password: str):
+    page = client.get("/login")
+    return client.post(
+        "/login", data={"csrf_token": csrf_token(page.text), "email": email, "password": password}
+    )
+
+
+def test_account_locks_after_repeated_failures_even_with_the_right_password(app: Flask):
+    app.config["LOGIN_FAILURES_BEFORE_LOCK"] = 3
+    with app.app_context():
+        create_organizer()
+    for n in range(3):
+        assert (
+            try_login(app.test_client(), "ana@coalition.example", f"wrong {n}").status_code == 422
+        )
+    locked = try_login(app.test_client(), "ana@coalition.example", PASSWORD)
+    assert locked.status_code == 422
+    assert "Too many attempts to sign in" in locked.text
+
+
+def test_locks_do_not_reveal_whether_an_account_exists(app: Flask):
+    app.config["LOGIN_FAILURES_BEFORE_LOCK"] = 2
+    with app.app_context():
+        create_organizer()
+    answers = {}
+    for email in ("ana@coalition.example", "nobody@coalition.example"):
+        for n in range(3):
+            response = try_login(app.test_client(), email, f"wrong {n}")
+        answers[email] = (response.status_code, "Too many attempts to sign in" in response.text)
+    assert answers["ana@coalition.example"] == answers["nobody@coalition.example"] == (422, True)
+
+
+def test_one_address_guessing_many_accounts_is_locked_too(app: Flask):
+    app.config["LOGIN_FAILURES_BEFORE_LOCK"] = 3
+    with app.app_context():
+        create_organizer("victim@coalition.example")
+    client = app.test_client()
+    for n in range(3):
+        try_login(client, f"guess{n}@coalition.example", "whatever password")
+    assert "Too many attempts" in try_login(client, "victim@coalition.example", PASSWORD).text
+
+
+def test_two_step_sign_in_with_app_code_and_recovery_code(app: Flask, client: FlaskClient):
+    with app.app_context():
+        create_organizer()
+    token = login_as(client, "ana@coalition.example")
+    client.post("/admin/account", data={"csrf_token": token, "action": "start"})
+    with app.app_context():
+        secret = db.session.execute(sa.select(Organizer.totp_secret)).scalar_one()
+    wrong = client.post(
+        "/admin/account", data={"csrf_token": token, "action": "confirm", "code": "000000"}
+    )
+    assert "That code is not right" in wrong.text
+    done = client.post(
+        "/admin/account",
+        data={"csrf_token": token, "action": "confirm", "code": pyotp.TOTP(secret).now()},
+    )
+    assert "Two-step sign-in is on." in done.text
+    codes = (
+        done.text.split('id="recovery-codes" class="copy-field" rows="10" readonly>', 1)[1]
+        .split("</textarea>")[0]
+        .split()
+    )
+    assert len(codes) == 10
+
+    browser = app.test_client()
+    response = try_login(browser, "ana@coalition.example", PASSWORD)
+    assert response.headers["Location"] == "/login/code"
+    assert browser.get("/admin/").status_code == 302  # the password alone is not enough
+    page = browser.get("/login/code")
+    bad = browser.post("/login/code", data={"csrf_token": csrf_token(page.text), "code": "123456"})
+    assert "That code is not right" in bad.text
+    good = browser.post(
+        "/login/code", data={"csrf_token": csrf_token(page.text), "code": pyotp.TOTP(secret).now()}
+    )
+    assert good.status_code == 302
+    assert browser.get("/admin/").status_code == 200
+
+    other = app.test_client()
+    try_login(other, "ana@coalition.example", PASSWORD)
+    page = other.get("/login/code")
+    other.post("/login/code", data={"csrf_token": csrf_token(page.text), "code": codes[0]})
+    assert other.get("/admin/").status_code == 200
+    again = app.test_client()
+    try_login(again, "ana@coalition.example", PASSWORD)
+    page = again.get("/login/code")
+    reused = again.post("/login/code", data={"csrf_token": csrf_token(page.text), "code": codes[0]})
+    assert "That code is not right" in reused.text
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app: Flask, client: FlaskClient):
+    with app.app_context():
+        create_organizer()
+    token = login_as(client, "ana@coalition.example")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    client.post("/logout", data={"csrf_token": token})
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/admin/").status_code == 302
+
+
+def test_idle_sessions_are_signed_out(app: Flask, client: FlaskClient):
+    app.config["ORGANIZER_IDLE_MINUTES"] = 30
+    with app.app_context():
+        create_organizer()
+    login_as(client, "ana@coalition.example")
+    with app.app_context():
+        db.session.execute(
+            sa.update(OrganizerSession).values(last_seen_at=utcnow() - timedelta(minutes=31))
+        )
+        db.session.commit()
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    with app.app_context():
+        assert db.session.execute(sa.select(OrganizerSession.ended_at)).scalar_one() is not None
