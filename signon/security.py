@@ -48,7 +48,9 @@ def _reject_bad_input() -> None:
         raw_parts.append(request.get_data(cache=True))
     if not all(_is_clean(part) for part in raw_parts):
         abort(400)
-    multipart = request.method in ("POST", "PUT", "PATCH") and request.mimetype == "multipart/form-data"
+    multipart = (
+        request.method in ("POST", "PUT", "PATCH") and request.mimetype == "multipart/form-data"
+    )
     if multipart and any("\x00" in value or "\ufffd" in value for value in request.form.values()):
         abort(400)
 
