@@ -24,6 +24,19 @@ from tests.conftest import Mailbox, build_app, form_defaults, free_port
 from tests.factories import create_letter, form_data
 
 
+def queue_test_email(subject: str, to: str = "a@example.org") -> OutboxMessage:
+    """A confirmation email with placeholder content, queued in the current session."""
+    return mail.queue(
+        to,
+        "confirm_signature",
+        subject=subject,
+        signature=None,
+        letter=None,
+        confirm_url="https://x",
+        valid_days=7,
+    )
+
+
 def pending() -> list[OutboxMessage]:
     return list(
         db.session.execute(
@@ -70,15 +83,7 @@ def test_smtp_down_keeps_the_signature_and_sends_later(
 
 
 def test_message_not_yet_due_waits_for_its_back_off(ctx: Flask, mailbox: Mailbox):
-    message = mail.queue(
-        "a@example.org",
-        "confirm_signature",
-        subject="Hi",
-        signature=None,
-        letter=None,
-        confirm_url="https://x",
-        valid_days=7,
-    )
+    message = queue_test_email("Hi", to="a@example.org")
     message.next_attempt_at = utcnow() + timedelta(minutes=5)
     ctx.config["MAIL_DELIVER_INLINE"] = False
     transaction.commit()
@@ -95,15 +100,7 @@ def test_backoff_grows_and_is_capped():
 
 def test_nothing_is_sent_for_a_rolled_back_change(ctx: Flask, mailbox: Mailbox):
     create_letter()
-    mail.queue(
-        "a@example.org",
-        "confirm_signature",
-        subject="Hi",
-        signature=None,
-        letter=None,
-        confirm_url="https://x",
-        valid_days=7,
-    )
+    queue_test_email("Hi", to="a@example.org")
     transaction.rollback()
     transaction.commit()
     time.sleep(0.2)
@@ -113,15 +110,7 @@ def test_nothing_is_sent_for_a_rolled_back_change(ctx: Flask, mailbox: Mailbox):
 
 def test_a_claimed_message_is_sent_once(ctx: Flask, mailbox: Mailbox):
     ctx.config["MAIL_DELIVER_INLINE"] = False
-    message = mail.queue(
-        "a@example.org",
-        "confirm_signature",
-        subject="Once",
-        signature=None,
-        letter=None,
-        confirm_url="https://x",
-        valid_days=7,
-    )
+    message = queue_test_email("Once", to="a@example.org")
     transaction.commit()
     first = mail.deliver([message.id])
     second = mail.deliver([message.id])
@@ -133,15 +122,7 @@ def test_a_claimed_message_is_sent_once(ctx: Flask, mailbox: Mailbox):
 
 
 def test_subject_cannot_inject_headers(ctx: Flask, mailbox: Mailbox):
-    message = mail.queue(
-        "a@example.org",
-        "confirm_signature",
-        subject="Hi\r\nBcc: victim@example.org",
-        signature=None,
-        letter=None,
-        confirm_url="https://x",
-        valid_days=7,
-    )
+    message = queue_test_email("Hi\r\nBcc: victim@example.org", to="a@example.org")
     transaction.commit()
     [email] = mailbox.wait_for(1)
     assert email["Bcc"] is None
@@ -163,15 +144,7 @@ def test_permanent_refusal_is_marked_dead_not_retried_forever(
     try:
         for app in build_app(app_config | {"MAIL_PORT": controller.port}):
             with app.app_context():
-                message = mail.queue(
-                    "nobody@example.org",
-                    "confirm_signature",
-                    subject="x",
-                    signature=None,
-                    letter=None,
-                    confirm_url="https://x",
-                    valid_days=7,
-                )
+                message = queue_test_email("x", to="nobody@example.org")
                 transaction.commit()
                 db.session.refresh(message)
                 assert message.status == OutboxStatus.DEAD
@@ -194,15 +167,7 @@ def test_silent_smtp_server_times_out_and_leaves_mail_pending(
         ):
             with app.app_context():
                 started = time.monotonic()
-                mail.queue(
-                    "a@example.org",
-                    "confirm_signature",
-                    subject="x",
-                    signature=None,
-                    letter=None,
-                    confirm_url="https://x",
-                    valid_days=7,
-                )
+                queue_test_email("x", to="a@example.org")
                 transaction.commit()
                 assert time.monotonic() - started < 4
                 [message] = pending()
@@ -238,15 +203,7 @@ def test_untrusted_tls_certificate_is_refused(
     config = app_config | {"MAIL_PORT": controller.port, "MAIL_USE_TLS": True}
     for app in build_app(config):
         with app.app_context():
-            mail.queue(
-                "a@example.org",
-                "confirm_signature",
-                subject="x",
-                signature=None,
-                letter=None,
-                confirm_url="https://x",
-                valid_days=7,
-            )
+            queue_test_email("x", to="a@example.org")
             transaction.commit()
             [message] = pending()
             assert "CERTIFICATE_VERIFY_FAILED" in message.last_error
@@ -263,15 +220,7 @@ def test_trusted_tls_certificate_delivers(app_config: dict[str, Any], mailbox: M
     }
     for app in build_app(config):
         with app.app_context():
-            mail.queue(
-                "a@example.org",
-                "confirm_signature",
-                subject="over TLS",
-                signature=None,
-                letter=None,
-                confirm_url="https://x",
-                valid_days=7,
-            )
+            queue_test_email("over TLS", to="a@example.org")
             transaction.commit()
             assert pending() == []
     assert received.wait_for(1)[0]["Subject"] == "over TLS"
@@ -280,15 +229,7 @@ def test_trusted_tls_certificate_delivers(app_config: dict[str, Any], mailbox: M
 def test_send_mail_once_reports_failures_with_exit_status(down_app: Flask, mailbox: Mailbox):
     with down_app.app_context():
         down_app.config["MAIL_DELIVER_INLINE"] = False
-        mail.queue(
-            "a@example.org",
-            "confirm_signature",
-            subject="x",
-            signature=None,
-            letter=None,
-            confirm_url="https://x",
-            valid_days=7,
-        )
+        queue_test_email("x", to="a@example.org")
         transaction.commit()
     result = down_app.test_cli_runner().invoke(cli, args=["send-mail", "--once"])
     assert result.exit_code == 1

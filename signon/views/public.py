@@ -17,10 +17,11 @@ from flask import (
     request,
     url_for,
 )
+from flask_wtf import FlaskForm
 
 from signon.extensions import limiter
 from signon.forms.public import ConfirmForm, SignForm, WithdrawForm
-from signon.models import Letter, LetterStatus
+from signon.models import Letter, LetterStatus, Signature, Token
 from signon.privacy import client_hash
 from signon.security import configured_limit, form_started_stamp
 from signon.services import deliverables, letters, listing, retention, signatures
@@ -39,6 +40,17 @@ def no_store(view: Callable[..., Any]) -> Callable[..., Response]:
         return response
 
     return wrapped
+
+
+def _link_page(signature: Signature | None, template: str, form: FlaskForm, **context: Any) -> Any:
+    """The page a secret link opens: its button, or an explanation when the link is not valid."""
+    if signature is None:
+        return render_template("public/link_invalid.html"), 404
+    return render_template(template, signature=signature, form=form, **context)
+
+
+def _signature_of(token: Token | None) -> Signature | None:
+    return token.signature if token is not None else None
 
 
 def _public_letter(slug: str) -> Letter:
@@ -105,10 +117,9 @@ def confirm(token: str) -> Any:
         return render_template(
             "public/confirm_result.html", result=result, Outcome=Outcome, token=token
         )
-    found = signatures.confirmation_token(token)
-    if found is None or found.signature is None:
-        return render_template("public/link_invalid.html"), 404
-    return render_template("public/confirm.html", signature=found.signature, form=form)
+    return _link_page(
+        _signature_of(signatures.confirmation_token(token)), "public/confirm.html", form
+    )
 
 
 @bp.post("/confirm/<token>/resend")
@@ -128,10 +139,9 @@ def withdraw(token: str) -> Any:
     if request.method == "POST" and form.validate_on_submit():
         result = signatures.withdraw_signature(token)
         return render_template("public/withdraw_result.html", result=result, Outcome=Outcome)
-    found = signatures.withdrawal_token(token)
-    if found is None or found.signature is None:
-        return render_template("public/link_invalid.html"), 404
-    return render_template("public/withdraw.html", signature=found.signature, form=form)
+    return _link_page(
+        _signature_of(signatures.withdrawal_token(token)), "public/withdraw.html", form
+    )
 
 
 @bp.route("/keep/<token>", methods=["GET", "POST"])
@@ -141,15 +151,9 @@ def keep(token: str) -> Any:
     if request.method == "POST" and form.validate_on_submit():
         result = signatures.keep_signature(token)
         return render_template("public/keep_result.html", result=result, Outcome=Outcome)
-    found = signatures.reconfirmation_token(token)
-    if found is None or found.signature is None:
-        return render_template("public/link_invalid.html"), 404
-    return render_template(
-        "public/keep.html",
-        signature=found.signature,
-        form=form,
-        version=letters.current_version(found.signature.letter),
-    )
+    signature = _signature_of(signatures.reconfirmation_token(token))
+    version = letters.current_version(signature.letter) if signature else None
+    return _link_page(signature, "public/keep.html", form, version=version)
 
 
 @bp.get("/preview/<token>")
@@ -179,10 +183,7 @@ def unsubscribe(token: str) -> Any:
         if signature is None:
             return render_template("public/link_invalid.html"), 404
         return render_template("public/unsubscribed.html", signature=signature)
-    signature = deliverables.unsubscribe_token(token)
-    if signature is None:
-        return render_template("public/link_invalid.html"), 404
-    return render_template("public/unsubscribe.html", signature=signature, form=form)
+    return _link_page(deliverables.unsubscribe_token(token), "public/unsubscribe.html", form)
 
 
 @bp.route("/erase/<token>", methods=["GET", "POST"])
@@ -194,10 +195,7 @@ def erase(token: str) -> Any:
         if signature is None:
             return render_template("public/link_invalid.html"), 404
         return render_template("public/erased.html", signature=signature)
-    found = retention.erasure_token(token)
-    if found is None or found.signature is None:
-        return render_template("public/link_invalid.html"), 404
-    return render_template("public/erase.html", signature=found.signature, form=form)
+    return _link_page(_signature_of(retention.erasure_token(token)), "public/erase.html", form)
 
 
 @bp.get("/privacy")
