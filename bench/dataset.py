@@ -1,9 +1,13 @@
-"""Benchmark data: the letters, made with signon's own services, and 2,000 listed signatories."""
+"""Benchmark data: the letters, made with signon's own services, their signatories and contacts."""
 
 from __future__ import annotations
 
 import itertools
 import random
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
 
 from signon import transaction
 from signon.demo import DEMO_BODY, DEMO_CATEGORIES
@@ -17,7 +21,7 @@ from signon.models import (
     SignatureStatus,
     utcnow,
 )
-from signon.services import letters
+from signon.services import accounts, letters
 from signon.services.normalize import normalize_email, organization_key
 
 SIGN_OUTBOX_SLUG = "bench-sign-outbox"
@@ -162,3 +166,117 @@ def create_all(listed: int) -> None:
     for slug in (SIGN_OUTBOX_SLUG, SIGN_INLINE_SLUG, PROFILE_SLUG):
         create_letter(slug)
     add_listed_signatories(create_letter(PAGE_SLUG), listed)
+
+
+CONTACTS_SLUG = "bench-contacts"
+DOCUMENTS_SLUG = "bench-documents"
+CONTACTS_ORGANIZER = "reviewer@organizers.bench.example"
+_NOTE = 'We back this, "strongly", with our neighbors,\nin two counties.'
+_BATCH = 20_000
+
+
+def _contact_status(n: int) -> str:
+    """Mostly approved, with every other state a real letter's contacts list holds."""
+    return {
+        0: SignatureStatus.UNCONFIRMED,
+        1: SignatureStatus.AWAITING_REVIEW,
+        2: SignatureStatus.REJECTED,
+        3: SignatureStatus.WITHDRAWN,
+    }.get(n % 20, SignatureStatus.APPROVED)
+
+
+def add_contacts(letter: Letter, count: int, reviewer_id: int) -> None:
+    """`count` signatures with every contact column filled, bulk-inserted in batches; each
+    approved one stands behind its own listed signatory, as after organizer review."""
+    version = letters.current_version(letter)
+    now = utcnow()
+    first_signatory = (db.session.execute(sa.select(sa.func.max(Signatory.id))).scalar() or 0) + 1
+    people = organizations(count)
+    for start in range(0, count, _BATCH):
+        numbers = range(start, min(start + _BATCH, count))
+        signatories: list[dict[str, Any]] = []
+        signatures: list[dict[str, Any]] = []
+        for n in numbers:
+            organization, category, city, region = people[n]
+            status = _contact_status(n)
+            email = f"contact{n}@org{n}.bench.example"
+            approved = status == SignatureStatus.APPROVED
+            decided = status in (
+                SignatureStatus.APPROVED,
+                SignatureStatus.REJECTED,
+                SignatureStatus.WITHDRAWN,
+            )
+            if approved:
+                signatories.append(
+                    {
+                        "id": first_signatory + n,
+                        "letter_id": letter.id,
+                        "kind": SignatoryKind.ORGANIZATION,
+                        "match_key": organization_key(organization),
+                        "display_name": organization,
+                        "category": category,
+                        "city": city,
+                        "region": region,
+                        "country": "USA",
+                        "website": f"https://org{n}.bench.example",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            signatures.append(
+                {
+                    "letter_id": letter.id,
+                    "signatory_id": first_signatory + n if approved else None,
+                    "version_id": version.id,
+                    "status": status,
+                    "kind": SignatoryKind.ORGANIZATION,
+                    "organization": organization,
+                    "organization_key": organization_key(organization),
+                    "name": f"Contact Person {n}",
+                    "title": "Executive Director" if n % 2 else "Policy Lead",
+                    "email": email,
+                    "email_normalized": normalize_email(email),
+                    "city": city,
+                    "region": region,
+                    "country": "USA",
+                    "website": f"https://org{n}.bench.example",
+                    "category": category,
+                    "note": _NOTE if n % 10 == 5 else "",
+                    "keep_informed": n % 3 == 0,
+                    "press_contact": n % 25 == 0,
+                    "attested_at": now,
+                    "client_hash": "",
+                    "created_at": now,
+                    "confirmation_emails": 1,
+                    "confirmation_sent_at": now,
+                    "confirmed_at": None if status == SignatureStatus.UNCONFIRMED else now,
+                    "decided_at": now if decided else None,
+                    "decided_by_id": reviewer_id if decided else None,
+                    "withdrawn_at": now if status == SignatureStatus.WITHDRAWN else None,
+                    "reason": "Not an organization" if status == SignatureStatus.REJECTED else "",
+                }
+            )
+        if signatories:
+            db.session.execute(sa.insert(Signatory), signatories)
+        db.session.execute(sa.insert(Signature), signatures)
+    transaction.commit()
+
+
+def create_export_letters(contacts: int, listed: int) -> None:
+    """The exports benchmark's letters: one with `contacts` signatures for the contacts CSV,
+    one with `listed` approved signatories for the DOCX and PDF; call inside an app context."""
+    reviewer = accounts.create_organizer(
+        CONTACTS_ORGANIZER, secrets.token_urlsafe(24), name="Bench Reviewer"
+    )
+    contacts_letter = letters.create_letter(
+        letters.LetterDraft(
+            slug=CONTACTS_SLUG,
+            title=TITLE,
+            body_markdown=DEMO_BODY,
+            categories=list(DEMO_CATEGORIES),
+            timezone="America/New_York",
+            requires_approval=True,
+        )
+    )
+    add_contacts(letters.set_status(contacts_letter, LetterStatus.OPEN), contacts, reviewer.id)
+    add_listed_signatories(create_letter(DOCUMENTS_SLUG), listed)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import cProfile
-import functools
 import itertools
 import pstats
 import statistics
@@ -14,13 +13,10 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from bench.load import HIDDEN_INPUT, signer_form
-from signon.extensions import db
-from signon.models import Signatory, Signature, SignatureStatus
 from signon.services import letters, listing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,24 +56,29 @@ def _ms(seconds: float, requests: int) -> float:
 def profile(app: Flask, action: Callable[[FlaskClient], None], requests: int) -> dict[str, Any]:
     """cProfile `requests` calls of `action` after two unprofiled ones; times are per request."""
     client = app.test_client()
-    for _ in range(2):
-        action(client)
+    return profile_calls(lambda: action(client), requests, warmup=2)
+
+
+def profile_calls(call: Callable[[], object], calls: int, *, warmup: int = 0) -> dict[str, Any]:
+    """cProfile `calls` calls of `call` after `warmup` unprofiled ones; times are per call."""
+    for _ in range(warmup):
+        call()
     profiler = cProfile.Profile()
     profiler.enable()
-    for _ in range(requests):
-        action(client)
+    for _ in range(calls):
+        call()
     profiler.disable()
     stats = pstats.Stats(profiler)
     rows = stats.stats  # type: ignore[attr-defined]
     total: float = stats.total_tt  # type: ignore[attr-defined]
 
     def entry(key: tuple[str, int, str]) -> dict[str, Any]:
-        calls, _, own, cumulative, _ = rows[key]
+        count, _, own, cumulative, _ = rows[key]
         return {
             "function": _where(key),
-            "calls_per_request": round(calls / requests, 1),
-            "own_ms": _ms(own, requests),
-            "cumulative_ms": _ms(cumulative, requests),
+            "calls_per_request": round(count / calls, 1),
+            "own_ms": _ms(own, calls),
+            "cumulative_ms": _ms(cumulative, calls),
             "cumulative_share": round(cumulative / total, 3) if total else 0.0,
         }
 
@@ -89,10 +90,10 @@ def profile(app: Flask, action: Callable[[FlaskClient], None], requests: int) ->
     in_signon = [k for k in rows if str(ROOT / "signon") in k[0]]
     by_cumulative = sorted(in_signon, key=lambda k: rows[k][3], reverse=True)[:TOP]
     return {
-        "requests": requests,
-        "profiled_ms_per_request": _ms(total, requests),
+        "requests": calls,
+        "profiled_ms_per_request": _ms(total, calls),
         "own_time_by_package": [
-            {"package": name, "own_ms": _ms(own, requests), "share": round(own / total, 3)}
+            {"package": name, "own_ms": _ms(own, calls), "share": round(own / total, 3)}
             for name, own in by_package[:TOP]
             if total
         ],
@@ -101,95 +102,100 @@ def profile(app: Flask, action: Callable[[FlaskClient], None], requests: int) ->
     }
 
 
-def _median_ms(call: Callable[[], object], repeats: int) -> float:
+def _median_ms(
+    call: Callable[[], object], repeats: int, before: Callable[[], object] | None = None
+) -> float:
+    """Median CPU ms of `call`; `before` runs untimed ahead of each call."""
     times = []
     for _ in range(repeats):
+        if before is not None:
+            before()
         began = time.process_time()
         call()
         times.append(time.process_time() - began)
     return round(statistics.median(times) * 1000, 2)
 
 
-def _in_fresh_context(app: Flask, slug: str, step: Callable[[Any], object], repeats: int) -> float:
+def _in_fresh_context(
+    app: Flask,
+    slug: str,
+    step: Callable[[Any], object],
+    repeats: int,
+    before: Callable[[], object] | None = None,
+) -> float:
     """Median CPU time of `step(letter)`, each in a new app context (new session, cold identity map)."""
     times = []
     for _ in range(repeats):
         with app.app_context():
             letter = letters.get_by_slug(slug)
+            if before is not None:
+                before()
             began = time.process_time()
             step(letter)
             times.append(time.process_time() - began)
     return round(statistics.median(times) * 1000, 2)
 
 
-def _listed_columns(letter: Any) -> list[Any]:
-    approved = sa.exists().where(
-        Signature.signatory_id == Signatory.id, Signature.status == SignatureStatus.APPROVED
-    )
-    return list(
-        db.session.execute(
-            sa.select(
-                Signatory.display_name,
-                Signatory.city,
-                Signatory.region,
-                Signatory.country,
-                Signatory.category,
-                Signatory.kind,
-            ).where(Signatory.letter_id == letter.id, approved)
-        )
-    )
+def _cold_collation_keys() -> None:
+    """Forget every memoized collation key, as in a worker that has not sorted these names yet."""
+    listing._collation_key.cache_clear()
 
 
-def _timed_get(client: FlaskClient, path: str, patches: list[Any]) -> float:
+def _timed_get(
+    client: FlaskClient, path: str, patches: list[Any], before: Callable[[], object] | None
+) -> float:
     with contextlib.ExitStack() as stack:
         for replacement in patches:
             stack.enter_context(replacement)
+        if before is not None:
+            before()
         began = time.process_time()
         client.get(path)
         return time.process_time() - began
 
 
 def page_variants(app: Flask, baseline: Flask, slug: str, repeats: int = 9) -> dict[str, float]:
-    """Median CPU ms of whole letter-page requests as they are and with listing's parts swapped in
-    this process only (what the suggested fixes would save), interleaved with the baseline page."""
+    """Median CPU ms of whole letter-page requests: as they are (the list from the per-version
+    cache), with the list rebuilt on every request (a cache miss), and rebuilt from cold collation
+    keys (a new worker, or new names), interleaved with the bare page. The swaps are made with
+    unittest.mock in this process only."""
     path = f"/letters/{slug}"
     client = app.test_client()
     bare = baseline.test_client()
-    with app.app_context():
-        precomputed = listing.public_list(letters.get_by_slug(slug))  # type: ignore[arg-type]
-    memo = functools.lru_cache(maxsize=None)(listing.sort_key)
-    variants: dict[str, list[Any]] = {
-        "signon_as_is": [],
-        "with_memoized_sort_keys": [mock.patch.object(listing, "sort_key", memo)],
-        "with_memoized_keys_and_column_select": [
-            mock.patch.object(listing, "sort_key", memo),
-            mock.patch.object(listing, "listed_signatories", _listed_columns),
-        ],
-        "with_cached_list": [mock.patch.object(listing, "public_list", return_value=precomputed)],
+    variants: dict[str, tuple[bool, Callable[[], object] | None]] = {
+        "signon_as_is": (False, None),
+        "list_rebuilt_each_request": (True, None),
+        "list_rebuilt_from_cold_collation_keys": (True, _cold_collation_keys),
     }
     times: dict[str, list[float]] = {name: [] for name in [*variants, "bare_page"]}
     for _ in range(repeats + 1):
-        for name, patches in variants.items():
-            times[name].append(_timed_get(client, path, patches))
-        times["bare_page"].append(_timed_get(bare, path, []))
+        for name, (rebuilt, before) in variants.items():
+            patches = (
+                [mock.patch.object(listing, "cached_public_list", listing.public_list)]
+                if rebuilt
+                else []
+            )
+            times[name].append(_timed_get(client, path, patches, before))
+        times["bare_page"].append(_timed_get(bare, path, [], None))
     return {name: round(statistics.median(t[1:]) * 1000, 2) for name, t in times.items()}
 
 
 def list_parts(app: Flask, slug: str, repeats: int = 9) -> dict[str, float]:
-    """Median CPU ms of listing.public_list and of its two largest parts, with the alternatives."""
+    """Median CPU ms of listing.public_list and of its parts, with warm and cold collation keys."""
     with app.app_context():
         names = [s.display_name for s in listing.listed_signatories(letters.get_by_slug(slug))]  # type: ignore[arg-type]
-    memo = functools.lru_cache(maxsize=None)(listing.sort_key)
-    sorted(names, key=memo)
+    sorted(names, key=listing.sort_key)
     return {
         "rows": len(names),
         "public_list": _in_fresh_context(app, slug, listing.public_list, repeats),
-        "listed_signatories_orm_entities": _in_fresh_context(
-            app, slug, listing.listed_signatories, repeats
+        "public_list_cold_collation_keys": _in_fresh_context(
+            app, slug, listing.public_list, repeats, _cold_collation_keys
         ),
-        "alternative_select_six_columns": _in_fresh_context(app, slug, _listed_columns, repeats),
+        "listed_rows_six_columns": _in_fresh_context(app, slug, listing._listed_rows, repeats),
         "sorted_by_sort_key": _median_ms(lambda: sorted(names, key=listing.sort_key), repeats),
-        "alternative_sorted_by_memoized_key": _median_ms(lambda: sorted(names, key=memo), repeats),
+        "sorted_by_sort_key_cold": _median_ms(
+            lambda: sorted(names, key=listing.sort_key), repeats, _cold_collation_keys
+        ),
     }
 
 

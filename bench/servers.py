@@ -82,6 +82,14 @@ def clean_environment(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def signon_command(*args: str) -> list[str]:
+    """`signon ARGS` through the console script's own entry point, run with `cwd=ROOT` so the
+    signon beside this bench/ is the one imported (the script in the virtualenv would take the
+    editable install's path instead)."""
+    entry = "import sys; from signon.cli import main; sys.argv[0] = 'signon'; sys.exit(main())"
+    return [sys.executable, "-c", entry, *args]
+
+
 def _spawn(name: str, command: list[str], env: dict[str, str], log_dir: Path, port: int) -> Server:
     log = log_dir / f"{name}.log"
     with log.open("wb") as sink:
