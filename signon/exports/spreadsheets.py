@@ -10,7 +10,7 @@ from typing import Any
 
 import xlsxwriter
 
-from signon.exports.safety import neutralize
+from signon.exports.safety import FORMULA_STARTS, neutralize
 
 CONTACT_COLUMNS = [
     "Signature ID", "Status", "Signs as", "Organization (as typed)", "Listed as", "Name", "Title",
@@ -22,14 +22,20 @@ CONTACT_COLUMNS = [
 _CHUNK_ROWS = 500
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if value is None:
-        return ""
-    return neutralize(value)
+# Columns signers or organizers typed (formula risk) and the yes/no flags, by position.
+_TYPED_COLUMNS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20, 21)
+_FLAG_COLUMNS = (14, 15)
+
+
+def _csv_row(row: list[Any]) -> list[Any]:
+    """Per column, not per value: this runs on every cell of lists with 100,000 rows."""
+    for index in _TYPED_COLUMNS:
+        value = row[index]
+        if value and value.startswith(FORMULA_STARTS):
+            row[index] = "'" + value
+    for index in _FLAG_COLUMNS:
+        row[index] = "yes" if row[index] else "no"
+    return row
 
 
 def contacts_csv(rows: Iterable[list[Any]]) -> Iterator[bytes]:
@@ -41,7 +47,7 @@ def contacts_csv(rows: Iterable[list[Any]]) -> Iterator[bytes]:
     buffer.seek(0)
     buffer.truncate()
     for count, row in enumerate(rows, start=1):
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow(_csv_row(row))
         if count % _CHUNK_ROWS == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

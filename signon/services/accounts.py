@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -17,8 +18,12 @@ from signon.services import sessions
 MIN_PASSWORD_LENGTH = 12
 INVITE_VALID = timedelta(days=7)
 RESET_VALID = timedelta(hours=2)
-# Checked when the email is unknown, so a wrong address costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("signon-timing-equalizer")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so a wrong address costs as long as a wrong password."""
+    return generate_password_hash("signon-timing-equalizer")
 
 
 class AccountError(ValueError):
@@ -78,7 +83,7 @@ def authenticate(email: str, password: str) -> Organizer | None:
     """The active organizer with this email and password, or None (same cost either way)."""
     organizer = by_email(email)
     if organizer is None or not organizer.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(organizer.password_hash, password) or not organizer.active:
         return None

@@ -357,9 +357,17 @@ def unsubscribe_token(raw: str) -> Signature | None:
     return token.signature if token is not None and not tokens.is_expired(token) else None
 
 
-def contact_rows(letter: Letter) -> Iterator[list[Any]]:
+def _utc_text(column: Any) -> Any:
+    """A timestamp formatted by the database, so 100,000 rows skip parsing and reformatting."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS")
+    return sa.func.substr(column, 1, 19)
+
+
+def contact_rows(letter: Letter, *, dates_as_text: bool = False) -> Iterator[list[Any]]:
     """Every signature of the letter with its decisions, read in batches so memory stays flat."""
     decided_by = sa.orm.aliased(Organizer)
+    when = _utc_text if dates_as_text else (lambda column: column)
     query = (
         sa.select(
             Signature.id,
@@ -379,12 +387,12 @@ def contact_rows(letter: Letter) -> Iterator[list[Any]]:
             Signature.keep_informed,
             Signature.press_contact,
             LetterVersion.number,
-            Signature.created_at,
-            Signature.confirmed_at,
-            Signature.decided_at,
+            when(Signature.created_at),
+            when(Signature.confirmed_at),
+            when(Signature.decided_at),
             decided_by.email,
             Signature.reason,
-            Signature.withdrawn_at,
+            when(Signature.withdrawn_at),
         )
         .join(LetterVersion, LetterVersion.id == Signature.version_id)
         .outerjoin(Signatory, Signatory.id == Signature.signatory_id)
@@ -393,7 +401,8 @@ def contact_rows(letter: Letter) -> Iterator[list[Any]]:
         .order_by(Signature.id)
         .execution_options(yield_per=1000)
     )
-    for row in db.session.execute(query):
+    # Core rows, not ORM: nothing here needs identity tracking, and it costs a third of the time.
+    for row in db.session.connection().execute(query):
         yield list(row)
 
 
@@ -413,7 +422,9 @@ def _contacts(letter: Letter, fmt: str, *, actor: Organizer | None, via: str) ->
         return ExportFile(
             filename, mimetype, spreadsheets.contacts_xlsx(contact_rows(letter), letter.title)
         )
-    return ExportFile(filename, mimetype, spreadsheets.contacts_csv(contact_rows(letter)))
+    return ExportFile(
+        filename, mimetype, spreadsheets.contacts_csv(contact_rows(letter, dates_as_text=True))
+    )
 
 
 def press_contacts(letter: Letter) -> list[Signature]:
