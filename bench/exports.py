@@ -294,29 +294,19 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def print_profile(profile: dict[str, Any]) -> None:
-    variants = profile["csv_variants"]
-    plain = variants["cpu_ms"]["plain_csv_writer"]
-    print("\ncontacts CSV in this process, whole exports (median CPU ms; ratio = it / plain):")
-    for name, value in variants["cpu_ms"].items():
-        same = variants["same_bytes_as_signon"].get(name)
-        note = "" if same is None else f"   same bytes: {same}"
-        print(f"  {name:<40} {value:8.1f}   ratio {value / plain:.2f}{note}")
-    print("its parts (median CPU ms):")
-    for name, value in profile["csv_parts"].items():
-        print(f"  {name:<40} {value}")
-    print("signon functions by cumulative time (one CSV export under cProfile):")
-    for row in profile["csv_cprofile"]["top_signon_cumulative"][:8]:
+    for name in ("csv_cprofile", "docx_cprofile"):
+        summary = profile[name]
         print(
-            f"  {row['cumulative_ms']:9.1f} ms  {row['cumulative_share']:6.1%}  {row['function']}"
+            f"\n{name.split('_')[0].upper()} export: signon functions by cumulative time (cProfile):"
         )
-    shares = ", ".join(
-        f"{row['package']} {row['share']:.0%}"
-        for row in profile["csv_cprofile"]["own_time_by_package"][:5]
-    )
-    print(f"  own time by package: {shares}")
-    print("DOCX in this process (median CPU ms):")
-    for name, value in profile["docx_variants"].items():
-        print(f"  {name:<40} {value:8.1f}")
+        for row in summary["top_signon_cumulative"][:8]:
+            print(
+                f"  {row['cumulative_ms']:9.1f} ms  {row['cumulative_share']:6.1%}  {row['function']}"
+            )
+        shares = ", ".join(
+            f"{row['package']} {row['share']:.0%}" for row in summary["own_time_by_package"][:5]
+        )
+        print(f"  own time by package: {shares}")
 
 
 def parse(argv: list[str] | None) -> Settings:
