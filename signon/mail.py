@@ -147,6 +147,10 @@ def _mark_sent(message: OutboxMessage, report: DeliveryReport) -> None:
     message.sent_at = utcnow()
     message.attempts += 1
     message.last_error = ""
+    if not current_app.debug:
+        # The bodies hold the raw secret links; once delivered they need not stay in the database.
+        # (In debug mode the development mailbox shows them.)
+        message.body_text = message.body_html = ""
     db.session.commit()
     report.sent.append(message.id)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, abort, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.routing import IntegerConverter, Map
 
 CSP = "; ".join(
     [
@@ -37,8 +40,23 @@ def _is_clean(raw: bytes) -> bool:
     return True
 
 
+def _bound_streamed_body() -> None:
+    """A body sent without Content-Length (chunked) is read up to the limit here: past it the
+    request is refused whole, instead of being cut at the limit and processed."""
+    environ = request.environ
+    if request.content_length is not None or not environ.get("wsgi.input_terminated"):
+        return
+    limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+    body = environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        abort(413)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+
+
 def _reject_bad_input() -> None:
     """NUL bytes and undecodable UTF-8 get a clean 400 instead of reaching forms or the database."""
+    _bound_streamed_body()
     path = request.environ.get("PATH_INFO", "").encode("latin-1", "replace")
     raw_parts = [path, request.query_string]
     if (
@@ -69,6 +87,7 @@ def _headers(response: Response) -> Response:
 
 
 def register(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter
     app.before_request(_reject_bad_input)
     app.after_request(_headers)
     if not (app.debug or app.testing) or app.config.get("HSTS_IN_TESTING"):
@@ -104,3 +123,28 @@ def seconds_since_stamp(stamp: str | None) -> float | None:
     except (BadSignature, TypeError, ValueError):
         return None
     return time.time() - started
+
+
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every database we run on
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in routes, limited to ids a database column can hold, so a huge number is a 404."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.max = MAX_ID
+
+
+def row_ids(values: Iterable[str]) -> list[int]:
+    """Ids posted by a form: plain ASCII digits within range; anything else is ignored."""
+    return [
+        int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 10 and int(v) <= MAX_ID
+    ]
+
+
+def row_id(value: str | None) -> int | None:
+    ids = row_ids([value or ""])
+    return ids[0] if ids else None

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from email import charset
 
 import flask_mail
 from flask import current_app
+
+# Flask-Mail registers UTF-8 bodies as unencoded 8-bit, so a long paragraph becomes a line past
+# SMTP's 998-character limit and servers refuse the message; quoted-printable wraps it safely.
+charset.add_charset("utf-8", charset.SHORTEST, charset.QP, "utf-8")
 
 
 def tls_context() -> ssl.SSLContext:

@@ -135,4 +135,4 @@ def letter_pdf(doc: ListDocument, body_html: str, dated: datetime) -> bytes:
     from weasyprint import HTML
 
     html = render_template("exports/letter.html", doc=doc, body_html=body_html, dated=dated)
-    return HTML(string=html).write_pdf(metadata=None) or b""
+    return HTML(string=html).write_pdf() or b""

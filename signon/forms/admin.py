@@ -19,7 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from signon.models import NotifyMode, Role
 from signon.services.letters import SLUG_PATTERN, LetterDraft
@@ -84,6 +84,10 @@ class LetterForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices()
+
+    def validate_deadline(self, field: DateTimeLocalField) -> None:
+        if field.data is not None and not 2000 <= field.data.year <= 2200:
+            raise ValidationError("Enter a deadline between the years 2000 and 2200.")
 
     def fill_from(self, draft: LetterDraft) -> None:
         self.title.data = draft.title

@@ -38,8 +38,13 @@ def normalize_website(value: str | None) -> str | None:
 def validate_website(form: FlaskForm, field: StringField) -> None:
     if not field.data:
         return
-    parts = urlsplit(field.data)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(field.data)
+        host = parts.hostname or ""
+    except ValueError as error:  # brackets that are not an IPv6 address, for instance
+        raise ValidationError(
+            "Enter a web address like https://example.org, or leave it blank."
+        ) from error
     if parts.scheme not in {"http", "https"} or "." not in host or " " in field.data:
         raise ValidationError("Enter a web address like https://example.org, or leave it blank.")
 

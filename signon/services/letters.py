@@ -103,7 +103,7 @@ def create_letter(draft: LetterDraft, *, author_id: int | None = None) -> Letter
     letter = Letter(
         slug=draft.slug,
         title=draft.title.strip(),
-        categories=[c.strip() for c in draft.categories if c.strip()],
+        categories=unique_categories(draft.categories),
         deadline_at=draft.deadline_at,
         timezone=draft.timezone,
         requires_approval=draft.requires_approval,
@@ -198,6 +198,12 @@ def _add_version(
     return version
 
 
+def unique_categories(categories: list[str]) -> list[str]:
+    """Each category once, in the order given, ignoring blank lines and spacing."""
+    cleaned = (" ".join(c.split())[:120] for c in categories)
+    return list(dict.fromkeys(c for c in cleaned if c))
+
+
 def _validate(draft: LetterDraft) -> None:
     if not SLUG_PATTERN.match(draft.slug) or len(draft.slug) > 80:
         raise LetterError("the address may use only lowercase letters, digits and single hyphens")
@@ -209,6 +215,8 @@ def _validate(draft: LetterDraft) -> None:
         raise LetterError(f"unknown time zone {draft.timezone!r}") from error
     if draft.deadline_at is not None and draft.deadline_at.tzinfo is None:
         raise LetterError("the deadline needs a time zone")
+    if draft.deadline_at is not None and not 2000 <= draft.deadline_at.year <= 2200:
+        raise LetterError("the deadline must be a date between the years 2000 and 2200")
 
 
 def _hash(text: str) -> str:
@@ -255,7 +263,7 @@ def update_letter(
     if draft.slug != letter.slug and get_by_slug(draft.slug) is not None:
         raise LetterError(f"a letter with the address {draft.slug!r} already exists")
     before = {name: _plain(getattr(letter, name)) for name in _SETTINGS}
-    draft.categories = [c.strip() for c in draft.categories if c.strip()]
+    draft.categories = unique_categories(draft.categories)
     draft.title = draft.title.strip()
     draft.thank_you_markdown = draft.thank_you_markdown.strip()
     for name in _SETTINGS:

@@ -134,7 +134,7 @@ def public_list(letter: Letter, *, grouped: bool = True) -> SignatoryList:
 
 def group_entries(letter: Letter, entries: list[Entry]) -> list[Group]:
     """Groups in the organizer's category order; anything uncategorized comes last."""
-    order = list(letter.categories or [])
+    order = list(dict.fromkeys(letter.categories or []))
     groups = {name: Group(name) for name in order}
     for entry in entries:
         category = entry.category if entry.category in groups else ""

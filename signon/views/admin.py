@@ -42,6 +42,7 @@ from signon.forms.auth import CodeForm, EmptyForm
 from signon.links import external_url
 from signon.models import Letter, LetterStatus, ListSnapshot, NotifyMode, Organizer
 from signon.sanitize import markdown_to_html
+from signon.security import row_id, row_ids
 from signon.services import (
     access,
     accounts,
@@ -230,7 +231,7 @@ def signatures_queue(letter_id: int) -> str:
 def decide(letter_id: int) -> Response:
     letter = _letter(letter_id)
     form = DecisionForm()
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = row_ids(request.form.getlist("ids"))
     back = url_for(
         "admin.signatures_queue",
         letter_id=letter.id,
@@ -305,8 +306,8 @@ def duplicates(letter_id: int) -> str:
 @bp.post("/letters/<int:letter_id>/merge")
 def merge(letter_id: int) -> Response:
     letter = _letter(letter_id)
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
-    into = request.form.get("into", type=int)
+    ids = row_ids(request.form.getlist("ids"))
+    into = row_id(request.form.get("into"))
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
