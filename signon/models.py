@@ -98,6 +98,8 @@ class Organizer(Model):
     session_version: Mapped[int] = mapped_column(default=1)
     totp_secret: Mapped[str] = mapped_column(sa.String(64), default="")
     totp_enabled: Mapped[bool] = mapped_column(default=False)
+    # The 30-second step of the last code accepted, so a code seen over a shoulder cannot be reused.
+    totp_last_step: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pyotp
@@ -87,8 +88,15 @@ def test_two_step_sign_in_with_app_code_and_recovery_code(app: Flask, client: Fl
     page = browser.get("/login/code")
     bad = browser.post("/login/code", data={"csrf_token": csrf_token(page.text), "code": "123456"})
     assert "That code is not right" in bad.text
-    good = browser.post(
+    # The code that turned two-step sign-in on cannot be used again; the next one (allowed for
+    # clock drift) can, once.
+    replay = browser.post(
         "/login/code", data={"csrf_token": csrf_token(page.text), "code": pyotp.TOTP(secret).now()}
+    )
+    assert "That code is not right" in replay.text
+    next_code = pyotp.TOTP(secret).at(int(time.time()) + 30)
+    good = browser.post(
+        "/login/code", data={"csrf_token": csrf_token(page.text), "code": next_code}
     )
     assert good.status_code == 302
     assert browser.get("/admin/").status_code == 200

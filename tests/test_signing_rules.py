@@ -69,12 +69,13 @@ def test_repeat_after_confirmation_sends_already_signed_email(ctx: Flask, mailbo
     assert "/withdraw/" in text_body(messages[2])
 
 
-def test_unconfirmed_repeat_updates_what_the_signer_typed(ctx: Flask, mailbox: Mailbox):
+def test_a_repeat_cannot_rewrite_what_a_pending_signature_will_confirm(ctx: Flask, mailbox: Mailbox):
     letter = create_letter()
     create_signature(letter, name="Dana R")
-    create_signature(letter, name="Dana Reyes", title="Executive Director")
+    create_signature(letter, name="Mallory", title="Impostor", city="Elsewhere")
     signature = db.session.execute(sa.select(Signature)).scalar_one()
-    assert (signature.name, signature.title) == ("Dana Reyes", "Executive Director")
+    assert (signature.name, signature.title, signature.city) == ("Dana R", "Director", "Chicago")
+    assert len(mailbox.wait_for(2)) == 2  # the confirmation is simply sent again
 
 
 def test_typed_values_are_kept_exactly_but_whitespace_folded(ctx: Flask, mailbox: Mailbox):

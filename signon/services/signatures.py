@@ -381,21 +381,24 @@ def _copy_typed(signature: Signature, data: SignatureData) -> None:
 
 
 def _answer_repeat(signature: Signature, version: LetterVersion, data: SignatureData) -> None:
-    """Same email and organization again: re-send, remind, or restart after a withdrawal."""
-    if signature.status == SignatureStatus.SUSPECTED:
-        # A person repeating what a bot (or a mistaken trap) submitted proves themselves by email.
+    """Same email and organization again: re-send, remind, or restart after a withdrawal.
+
+    A pending signature keeps what was first typed: anyone who knows a signer's email and
+    organization could otherwise change what the signer's own link confirms."""
+    restart = signature.status in (SignatureStatus.SUSPECTED, SignatureStatus.WITHDRAWN)
+    if restart:
+        # A person repeating what a bot (or a mistaken trap) submitted, or signing again after a
+        # withdrawal, starts afresh and proves themselves by email; the confirm page shows the details.
         signature.status = SignatureStatus.UNCONFIRMED
         signature.suspect_reason = ""
-    if signature.status == SignatureStatus.WITHDRAWN:
-        signature.status = SignatureStatus.UNCONFIRMED
         signature.confirmation_emails = 0
         signature.withdrawn_at = None
         signature.confirmed_at = None
         signature.signatory = None
-    if signature.status == SignatureStatus.UNCONFIRMED:
         _copy_typed(signature, data)
         signature.version = version
         signature.attested_at = utcnow()
+    if signature.status == SignatureStatus.UNCONFIRMED:
         if _may_email(signature):
             _send_confirmation(signature)
     elif signature.status in CONFIRMED_STATES and _may_email(signature):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from datetime import UTC, datetime
 
 import pyotp
 import segno
@@ -42,13 +44,29 @@ def qr_svg_data_uri(organizer: Organizer) -> str:
     return segno.make(provisioning_uri(organizer), error="m").svg_data_uri(scale=4, border=2)
 
 
-def _code_ok(organizer: Organizer, code: str) -> bool:
+def _matching_step(organizer: Organizer, code: str) -> int | None:
+    """The time step (current, previous or next, for clock drift) whose code this is."""
     digits = code.replace(" ", "")
-    return (
-        bool(organizer.totp_secret)
-        and digits.isdigit()
-        and pyotp.TOTP(organizer.totp_secret).verify(digits, valid_window=1)
-    )
+    if not organizer.totp_secret or not (
+        digits.isascii() and digits.isdigit() and len(digits) == 6
+    ):
+        return None
+    totp = pyotp.TOTP(organizer.totp_secret)
+    now = int(time.time())
+    for offset in (0, -1, 1):
+        moment = now + offset * totp.interval
+        if hmac.compare_digest(totp.at(moment), digits):
+            return int(totp.timecode(datetime.fromtimestamp(moment, UTC)))
+    return None
+
+
+def _code_ok(organizer: Organizer, code: str) -> bool:
+    """A valid code, used only once: a code of an earlier or the same step is refused."""
+    step = _matching_step(organizer, code)
+    if step is None or step <= organizer.totp_last_step:
+        return False
+    organizer.totp_last_step = step
+    return True
 
 
 def confirm_setup(organizer: Organizer, code: str) -> list[str] | None:
@@ -82,6 +100,7 @@ def verify(organizer: Organizer, code: str) -> bool:
     if not organizer.totp_enabled:
         return False
     if _code_ok(organizer, code):
+        transaction.commit()
         return True
     recovery = db.session.execute(
         sa.select(RecoveryCode).where(
