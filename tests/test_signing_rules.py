@@ -69,7 +69,9 @@ def test_repeat_after_confirmation_sends_already_signed_email(ctx: Flask, mailbo
     assert "/withdraw/" in text_body(messages[2])
 
 
-def test_a_repeat_cannot_rewrite_what_a_pending_signature_will_confirm(ctx: Flask, mailbox: Mailbox):
+def test_a_repeat_cannot_rewrite_what_a_pending_signature_will_confirm(
+    ctx: Flask, mailbox: Mailbox
+):
     letter = create_letter()
     create_signature(letter, name="Dana R")
     create_signature(letter, name="Mallory", title="Impostor", city="Elsewhere")
