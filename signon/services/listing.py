@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -149,11 +150,39 @@ def group_entries(letter: Letter, entries: list[Entry]) -> list[Group]:
 _CACHE_SECONDS = 300
 _CACHE_SIZE = 64
 _cache: OrderedDict[tuple[Any, ...], tuple[float, SignatoryList]] = OrderedDict()
+_rendered: OrderedDict[tuple[Any, ...], tuple[float, str]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
+def _cache_key(letter: Letter, *extra: Any) -> tuple[Any, ...]:
+    return (
+        letter.id,
+        letter.created_at,
+        letter.list_version,
+        tuple(letter.categories or ()),
+        *extra,
+    )
+
+
+def cached_rendering(letter: Letter, variant: Any, render: Callable[[SignatoryList], str]) -> str:
+    """The list rendered once per list version (and variant), like the list itself."""
+    key = _cache_key(letter, "rendered", variant)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _rendered.get(key)
+        if hit and now - hit[0] < _CACHE_SECONDS:
+            _rendered.move_to_end(key)
+            return hit[1]
+    fresh = render(cached_public_list(letter))
+    with _cache_lock:
+        _rendered[key] = (now, fresh)
+        while len(_rendered) > _CACHE_SIZE:
+            _rendered.popitem(last=False)
+    return fresh
+
+
 def cached_public_list(letter: Letter) -> SignatoryList:
-    key = (letter.id, letter.created_at, letter.list_version, tuple(letter.categories or ()))
+    key = _cache_key(letter)
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 
 from signon.extensions import limiter
 from signon.forms.public import ConfirmForm, SignForm, WithdrawForm
@@ -86,6 +87,7 @@ def letter(slug: str) -> Any:
         except signatures.SigningClosed:
             notice = "Sign-on for this letter has closed, so your signature could not be added."
     version = letters.current_version(letter)
+    accepting = letters.accepts_signatures(letter)
     form.version.data = str(version.id)
     form.started.data = form.started.data or form_started_stamp()
     status = 422 if request.method == "POST" else 200
@@ -96,7 +98,16 @@ def letter(slug: str) -> Any:
         form=form,
         notice=notice,
         signatories=listing.cached_public_list(letter),
-        accepting=letters.accepts_signatures(letter),
+        signatories_html=Markup(  # noqa: S704 - rendered by Jinja with autoescaping
+            listing.cached_rendering(
+                letter,
+                accepting,
+                lambda listed: render_template(
+                    "public/_signatories.html", signatories=listed, accepting=accepting
+                ),
+            )
+        ),
+        accepting=accepting,
         deadline=letters.local_deadline(letter),
         deliveries=deliverables.deliveries(letter, public_only=True),
     ), status
