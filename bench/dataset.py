@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from signon import transaction
+from signon import demo, transaction
 from signon.demo import DEMO_BODY, DEMO_CATEGORIES
 from signon.extensions import db
 from signon.models import (
@@ -124,40 +124,12 @@ def create_letter(slug: str) -> Letter:
 
 def add_listed_signatories(letter: Letter, count: int) -> None:
     """Signatory rows each backed by one approved signature, as `signon demo` makes them."""
-    version = letters.current_version(letter)
-    now = utcnow()
-    for index, (name, category, city, region) in enumerate(organizations(count), start=1):
-        signatory = Signatory(
-            letter_id=letter.id,
-            kind=SignatoryKind.ORGANIZATION,
-            match_key=organization_key(name),
-            display_name=name,
-            category=category,
-            city=city,
-            region=region,
-            country="USA",
-        )
-        email = f"listed{index}@listed.bench.example"
-        db.session.add(
-            Signature(
-                letter=letter,
-                version=version,
-                signatory=signatory,
-                status=SignatureStatus.APPROVED,
-                organization=name,
-                organization_key=organization_key(name),
-                name=f"Listed Signer {index}",
-                email=email,
-                email_normalized=normalize_email(email),
-                city=city,
-                region=region,
-                country="USA",
-                category=category,
-                attested_at=now,
-                confirmed_at=now,
-                decided_at=now,
-            )
-        )
+    demo.add_approved_signatories(
+        letter,
+        list(organizations(count)),
+        email_domain="listed.bench.example",
+        signer="Listed Signer",
+    )
     transaction.commit()
 
 

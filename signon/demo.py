@@ -7,6 +7,7 @@ from datetime import timedelta
 from signon import transaction
 from signon.extensions import db
 from signon.models import (
+    Letter,
     LetterStatus,
     Signatory,
     SignatoryKind,
@@ -51,6 +52,50 @@ DEMO_SIGNATORIES = [
 ]
 
 
+def add_approved_signatories(
+    letter: Letter,
+    organizations: list[tuple[str, str, str, str]],
+    *,
+    email_domain: str,
+    signer: str,
+) -> None:
+    """Listed organizations, each behind one approved signature: (name, category, city, state)."""
+    version = letters.current_version(letter)
+    now = utcnow()
+    for index, (name, category, city, region) in enumerate(organizations, start=1):
+        signatory = Signatory(
+            letter_id=letter.id,
+            kind=SignatoryKind.ORGANIZATION,
+            match_key=organization_key(name),
+            display_name=name,
+            category=category,
+            city=city,
+            region=region,
+            country="USA",
+        )
+        email = f"signer{index}@{email_domain}"
+        db.session.add(
+            Signature(
+                letter=letter,
+                version=version,
+                signatory=signatory,
+                status=SignatureStatus.APPROVED,
+                organization=name,
+                organization_key=organization_key(name),
+                name=f"{signer} {index}",
+                email=email,
+                email_normalized=normalize_email(email),
+                city=city,
+                region=region,
+                country="USA",
+                category=category,
+                attested_at=now,
+                confirmed_at=now,
+                decided_at=now,
+            )
+        )
+
+
 def create_demo() -> bool:
     """Create the demo letter with a few listed signatories; False if it already exists."""
     if letters.get_by_slug(DEMO_SLUG) is not None:
@@ -68,40 +113,9 @@ def create_demo() -> bool:
             requires_approval=False,
         )
     )
-    version = letters.current_version(letter)
-    now = utcnow()
-    for index, (name, category, city, region) in enumerate(DEMO_SIGNATORIES, start=1):
-        signatory = Signatory(
-            letter_id=letter.id,
-            kind=SignatoryKind.ORGANIZATION,
-            match_key=organization_key(name),
-            display_name=name,
-            category=category,
-            city=city,
-            region=region,
-            country="USA",
-        )
-        email = f"signer{index}@example.org"
-        db.session.add(
-            Signature(
-                letter=letter,
-                version=version,
-                signatory=signatory,
-                status=SignatureStatus.APPROVED,
-                organization=name,
-                organization_key=organization_key(name),
-                name=f"Demo Signer {index}",
-                email=email,
-                email_normalized=normalize_email(email),
-                city=city,
-                region=region,
-                country="USA",
-                category=category,
-                attested_at=now,
-                confirmed_at=now,
-                decided_at=now,
-            )
-        )
+    add_approved_signatories(
+        letter, DEMO_SIGNATORIES, email_domain="example.org", signer="Demo Signer"
+    )
     transaction.commit()
     letters.set_status(letter, LetterStatus.OPEN)
     return True
