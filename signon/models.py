@@ -65,6 +65,7 @@ class TokenPurpose(enum.StrEnum):
     PREVIEW = "preview"
     UNSUBSCRIBE = "unsubscribe"
     ERASE = "erase"
+    SETUP = "setup"
 
 
 class Role(enum.StrEnum):
@@ -147,6 +148,13 @@ class Letter(Model):
     requires_approval: Mapped[bool] = mapped_column(default=True)
     allows_individuals: Mapped[bool] = mapped_column(default=False)
     thank_you_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    # Extra questions on the sign form: [{"id", "label", "kind", "required", "choices"}]; never public.
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    # How emails to signers go out: the sender's display name, where replies go, and the texts
+    # organizers wrote in place of the defaults, by email kind.
+    sender_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    reply_to: Mapped[str] = mapped_column(sa.String(254), default="")
+    email_texts: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     # Bumped whenever the public list changes, so cached copies of it know they are stale.
     list_version: Mapped[int] = mapped_column(default=0)
     list_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -247,10 +255,16 @@ class Signature(Model):
     # What the raw organization name hid (invisible or look-alike characters), for the moderator.
     name_warnings: Mapped[str] = mapped_column(sa.String(500), default="")
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Answers to the letter's own questions, by question id.
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Set when an organizer added the signature (by hand or from a file) instead of the signer.
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+    source: Mapped[str] = mapped_column(sa.String(300), default="")
 
     letter: Mapped[Letter] = relationship()
     version: Mapped[LetterVersion] = relationship()
     signatory: Mapped[Signatory | None] = relationship()
+    added_by: Mapped[Organizer | None] = relationship(foreign_keys=[added_by_id])
 
     @property
     def listed_as(self) -> str:
@@ -292,6 +306,9 @@ class OutboxMessage(Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    # A letter's own sender name and Reply-To; empty means the site's defaults.
+    sender_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    reply_to: Mapped[str] = mapped_column(sa.String(254), default="")
     status: Mapped[str] = mapped_column(sa.String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -405,3 +422,31 @@ class EmailRule(Model):
     note: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+
+
+class LetterUpdate(Model):
+    """News about a letter ('it was delivered', 'the agency answered'): emailed to signers who asked,
+    and posted on the letter's public page."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    public: Mapped[bool] = mapped_column(default=True)
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+
+
+class PressRelease(Model):
+    """The organizer's press release for a letter: what they chose and wrote; the count, the list
+    and the updates are filled in from the letter whenever it is shown or downloaded."""
+
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), primary_key=True)
+    lead_organizations: Mapped[str] = mapped_column(sa.String(300), default="")
+    ask: Mapped[str] = mapped_column(sa.String(300), default="")
+    dateline: Mapped[str] = mapped_column(sa.String(100), default="")
+    headline: Mapped[str] = mapped_column(sa.String(300), default="")
+    body_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
