@@ -111,8 +111,14 @@ def test_unconfirmed_signatures_cannot_be_approved(
         data={"csrf_token": token, "decision": "approve", "ids": [unconfirmed]},
         follow_redirects=True,
     )
-    assert "1 could not be approved in their current state." in response.text
+    assert (
+        "1 could not be approved: 1 because the signer has not confirmed their email address yet."
+        in response.text
+    )
     assert statuses(app)[unconfirmed] == "unconfirmed"
+    page = client.get(f"/admin/letters/{letter_id}/signatures?status=unconfirmed").text
+    assert "Approve selected" not in page
+    assert "have not confirmed their email address yet" in page
 
 
 def test_queue_filters_searches_and_counts(app: Flask, client: FlaskClient):
@@ -126,7 +132,9 @@ def test_queue_filters_searches_and_counts(app: Flask, client: FlaskClient):
     login_as(client, "ana@coalition.example")
     base = f"/admin/letters/{letter_id}/signatures"
     assert client.get(base + "?status=approved").text.count('name="ids"') == 1
-    assert client.get(base + "?status=unconfirmed").text.count('name="ids"') == 1
+    unconfirmed = client.get(base + "?status=unconfirmed").text
+    assert unconfirmed.count('class="status status--unconfirmed"') == 1
+    assert 'name="ids"' not in unconfirmed  # nothing to select: no decision can move them
     assert client.get(base + "?status=all").text.count('name="ids"') == 4
     assert client.get(base + "?status=all&q=group%201").text.count('name="ids"') == 1
     assert client.get(base + "?status=all&q=@group2.example").text.count('name="ids"') == 1

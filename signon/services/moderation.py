@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 import math
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -50,6 +52,24 @@ _DECIDABLE = {
 }
 
 
+# Why a signature in each state cannot take a decision, in the organizer's words.
+_WHY_NOT: dict[str, str] = {
+    SignatureStatus.UNCONFIRMED: "the signer has not confirmed their email address yet",
+    SignatureStatus.WITHDRAWN: "the signer withdrew it",
+    SignatureStatus.SUSPECTED: "it is held as suspected; release it first",
+    SignatureStatus.APPROVED: "it is already approved",
+    SignatureStatus.REJECTED: "it is already rejected",
+    SignatureStatus.AWAITING_REVIEW: "it is not suspected",
+}
+
+
+def decisions_for(status: str) -> list[Decision]:
+    """The decisions that can work on signatures shown under a status filter."""
+    if status == "all":
+        return [Decision.APPROVE, Decision.REJECT]
+    return [decision for decision, states in _DECIDABLE.items() if status in states]
+
+
 class ModerationError(ValueError):
     """The change cannot be made as asked; the message says why."""
 
@@ -77,6 +97,28 @@ class QueuePage:
 class DecisionReport:
     changed: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    # How many were skipped for each reason, so the organizer learns why.
+    why_skipped: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, signature_id: int, why: str) -> None:
+        self.skipped.append(signature_id)
+        self.why_skipped[why] += 1
+
+
+@dataclass
+class BulkPlan:
+    """Every signature a filter matches that a decision can move, counted before anything changes.
+    `up_to` is the newest id counted, so signatures arriving meanwhile are left for the next look."""
+
+    decision: Decision
+    status: str
+    search: str
+    up_to: int
+    ids: list[int]
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
 
 
 def status_counts(letter: Letter) -> dict[str, int]:
@@ -106,16 +148,25 @@ def _search_clause(search: str) -> sa.ColumnElement[bool]:
     )
 
 
-def review_queue(
-    letter: Letter, *, status: str = "awaiting_review", search: str = "", page: int = 1
-) -> QueuePage:
-    """One page of signatures for a filter and search; the oldest first while awaiting review."""
-    status = status if status in STATUS_FILTERS else SignatureStatus.AWAITING_REVIEW
-    query = sa.select(Signature).where(Signature.letter_id == letter.id)
+def known_filter(status: str) -> str:
+    return status if status in STATUS_FILTERS else SignatureStatus.AWAITING_REVIEW
+
+
+def _filtered(query: sa.Select[Any], letter: Letter, status: str, search: str) -> sa.Select[Any]:
+    query = query.where(Signature.letter_id == letter.id)
     if status != "all":
         query = query.where(Signature.status == status)
     if search.strip():
         query = query.where(_search_clause(search[:200]))
+    return query
+
+
+def review_queue(
+    letter: Letter, *, status: str = "awaiting_review", search: str = "", page: int = 1
+) -> QueuePage:
+    """One page of signatures for a filter and search; the oldest first while awaiting review."""
+    status = known_filter(status)
+    query = _filtered(sa.select(Signature), letter, status, search)
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(query.subquery())
     ).scalar_one()
@@ -170,52 +221,95 @@ def _rows(letter: Letter, signatures: list[Signature]) -> list[QueueRow]:
 def decide(
     letter: Letter, signature_ids: list[int], decision: Decision, *, by: Organizer, reason: str = ""
 ) -> DecisionReport:
-    """Approve or reject a selection; signers are told by email. Ineligible rows are skipped."""
+    """Approve or reject a selection; signers are told by email. Ineligible rows are skipped, with
+    the reason. Each change is conditional on the state it was read in, so of two organizers
+    deciding at once exactly one moves a signature and sends its email."""
     report = DecisionReport()
     reason = " ".join(reason.split())[:500]
-    now = utcnow()
     for signature in _signatures(letter, signature_ids):
         if signature.status not in _DECIDABLE[decision]:
-            report.skipped.append(signature.id)
-            continue
-        if decision == Decision.RELEASE:
-            signatures.release(signature, by=by)
+            report.skip(signature.id, _WHY_NOT.get(signature.status, "of its current state"))
+        elif _apply(letter, signature, decision, by, reason):
             report.changed.append(signature.id)
-            continue
-        before = str(signature.status)
-        signature.status = (
-            SignatureStatus.APPROVED if decision == Decision.APPROVE else SignatureStatus.REJECTED
-        )
-        signature.decided_at = now
-        signature.decided_by_id = by.id
-        signature.reason = reason if decision == Decision.REJECT else ""
-        audit.record(
-            f"signature.{'approved' if decision == Decision.APPROVE else 'rejected'}",
-            letter_id=letter.id,
-            actor_kind="organizer",
-            actor_id=by.id,
-            subject=signature,
-            before={"status": before},
-            after={"status": str(signature.status), "reason": reason},
-        )
-        _tell_signer(letter, signature, decision, reason)
-        report.changed.append(signature.id)
-    if report.changed:
+        else:
+            report.skip(signature.id, "another organizer decided on it at the same moment")
+    if report.changed and decision != Decision.RELEASE:
         listing.list_changed(letter.id)
     transaction.commit()
     return report
 
 
+def _apply(
+    letter: Letter, signature: Signature, decision: Decision, by: Organizer, reason: str
+) -> bool:
+    if decision == Decision.RELEASE:
+        return signatures.release(signature, by=by)
+    before = str(signature.status)
+    after = SignatureStatus.APPROVED if decision == Decision.APPROVE else SignatureStatus.REJECTED
+    now = utcnow()
+    moved = db.session.execute(
+        sa.update(Signature)
+        .where(Signature.id == signature.id, Signature.status == before)
+        .values(
+            status=after,
+            decided_at=now,
+            decided_by_id=by.id,
+            reason=reason if decision == Decision.REJECT else "",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        return False
+    db.session.refresh(signature)
+    audit.record(
+        f"signature.{'approved' if decision == Decision.APPROVE else 'rejected'}",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=signature,
+        before={"status": before},
+        after={"status": str(after), "reason": reason},
+    )
+    _tell_signer(letter, signature, decision, reason)
+    return True
+
+
+def plan_bulk(
+    letter: Letter, decision: Decision, *, status: str, search: str = "", up_to: int | None = None
+) -> BulkPlan:
+    """What deciding on everything a filter matches would change, before it changes."""
+    status = known_filter(status)
+    query = _filtered(sa.select(Signature.id), letter, status, search).where(
+        Signature.status.in_(_DECIDABLE[decision])
+    )
+    if up_to is not None:
+        query = query.where(Signature.id <= up_to)
+    ids = list(db.session.execute(query.order_by(Signature.id)).scalars())
+    return BulkPlan(
+        decision, status, search, up_to if up_to is not None else max(ids, default=0), ids
+    )
+
+
+def decide_planned(
+    plan: BulkPlan, letter: Letter, *, by: Organizer, reason: str = ""
+) -> DecisionReport:
+    """Carry out a bulk decision on what the plan counted (and no signature newer than that)."""
+    fresh = plan_bulk(
+        letter, plan.decision, status=plan.status, search=plan.search, up_to=plan.up_to
+    )
+    return decide(letter, fresh.ids, plan.decision, by=by, reason=reason)
+
+
 def _signatures(letter: Letter, ids: list[int]) -> list[Signature]:
-    if not ids:
-        return []
-    return list(
-        db.session.execute(
+    found: list[Signature] = []
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), 500):  # within every database's limit on bound values
+        found += db.session.execute(
             sa.select(Signature)
-            .where(Signature.letter_id == letter.id, Signature.id.in_(ids[:500]))
+            .where(Signature.letter_id == letter.id, Signature.id.in_(unique[start : start + 500]))
             .order_by(Signature.id)
         ).scalars()
-    )
+    return found
 
 
 def _tell_signer(letter: Letter, signature: Signature, decision: Decision, reason: str) -> None:

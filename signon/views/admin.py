@@ -216,6 +216,7 @@ def signatures_queue(letter_id: int) -> str:
         search=request.args.get("q", ""),
         page=request.args.get("page", 1, type=int),
     )
+    decisions = moderation.decisions_for(queue.status)
     return render_template(
         "admin/signatures.html",
         letter=letter,
@@ -224,6 +225,40 @@ def signatures_queue(letter_id: int) -> str:
         filters=moderation.STATUS_FILTERS,
         signals=flags.row_signals,
         current_number=letters.current_version(letter).number,
+        decisions=decisions,
+        select_all=request.args.get("select") == "all",
+        approvable=(
+            moderation.plan_bulk(
+                letter, moderation.Decision.APPROVE, status=queue.status, search=queue.search
+            ).count
+            if moderation.Decision.APPROVE in decisions
+            else 0
+        ),
+    )
+
+
+@bp.route("/letters/<int:letter_id>/signatures/bulk", methods=["GET", "POST"])
+def bulk_decide(letter_id: int) -> Any:
+    """Approve everything a filter matches, across pages: count first, then change on a POST."""
+    letter = _letter(letter_id)
+    form = DecisionForm()
+    plan = moderation.plan_bulk(
+        letter,
+        moderation.Decision.APPROVE,
+        status=request.values.get("status", ""),
+        search=request.values.get("q", ""),
+        up_to=row_id(request.form.get("up_to")) if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.validate_on_submit():
+        report = moderation.decide_planned(plan, letter, by=_me())
+        flash(_decision_message("approve", report), "success" if report.changed else "error")
+        return redirect(url_for("admin.signatures_queue", letter_id=letter.id, status=plan.status))
+    return render_template(
+        "admin/bulk_decide.html",
+        letter=letter,
+        plan=plan,
+        form=form,
+        filter_label=moderation.STATUS_FILTERS[plan.status],
     )
 
 
@@ -261,7 +296,8 @@ def _decision_message(decision: str, report: moderation.DecisionReport) -> str:
     verb = {"approve": "Approved", "reject": "Rejected", "release": "Released"}[decision]
     message = f"{verb} {len(report.changed)} signature{'s' if len(report.changed) != 1 else ''}."
     if report.skipped:
-        message += f" {len(report.skipped)} could not be {verb.lower()} in their current state."
+        reasons = "; ".join(f"{count} because {why}" for why, count in report.why_skipped.items())
+        message += f" {len(report.skipped)} could not be {verb.lower()}: {reasons}."
     return message
 
 

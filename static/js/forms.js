@@ -30,6 +30,16 @@
         });
       });
     });
+    // "Select all" / "Select none" links reload the page with boxes ticked; here they tick at once.
+    document.querySelectorAll("[data-select-links] a[data-select]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var form = link.closest("form");
+        if (!form) { return; }
+        event.preventDefault();
+        var on = link.getAttribute("data-select") === "all";
+        form.querySelectorAll("input[type=checkbox].row-check").forEach(function (box) { box.checked = on; });
+      });
+    });
     // A second click while the first submit is on its way sends nothing twice.
     document.querySelectorAll("form").forEach(function (form) {
       form.addEventListener("submit", function (event) {
