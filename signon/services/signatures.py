@@ -121,9 +121,9 @@ def sign_letter(
     warnings = "\n".join(flag.message for flag in suspicion.name_flags(data.organization))[:500]
     data = data.cleaned()
     suspect = trap or _blocked(data.email)
-    existing = _find(letter, data)
+    existing = find_existing(letter, data)
     if existing is None:
-        signature = _new_signature(letter, version, data, client_hash)
+        signature = new_signature(letter, version, data, client_hash)
         signature.name_warnings = warnings
         if suspect:
             return _keep_suspected(signature, suspect)
@@ -132,7 +132,7 @@ def sign_letter(
             db.session.flush()
         except IntegrityError:  # the same form submitted twice at once
             transaction.rollback()
-            existing = _find(letter, data)
+            existing = find_existing(letter, data)
             if existing is None:
                 raise
         else:
@@ -224,7 +224,7 @@ def _confirm(raw: str, now: datetime) -> Result:
         signature.status = SignatureStatus.APPROVED
         signature.decided_at = now
         listing.list_changed(signature.letter_id)
-    signature.signatory = _signatory_for(signature)
+    signature.signatory = signatory_for(signature)
     _send_confirmed(signature)
     notifications.signature_confirmed(signature)
     audit.record(
@@ -310,7 +310,7 @@ def ask_to_reconfirm(letter: Letter, message: str, *, by: Organizer) -> int:
             message=message.strip(),
             letter_url=external_url("public.letter", slug=letter.slug),
             keep_url=external_url("public.keep", token=keep),
-            withdraw_url=_withdraw_link(signature),
+            withdraw_url=withdraw_link(signature),
         )
     audit.record(
         "letter.signers_asked",
@@ -349,7 +349,7 @@ def keep_signature(raw: str) -> Result:
     return Result(Outcome.CONFIRMED, signature)
 
 
-def _find(letter: Letter, data: SignatureData) -> Signature | None:
+def find_existing(letter: Letter, data: SignatureData) -> Signature | None:
     return db.session.execute(
         db.select(Signature).where(
             Signature.letter_id == letter.id,
@@ -359,7 +359,7 @@ def _find(letter: Letter, data: SignatureData) -> Signature | None:
     ).scalar_one_or_none()
 
 
-def _new_signature(
+def new_signature(
     letter: Letter, version: LetterVersion, data: SignatureData, client_hash: str
 ) -> Signature:
     signature = Signature(
@@ -438,7 +438,7 @@ def _send_confirmation(signature: Signature) -> None:
     )
 
 
-def _withdraw_link(signature: Signature) -> str:
+def withdraw_link(signature: Signature) -> str:
     raw = tokens.issue(
         TokenPurpose.WITHDRAW,
         timedelta(days=current_app.config["WITHDRAW_TOKEN_DAYS"]),
@@ -456,12 +456,12 @@ def _send_confirmed(signature: Signature) -> None:
         letter=signature.letter,
         approved=signature.status == SignatureStatus.APPROVED,
         letter_url=external_url("public.letter", slug=signature.letter.slug),
-        withdraw_url=_withdraw_link(signature),
-        erase_url=_erase_link(signature),
+        withdraw_url=withdraw_link(signature),
+        erase_url=erase_link(signature),
     )
 
 
-def _erase_link(signature: Signature) -> str:
+def erase_link(signature: Signature) -> str:
     raw = tokens.issue(
         TokenPurpose.ERASE,
         timedelta(days=current_app.config["WITHDRAW_TOKEN_DAYS"]),
@@ -480,7 +480,7 @@ def _send_already_signed(signature: Signature) -> None:
         letter=signature.letter,
         approved=signature.status == SignatureStatus.APPROVED,
         letter_url=external_url("public.letter", slug=signature.letter.slug),
-        withdraw_url=_withdraw_link(signature),
+        withdraw_url=withdraw_link(signature),
     )
 
 
@@ -492,7 +492,7 @@ def _can_still_confirm(signature: Signature, now: datetime) -> bool:
     return letter.deadline_at is None or signature.attested_at < letter.deadline_at
 
 
-def _signatory_for(signature: Signature) -> Signatory:
+def signatory_for(signature: Signature) -> Signatory:
     """The listed line this signature stands behind, shared with colleagues from the same group."""
     individual = signature.kind == SignatoryKind.INDIVIDUAL
     match_key = f"person {signature.email_normalized}" if individual else signature.organization_key

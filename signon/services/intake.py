@@ -1,0 +1,314 @@
+"""Signatures organizers add themselves: one that arrived by email or phone, or rows of a sheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from signon import audit, mail, transaction
+from signon.extensions import db
+from signon.links import external_url
+from signon.models import Letter, Organizer, Signature, SignatureStatus, utcnow
+from signon.services import letters, listing, signatures
+from signon.services.normalize import normalize_email
+from signon.services.signatures import SignatureData
+
+# Column headings a sheet may use for each field, compared without case, punctuation or
+# "(optional)"; Google Forms' "Email Address" and "Timestamp" included.
+HEADINGS: dict[str, tuple[str, ...]] = {
+    "organization": (
+        "organization", "organisation", "organization name", "organisation name", "org",
+        "group", "name of organization", "name of your organization", "your organization",
+        "organization group", "signing organization",
+    ),
+    "name": (
+        "name", "full name", "your name", "your full name", "signer", "signer name",
+        "contact name", "contact", "first and last name",
+    ),
+    "email": (
+        "email", "email address", "e mail", "e mail address", "your email", "your email address",
+        "contact email",
+    ),
+    "title": ("title", "your title", "role", "your role", "position", "job title", "your title or role"),
+    "city": ("city", "town", "city or town"),
+    "region": ("state", "region", "state or region", "province", "state province"),
+    "country": ("country",),
+    "website": ("website", "web site", "url", "organization website", "web address"),
+    "category": ("category", "type", "organization type", "type of organization"),
+    "note": ("note", "notes", "comment", "comments", "note to the organizers"),
+}  # fmt: skip
+REQUIRED = ("organization", "name", "email")
+MAX_ROWS = 5000
+
+
+class IntakeError(ValueError):
+    """The signature or file cannot be added as asked; the message says why."""
+
+
+@dataclass
+class Row:
+    number: int  # as the spreadsheet numbers it: the headings are row 1
+    data: SignatureData
+
+
+@dataclass
+class RowProblem:
+    number: int
+    messages: list[str]
+
+
+@dataclass
+class ImportCheck:
+    """A file read and checked, with nothing saved yet."""
+
+    rows: list[Row] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    skipped: list[RowProblem] = field(default_factory=list)  # already on the letter
+    columns: dict[str, str] = field(default_factory=dict)  # field -> heading used
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# A row's fields are checked by the same rules as the public sign form; the caller passes them in,
+# so this module needs no form code: (values) -> (cleaned data or None, messages).
+RowValidator = Callable[[dict[str, str]], tuple[SignatureData | None, list[str]]]
+
+
+def _heading_key(heading: str) -> str:
+    text = re.sub(r"\(.*?\)", " ", heading.casefold())
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def match_columns(headings: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Which column holds each field, and the headings that matched none."""
+    known = {alias: name for name, aliases in HEADINGS.items() for alias in aliases}
+    columns: dict[str, int] = {}
+    ignored = []
+    for index, heading in enumerate(headings):
+        name = known.get(_heading_key(heading))
+        if name and name not in columns:
+            columns[name] = index
+        elif heading.strip():
+            ignored.append(heading.strip())
+    return columns, ignored
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 (with or without Excel's byte-order mark), else Windows-1252 as older Excel saves."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError as error:
+            raise IntakeError(
+                "The file is not readable text. Save it as “CSV UTF-8” and try again."
+            ) from error
+
+
+def _read_table(text: str) -> list[list[str]]:
+    if "\0" in text:
+        raise IntakeError("The file is not a CSV file. Save the sheet as CSV and try again.")
+    try:
+        table = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:
+        raise IntakeError(f"The file could not be read as CSV: {error}.") from error
+    table = [row for row in table if any(cell.strip() for cell in row)]
+    if not table:
+        raise IntakeError("The file is empty.")
+    if len(table) - 1 > MAX_ROWS:
+        raise IntakeError(
+            f"The file has more than {MAX_ROWS:,} rows; split it and import each part."
+        )
+    return table
+
+
+def check_file(letter: Letter, text: str, validate_row: RowValidator) -> ImportCheck:
+    """Read every row and say, row by row, what is wrong; nothing is saved."""
+    table = _read_table(text)
+    columns, ignored = match_columns(table[0])
+    missing = [name for name in REQUIRED if name not in columns]
+    if missing:
+        raise IntakeError(
+            "The first row must name the columns, and no column is named for "
+            + ", ".join(f"“{name}”" for name in missing)
+            + f". The first row has: {', '.join(h for h in table[0] if h.strip()) or 'nothing'}."
+        )
+    check = ImportCheck(columns={k: table[0][i] for k, i in columns.items()}, ignored=ignored)
+    seen: dict[tuple[str, str], int] = {}
+    for number, cells in enumerate(table[1:], start=2):
+        values = {name: cells[i] if i < len(cells) else "" for name, i in columns.items()}
+        _check_row(letter, check, seen, number, validate_row(values))
+    if not check.rows and not check.problems:
+        check.problems.append(RowProblem(0, ["No row of the file is new to this letter."]))
+    return check
+
+
+def _check_row(
+    letter: Letter,
+    check: ImportCheck,
+    seen: dict[tuple[str, str], int],
+    number: int,
+    validated: tuple[SignatureData | None, list[str]],
+) -> None:
+    data, messages = validated
+    if data is None:
+        check.problems.append(RowProblem(number, messages))
+        return
+    data = data.cleaned()
+    key = (normalize_email(data.email), data.key)
+    if key in seen:
+        check.problems.append(
+            RowProblem(number, [f"The same email and organization as row {seen[key]}."])
+        )
+        return
+    seen[key] = number
+    existing = signatures.find_existing(letter, data)
+    if existing is not None:
+        check.skipped.append(
+            RowProblem(number, [f"Already on this letter ({_state(existing)}); left as it is."])
+        )
+        return
+    check.rows.append(Row(number, data))
+
+
+def _state(signature: Signature) -> str:
+    return str(signature.status).replace("_", " ")
+
+
+def add_signature(
+    letter: Letter,
+    data: SignatureData,
+    *,
+    by: Organizer,
+    source: str,
+    approve: bool,
+    tell_signer: bool,
+) -> Signature:
+    """One signature that reached an organizer another way (email, phone, a meeting)."""
+    if signatures.find_existing(letter, data.cleaned()) is not None:
+        raise IntakeError("This email address has already signed for this organization.")
+    try:
+        signature = _add(
+            letter, data, by=by, source=source, approve=approve, tell_signer=tell_signer
+        )
+    except IntegrityError as error:  # the signer's own form got there a moment before
+        transaction.rollback()
+        raise IntakeError("This email address has just signed for this organization.") from error
+    audit.record(
+        "signature.added",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=signature,
+        after={"source": signature.source, "status": str(signature.status)},
+    )
+    _finish(letter, approve)
+    return signature
+
+
+def import_rows(
+    letter: Letter,
+    check: ImportCheck,
+    *,
+    by: Organizer,
+    filename: str,
+    approve: bool,
+    tell_signers: bool,
+) -> list[Signature]:
+    """Add every row of a checked file, all or nothing, in one transaction."""
+    if not check.ok:
+        raise IntakeError("Fix the rows listed first; nothing was imported.")
+    source = f"imported from {filename or 'a CSV file'}"
+    try:
+        added = [
+            _add(
+                letter,
+                row.data,
+                by=by,
+                source=f"{source}, row {row.number}",
+                approve=approve,
+                tell_signer=tell_signers,
+            )
+            for row in check.rows
+        ]
+    except IntegrityError as error:  # someone signed meanwhile with a row's email
+        transaction.rollback()
+        raise IntakeError(
+            "A row was signed on the public form while importing; nothing was imported. "
+            "Check the file again."
+        ) from error
+    audit.record(
+        "signatures.imported",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=letter,
+        after={
+            "source": source[:200],
+            "rows": len(added),
+            "skipped": len(check.skipped),
+            "status": "approved" if approve else "awaiting_review",
+        },
+    )
+    _finish(letter, approve)
+    return added
+
+
+def _add(
+    letter: Letter,
+    data: SignatureData,
+    *,
+    by: Organizer,
+    source: str,
+    approve: bool,
+    tell_signer: bool,
+) -> Signature:
+    data = data.cleaned()
+    now = utcnow()
+    signature = signatures.new_signature(letter, letters.current_version(letter), data, "")
+    signature.status = SignatureStatus.APPROVED if approve else SignatureStatus.AWAITING_REVIEW
+    signature.confirmed_at = now
+    signature.decided_at = now if approve else None
+    signature.decided_by_id = by.id if approve else None
+    signature.added_by_id = by.id
+    signature.source = " ".join(source.split())[:300] or "added by hand"
+    db.session.add(signature)
+    db.session.flush()
+    signature.signatory = signatures.signatory_for(signature)
+    db.session.flush()
+    if tell_signer:
+        _tell_signer(signature, by)
+    return signature
+
+
+def _finish(letter: Letter, approved: bool) -> None:
+    if approved:
+        listing.list_changed(letter.id)
+    transaction.commit()
+
+
+def _tell_signer(signature: Signature, by: Organizer) -> None:
+    letter = signature.letter
+    mail.queue(
+        signature.email,
+        "signature_added",
+        subject=f"You are listed as a signer: {letter.title}",
+        signature=signature,
+        letter=letter,
+        organizer=by,
+        approved=signature.status == SignatureStatus.APPROVED,
+        letter_url=external_url("public.letter", slug=letter.slug),
+        withdraw_url=signatures.withdraw_link(signature),
+        erase_url=signatures.erase_link(signature),
+        site_name=current_app.config["SITE_NAME"],
+    )

@@ -1,0 +1,101 @@
+"""Organizers adding signatures themselves: one by hand, or the rows of a CSV file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+
+from signon.forms.public import AddSignatureForm, ConfirmImportForm, ImportForm, check_row
+from signon.models import Letter
+from signon.services import intake
+from signon.views.admin import _letter, _me, bp
+
+
+def _add_form(letter: Letter) -> AddSignatureForm:
+    return AddSignatureForm(letter.categories, allows_individuals=letter.allows_individuals)
+
+
+@bp.route("/letters/<int:letter_id>/signatures/add", methods=["GET", "POST"])
+def add_signature(letter_id: int) -> Any:
+    letter = _letter(letter_id)
+    form = _add_form(letter)
+    if form.validate_on_submit():
+        try:
+            signature = intake.add_signature(
+                letter,
+                form.signature_data(),
+                by=_me(),
+                source=form.source.data or "",
+                approve=bool(form.approve.data),
+                tell_signer=bool(form.tell_signer.data),
+            )
+        except intake.IntakeError as error:
+            form.email.errors = [*form.email.errors, str(error)]
+        else:
+            flash(f"Added {signature.listed_as} ({signature.name}).", "success")
+            return redirect(url_for("admin.signatures_queue", letter_id=letter.id, status="all"))
+    status = 422 if form.errors else 200
+    return render_template("admin/add_signature.html", letter=letter, form=form), status
+
+
+@bp.route("/letters/<int:letter_id>/signatures/import", methods=["GET", "POST"])
+def import_signatures(letter_id: int) -> Any:
+    """Upload, then see every row checked; nothing is saved until the organizer confirms."""
+    letter = _letter(letter_id)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "admin/import.html", letter=letter, form=form
+        ), 422 if form.errors else 200
+    filename = form.file.data.filename or "the file"
+    try:
+        text = intake.decode(form.file.data.read())
+        check = intake.check_file(
+            letter, text, check_row(letter.categories, letter.allows_individuals)
+        )
+    except intake.IntakeError as error:
+        form.file.errors = [str(error)]
+        return render_template("admin/import.html", letter=letter, form=form), 422
+    confirm = ConfirmImportForm(
+        formdata=None,
+        csv_text=text,
+        filename=filename,
+        approve="1" if form.approve.data else "",
+        tell_signers="1" if form.tell_signers.data else "",
+    )
+    return render_template(
+        "admin/import_check.html", letter=letter, check=check, confirm=confirm, filename=filename
+    ), 200 if check.ok else 422
+
+
+@bp.post("/letters/<int:letter_id>/signatures/import/confirm")
+def confirm_import(letter_id: int) -> Any:
+    letter = _letter(letter_id)
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        flash("The import expired. Choose the file again.", "error")
+        return redirect(url_for("admin.import_signatures", letter_id=letter.id))
+    filename = form.filename.data or "a CSV file"
+    try:
+        check = intake.check_file(
+            letter,
+            form.csv_text.data or "",
+            check_row(letter.categories, letter.allows_individuals),
+        )
+        added = intake.import_rows(
+            letter,
+            check,
+            by=_me(),
+            filename=filename,
+            approve=form.approve.data == "1",
+            tell_signers=form.tell_signers.data == "1",
+        )
+    except intake.IntakeError as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.import_signatures", letter_id=letter.id))
+    flash(
+        f"Imported {len(added)} signature{'s' if len(added) != 1 else ''} from {filename}.",
+        "success",
+    )
+    return redirect(url_for("admin.signatures_queue", letter_id=letter.id, status="all"))
