@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,14 +16,14 @@ CONTACT_COLUMNS = [
     "Signature ID", "Status", "Signs as", "Organization (as typed)", "Listed as", "Name", "Title",
     "Email", "City", "State or region", "Country", "Website", "Category", "Note to organizers",
     "Keep informed", "Press contact", "Text version signed", "Signed at (UTC)", "Confirmed at (UTC)",
-    "Decided at (UTC)", "Decided by", "Reason", "Withdrawn at (UTC)",
+    "Decided at (UTC)", "Decided by", "Reason", "Withdrawn at (UTC)", "Added by", "Source",
 ]  # fmt: skip
 
 _CHUNK_ROWS = 500
 
 
 # Columns signers or organizers typed (formula risk) and the yes/no flags, by position.
-_TYPED_COLUMNS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20, 21)
+_TYPED_COLUMNS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20, 21, 24)
 _FLAG_COLUMNS = (14, 15)
 
 
@@ -33,16 +33,21 @@ def _csv_row(row: list[Any]) -> list[Any]:
         value = row[index]
         if value and value.startswith(FORMULA_STARTS):
             row[index] = "'" + value
+    for index in range(len(CONTACT_COLUMNS), len(row)):  # answers to the letter's questions
+        value = row[index]
+        if value and value.startswith(FORMULA_STARTS):
+            row[index] = "'" + value
     for index in _FLAG_COLUMNS:
         row[index] = "yes" if row[index] else "no"
     return row
 
 
-def contacts_csv(rows: Iterable[list[Any]]) -> Iterator[bytes]:
-    """Stream the CSV in chunks, so a long list starts arriving at once and never sits in memory."""
+def contacts_csv(rows: Iterable[list[Any]], questions: Sequence[str] = ()) -> Iterator[bytes]:
+    """Stream the CSV in chunks, so a long list starts arriving at once and never sits in memory.
+    Each of the letter's questions adds a column at the end."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CONTACT_COLUMNS)
+    writer.writerow([*CONTACT_COLUMNS, *(_neutral(q) for q in questions)])
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
@@ -56,7 +61,11 @@ def contacts_csv(rows: Iterable[list[Any]]) -> Iterator[bytes]:
         yield buffer.getvalue().encode("utf-8")
 
 
-def contacts_xlsx(rows: Iterable[list[Any]], title: str) -> bytes:
+def _neutral(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def contacts_xlsx(rows: Iterable[list[Any]], title: str, questions: Sequence[str] = ()) -> bytes:
     """Every user value is written as a string or a date, never parsed as a formula or link."""
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(
@@ -73,7 +82,7 @@ def contacts_xlsx(rows: Iterable[list[Any]], title: str) -> bytes:
     sheet = workbook.add_worksheet("Signatures")
     bold = workbook.add_format({"bold": True})
     dates = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    for col, name in enumerate(CONTACT_COLUMNS):
+    for col, name in enumerate([*CONTACT_COLUMNS, *questions]):
         sheet.write_string(0, col, name, bold)
     sheet.freeze_panes(1, 0)
     for row_number, row in enumerate(rows, start=1):

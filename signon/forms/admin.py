@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 
 from signon.models import NotifyMode, Role
 from signon.services.letters import SLUG_PATTERN, LetterDraft
+from signon.services.questions import KINDS as QUESTION_KINDS
 
 COMMON_ZONES = [
     "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
@@ -251,3 +252,22 @@ class EmailRuleForm(FlaskForm):
         default="block",
     )
     note = StringField("Note (optional)", validators=[Optional(), Length(max=300)])
+
+
+class QuestionForm(FlaskForm):
+    label = StringField(
+        "Question",
+        validators=[DataRequired("Write the question."), Length(max=300)],
+        description="For example: May we list your organization's logo? Signers see it on the sign form.",
+    )
+    kind = RadioField(
+        "Kind of answer",
+        choices=[SelectChoice(k, v) for k, v in QUESTION_KINDS.items()],
+        default="text",
+    )
+    choices = TextAreaField(
+        "Options (for a choice)",
+        validators=[Optional(), Length(max=2000)],
+        description="One per line. Needed only for a choice.",
+    )
+    required = BooleanField("Signers must answer it")

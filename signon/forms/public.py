@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
@@ -10,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
     HiddenField,
     RadioField,
     SelectChoice,
@@ -19,10 +21,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from signon.models import SignatoryKind
+from signon.models import Letter, SignatoryKind
 from signon.security import seconds_since_stamp
 from signon.services.intake import RowValidator
 from signon.services.normalize import clean_text
+from signon.services.questions import MAX_ANSWER, Question, answer_record, questions_of
 from signon.services.signatures import SignatureData
 
 
@@ -116,6 +119,7 @@ class SignForm(FlaskForm):
         validators=[Optional()],
     )
     version = HiddenField()
+    questions: tuple[Question, ...] = ()  # the letter's own questions; see sign_form()
     # Bot traps: a field people never see, and when the form was shown.
     contact_fax = StringField("Leave this field empty", validators=[Optional(), Length(max=200)])
     started = HiddenField()
@@ -175,6 +179,7 @@ class SignForm(FlaskForm):
             keep_informed=bool(self.keep_informed.data),
             press_contact=bool(self.press_contact.data),
             kind=SignatoryKind.INDIVIDUAL if self.individual else SignatoryKind.ORGANIZATION,
+            answers={q.id: answer_record(q, self[q.field_name].data) for q in self.questions},
         )
 
     def trap_reason(self, min_seconds: float) -> str:
@@ -280,3 +285,37 @@ class ConfirmImportForm(FlaskForm):
     filename = HiddenField()
     approve = HiddenField()
     tell_signers = HiddenField()
+
+
+def _question_field(question: Question, required: bool) -> Field:
+    if question.kind == "checkbox":
+        return BooleanField(
+            question.label,
+            validators=[InputRequired("Tick this box to sign.")] if required else [Optional()],
+        )
+    if question.kind == "choice":
+        return RadioField(
+            question.label,
+            choices=[SelectChoice(c, c) for c in question.choices],
+            validators=[InputRequired("Choose an answer.")] if required else [Optional()],
+        )
+    return StringField(
+        question.label,
+        filters=[_strip],
+        validators=[
+            DataRequired("Answer this question.") if required else Optional(),
+            Length(max=MAX_ANSWER, message=f"Keep the answer under {MAX_ANSWER} characters."),
+        ],
+    )
+
+
+def sign_form(letter: Letter, form_class: type[SignForm] = SignForm, **kwargs: Any) -> SignForm:
+    """The sign form with the letter's own questions; organizers adding a signature may leave
+    them unanswered."""
+    questions = questions_of(letter)
+    required = form_class is SignForm
+    fields = {q.field_name: _question_field(q, required and q.required) for q in questions}
+    cls = type(form_class.__name__, (form_class,), fields) if fields else form_class
+    form = cls(letter.categories, allows_individuals=letter.allows_individuals, **kwargs)
+    form.questions = tuple(questions)
+    return form

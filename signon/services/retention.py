@@ -34,6 +34,7 @@ _CONTACT_FIELDS = {
     "region": "",
     "country": "",
     "website": "",
+    "answers": {},  # answers to the letter's questions may say anything about the signer
 }
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -56,6 +57,8 @@ class SignatureData:
     keep_informed: bool = False
     press_contact: bool = False
     kind: str = SignatoryKind.ORGANIZATION
+    # Answers to the letter's own questions: {question id: {"question", "answer"}}.
+    answers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def individual(self) -> bool:
@@ -79,6 +82,7 @@ class SignatureData:
             keep_informed=bool(self.keep_informed),
             press_contact=bool(self.press_contact),
             kind=kind,
+            answers=dict(self.answers),
         )
 
 

@@ -52,6 +52,7 @@ from signon.services import (
     letters,
     listing,
     moderation,
+    questions,
     retention,
     screening,
     signatures,
@@ -226,6 +227,7 @@ def signatures_queue(letter_id: int) -> str:
         signals=flags.row_signals,
         current_number=letters.current_version(letter).number,
         decisions=decisions,
+        answers=questions.answers_shown,
         select_all=request.args.get("select") == "all",
         approvable=(
             moderation.plan_bulk(

@@ -6,14 +6,22 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 
-from signon.forms.public import AddSignatureForm, ConfirmImportForm, ImportForm, check_row
+from signon.forms.public import (
+    AddSignatureForm,
+    ConfirmImportForm,
+    ImportForm,
+    check_row,
+    sign_form,
+)
 from signon.models import Letter
 from signon.services import intake
 from signon.views.admin import _letter, _me, bp
 
 
 def _add_form(letter: Letter) -> AddSignatureForm:
-    return AddSignatureForm(letter.categories, allows_individuals=letter.allows_individuals)
+    form = sign_form(letter, AddSignatureForm)
+    assert isinstance(form, AddSignatureForm)
+    return form
 
 
 @bp.route("/letters/<int:letter_id>/signatures/add", methods=["GET", "POST"])

@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from signon.extensions import limiter
-from signon.forms.public import ConfirmForm, SignForm, WithdrawForm
+from signon.forms.public import ConfirmForm, WithdrawForm, sign_form
 from signon.models import Letter, LetterStatus, Signature, Token
 from signon.privacy import client_hash
 from signon.security import configured_limit, form_started_stamp
@@ -70,7 +70,7 @@ def index() -> str:
 @limiter.limit(configured_limit("SIGN"), methods=["POST"])
 def letter(slug: str) -> Any:
     letter = _public_letter(slug)
-    form = SignForm(letter.categories, allows_individuals=letter.allows_individuals)
+    form = sign_form(letter)
     notice = None
     if request.method == "POST" and form.validate_on_submit():
         try:
