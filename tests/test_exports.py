@@ -228,6 +228,7 @@ def test_cli_export_writes_the_same_as_the_dashboard(
     web = client.get(f"/admin/letters/{letter_id}/export?format=markdown&grouped=1&place=1")
     assert web.headers["Content-Disposition"] == 'attachment; filename="test-letter-signatories.md"'
     assert web.data == output.read_bytes()
+    assert web.headers["Content-Type"] == "text/markdown; charset=utf-8"
     stdout = app.test_cli_runner().invoke(cli, ["export", "test-letter", "--format", "text"])
     assert stdout.output.startswith("4 organizations")
     bad = app.test_cli_runner().invoke(cli, ["export", "test-letter", "--format", "nope"])
@@ -246,6 +247,7 @@ def test_contact_downloads_need_post_and_are_audited(
     )
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith('contacts.xlsx"')
+    assert response.headers["Content-Type"] == deliverables.CONTACT_FORMATS["contacts-xlsx"][1]
     with app.app_context():
         event = db.session.execute(
             sa.select(AuditEvent).where(AuditEvent.action == "contacts.exported")
