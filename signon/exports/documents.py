@@ -1,4 +1,5 @@
-"""The final letter as a document: DOCX (python-docx) for letterhead, PDF (WeasyPrint) for print."""
+"""The final letter as a document: DOCX (python-docx) for letterhead, PDF (WeasyPrint) for print;
+the building blocks the press release reuses."""
 
 from __future__ import annotations
 
@@ -89,28 +90,43 @@ class _HtmlToDocx(HTMLParser):
         run.italic = bool(self.italic) or None
 
 
-def letter_docx(doc: ListDocument, body_html: str, dated: datetime) -> bytes:
-    """The letter text, then the signatory block with real heading and list styles."""
+def new_document(title: str, dated: datetime) -> DocxDocument:
+    """A blank document with fixed properties, so the same content makes the same file."""
     document = Document()
-    document.core_properties.title = doc.title
+    document.core_properties.title = title
     document.core_properties.author = "signon"
     document.core_properties.created = dated.replace(tzinfo=None)
     document.core_properties.modified = dated.replace(tzinfo=None)
     document.core_properties.last_modified_by = "signon"
     document.core_properties.revision = 1
     document.styles["Normal"].font.size = Pt(11)
-    document.add_heading(doc.title, level=1)
-    document.add_paragraph(f"{dated:%B} {dated.day}, {dated:%Y}")
+    return document
+
+
+def add_html(document: DocxDocument, html: str) -> None:
+    """Sanitized HTML (from Markdown) as paragraphs in Word's own styles."""
     parser = _HtmlToDocx(document)
-    parser.feed(body_html)
+    parser.feed(html)
     parser.close()
-    _signatory_block(document, doc)
+
+
+def saved(document: DocxDocument) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
-def _signatory_block(document: DocxDocument, doc: ListDocument) -> None:
+def letter_docx(doc: ListDocument, body_html: str, dated: datetime) -> bytes:
+    """The letter text, then the signatory block with real heading and list styles."""
+    document = new_document(doc.title, dated)
+    document.add_heading(doc.title, level=1)
+    document.add_paragraph(f"{dated:%B} {dated.day}, {dated:%Y}")
+    add_html(document, body_html)
+    signatory_block(document, doc)
+    return saved(document)
+
+
+def signatory_block(document: DocxDocument, doc: ListDocument) -> None:
     document.add_heading("Signatories", level=2)
     document.add_paragraph(doc.count_line, style="Subtitle")
     for group in doc.groups:

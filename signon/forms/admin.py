@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 
 from signon.models import NotifyMode, Role
 from signon.services.letters import SLUG_PATTERN, LetterDraft
+from signon.services.press import ReleaseChoices
 from signon.services.questions import KINDS as QUESTION_KINDS
 
 COMMON_ZONES = [
@@ -230,6 +231,50 @@ class SignerUpdateForm(FlaskForm):
     message = TextAreaField(
         "Message", validators=[DataRequired("Write the update."), Length(max=10_000)]
     )
+
+
+class PressReleaseForm(FlaskForm):
+    lead_organizations = StringField(
+        "Lead organization(s)",
+        validators=[Optional(), Length(max=300)],
+        description="The organizations that lead the letter, separated by semicolons. Leave empty to lead with the count.",
+    )
+    ask = StringField(
+        "The ask (what the coalition calls for)",
+        validators=[Optional(), Length(max=300)],
+        description="It follows the organizations in the headline, for example: call on ICE to comply with FOIA.",
+    )
+    dateline = StringField(
+        "Dateline city",
+        validators=[Optional(), Length(max=100)],
+        description="For example: Washington. The date is the day the letter was delivered, or else published.",
+    )
+    headline = StringField(
+        "Headline",
+        validators=[Optional(), Length(max=300)],
+        description="Drafted from the lead organizations, the count and the ask. Kept as drafted, it follows the count; once edited, it is yours. Public updates add “Updated:” in front.",
+    )
+    body = TextAreaField(
+        "Release text",
+        validators=[Optional(), Length(max=20_000)],
+        description="Markdown. The dateline goes in front of the first paragraph; the signatory list and the press contacts follow the text. Replace the part in square brackets with a real quote.",
+    )
+
+    def choices(self) -> ReleaseChoices:
+        return ReleaseChoices(
+            lead_organizations=self.lead_organizations.data or "",
+            ask=self.ask.data or "",
+            dateline=self.dateline.data or "",
+            headline=self.headline.data or "",
+            body_markdown=self.body.data or "",
+        )
+
+    def fill_from(self, picked: ReleaseChoices) -> None:
+        self.lead_organizations.data = picked.lead_organizations
+        self.ask.data = picked.ask
+        self.dateline.data = picked.dateline
+        self.headline.data = picked.headline
+        self.body.data = picked.body_markdown
 
 
 class EmailRuleForm(FlaskForm):

@@ -33,6 +33,7 @@ from signon.forms.admin import (
     InviteForm,
     LetterForm,
     NotifyForm,
+    PressReleaseForm,
     SignatoryForm,
     SignerUpdateForm,
     StatusForm,
@@ -52,6 +53,7 @@ from signon.services import (
     letters,
     listing,
     moderation,
+    press,
     questions,
     retention,
     screening,
@@ -487,7 +489,8 @@ def export(letter_id: int) -> FlaskResponse:
 
 def _download(exported: deliverables.ExportFile) -> FlaskResponse:
     body = exported.body if isinstance(exported.body, bytes) else stream_with_context(exported.body)
-    response = FlaskResponse(body, mimetype=exported.mimetype)
+    # content_type, not mimetype: Werkzeug appends a second charset to a mimetype that has one.
+    response = FlaskResponse(body, content_type=exported.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -562,19 +565,45 @@ def send_update(letter_id: int) -> Response:
 
 
 @bp.get("/letters/<int:letter_id>/press-kit")
-def press_kit(letter_id: int) -> str:
+def press_kit(letter_id: int) -> tuple[str, int]:
     letter = _letter(letter_id)
+    form = PressReleaseForm()
+    form.fill_from(press.for_form(letter))
+    return _render_press_kit(letter, form)
+
+
+@bp.post("/letters/<int:letter_id>/press-kit")
+def save_press_release(letter_id: int) -> Any:
+    letter = _letter(letter_id)
+    form = PressReleaseForm()
+    if not form.validate_on_submit():
+        return _render_press_kit(letter, form)
+    press.save(letter, form.choices(), by=_me())
+    flash("Press release saved. The preview and the downloads show it now.", "success")
+    return redirect(url_for("admin.press_kit", letter_id=letter.id) + "#release-preview")
+
+
+def _render_press_kit(letter: Letter, form: PressReleaseForm) -> tuple[str, int]:
     listed = listing.public_list(letter)
-    doc = deliverables.list_document(letter, ListOptions())
+    release = press.release(letter)
     return render_template(
         "admin/press_kit.html",
         letter=letter,
+        form=form,
         listed=listed,
-        list_text=lists.as_text(doc),
+        list_text=lists.as_text(release.signatories),
         headline=deliverables.headline_count(listed.organizations),
+        release=release,
+        preview_html=press.preview_html(release),
         contacts=deliverables.press_contacts(letter),
         deliveries=deliverables.deliveries(letter),
-    )
+    ), 422 if form.errors else 200
+
+
+@bp.get("/letters/<int:letter_id>/press-release.docx", defaults={"fmt": "docx"})
+@bp.get("/letters/<int:letter_id>/press-release.md", defaults={"fmt": "markdown"})
+def press_release_file(letter_id: int, fmt: str) -> FlaskResponse:
+    return _download(press.export(_letter(letter_id), fmt))
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -227,3 +227,63 @@ def test_organizer_exports_freezes_delivers_and_opens_the_press_kit(
     expect(
         page.get_by_text("Delivered to Housing Commissioner on December 1, 2026.")
     ).to_be_visible()
+
+
+def test_organizer_drafts_the_press_release_and_downloads_it_as_word(
+    page: Any, live_server: LiveServer, tmp_path: Any
+):
+    sign_in(page, live_server)
+    with live_server.context():
+        from signon.models import Organizer
+        from tests.factories import create_letter
+
+        owner = db.session.execute(sa.select(Organizer)).scalar_one()
+        letter = create_letter(slug="protect-tenant-data", title="Protect tenant data", owner=owner)
+        confirmed_signature(
+            letter,
+            organization="Harbor Tenants",
+            email="h@harbor.example",
+            name="Mo Diaz",
+            press_contact=True,
+        )
+        confirmed_signature(letter, organization="Open Records Alliance", email="o@ora.example")
+        confirmed_signature(letter, organization="Renters United", email="r@renters.example")
+        letter_id = letter.id
+
+    page.goto(f"{live_server.url}/admin/letters/{letter_id}/press-kit")
+    expect(page.get_by_label("Headline", exact=True)).to_have_value(
+        "Three organizations sign “Protect tenant data”"
+    )
+    assert_accessible(page, "press kit with the drafted release")
+    page.get_by_label("Lead organization(s)").fill("Harbor Tenants")
+    page.get_by_label("The ask (what the coalition calls for)").fill(
+        "call on the city to protect tenant data"
+    )
+    page.get_by_label("Dateline city").fill("Oakland")
+    page.get_by_label("Headline", exact=True).fill("")  # empty: drafted again from the new choices
+    page.get_by_label("Release text").fill("")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Press release saved.")).to_be_visible()
+    headline = "Harbor Tenants and two organizations call on the city to protect tenant data"
+    expect(page.get_by_label("Headline", exact=True)).to_have_value(headline)
+    preview = page.locator("#release-preview")
+    expect(preview.get_by_role("heading", name=headline)).to_be_visible()
+    expect(
+        preview.get_by_text(re.compile(r"^OAKLAND, .* \u2013 Today, Harbor Tenants"))
+    ).to_be_visible()
+    assert_accessible(page, "press kit after saving")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download the press release (DOCX)").click()
+    download = download_info.value
+    assert download.suggested_filename == "protect-tenant-data-press-release.docx"
+    saved = tmp_path / "release.docx"
+    download.save_as(saved)
+    from docx import Document
+
+    paragraphs = [p for p in Document(str(saved)).paragraphs if p.text]
+    assert (paragraphs[0].style.name, paragraphs[0].text) == ("Heading 1", headline)
+    texts = [p.text for p in paragraphs]
+    assert texts.index("Signatories") < texts.index("3 organizations")
+    assert any(t.startswith("Mo Diaz, Director, Harbor Tenants: h@harbor.example") for t in texts)
+    assert texts[-1] == "###"
