@@ -241,6 +241,10 @@ def test_likely_duplicates_are_flagged_and_merged(app: Flask, client: FlaskClien
     assert "looks like the initials of" in page.text
     assert "Same email domain: aclu.org" in page.text
     assert "Unrelated Group" not in page.text
+    assert page.text.count('class="row-check" checked>') == 2  # every entry ticked to merge
+    none = client.get(f"/admin/letters/{letter_id}/duplicates?select=none").text
+    assert 'class="row-check" checked>' not in none
+    assert none.count('class="row-check">') == 2
     with app.app_context():
         ids = dict(db.session.execute(sa.select(Signatory.display_name, Signatory.id)).all())
     client.post(

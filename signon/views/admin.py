@@ -339,7 +339,11 @@ def signatory(letter_id: int, signatory_id: int) -> Any:
 def duplicates(letter_id: int) -> str:
     letter = _letter(letter_id)
     return render_template(
-        "admin/duplicates.html", letter=letter, groups=flags.groups(letter), form=EmptyForm()
+        "admin/duplicates.html",
+        letter=letter,
+        groups=flags.groups(letter),
+        form=EmptyForm(),
+        select=request.args.get("select", "all"),
     )
 
 
