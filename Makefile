@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 # The site on SQLite with the demo letter; email is printed and kept at /dev/mailbox.
+# While there is no organizer account yet, it prints a one-time link to create the first admin.
 run: $(STAMP)
 	FLASK_DEBUG=1 $(BIN)/signon db upgrade
 	FLASK_DEBUG=1 $(BIN)/signon demo
+	FLASK_DEBUG=1 SIGNON_BASE_URL=$${SIGNON_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/signon setup-link
 	FLASK_DEBUG=1 SIGNON_MAIL_TRANSPORT=$${SIGNON_MAIL_TRANSPORT:-console} \
 	  SIGNON_BASE_URL=$${SIGNON_BASE_URL:-http://$(HOST):$(PORT)} \
 	  $(BIN)/signon run --host $(HOST) --port $(PORT)

@@ -14,8 +14,9 @@ from flask_migrate.cli import db as db_commands
 
 from signon import create_app, demo, mail
 from signon.exports.model import ListOptions
+from signon.links import external_url
 from signon.models import Letter, LetterStatus
-from signon.services import accounts, deliverables, letters, notifications, retention
+from signon.services import accounts, deliverables, letters, notifications, retention, setup
 
 
 class SignonGroup(FlaskGroup):
@@ -50,6 +51,28 @@ def create_organizer(email: str, name: str, admin: bool, password_stdin: bool) -
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Created {organizer.role} {organizer.email}.")
+
+
+@cli.command("setup-link")
+def setup_link() -> None:
+    """Print a one-time link to create the first admin account (only while there is none)."""
+    raw = setup.issue_setup_token()
+    if raw is None:
+        click.echo(
+            "Organizer accounts exist already: sign in at "
+            f"{external_url('auth.login')}. Add one with `.venv/bin/signon create-organizer "
+            "EMAIL`; a forgotten password is reset from Forgot your password on the sign-in page."
+        )
+        return
+    hours = int(setup.SETUP_VALID.total_seconds() // 3600)
+    rule = "=" * 72
+    click.echo(
+        f"\n{rule}\n"
+        "  No organizer account yet. Create the first admin account here\n"
+        f"  (the link works once, for {hours} hours; a new link replaces it):\n\n"
+        f"    {external_url('auth.first_account', token=raw)}\n"
+        f"{rule}\n"
+    )
 
 
 @cli.command("create-letter")

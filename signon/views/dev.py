@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from markupsafe import Markup, escape
 
 from signon.extensions import db
+from signon.forms.auth import EmptyForm
 from signon.models import OutboxMessage
+from signon.services import setup
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -26,4 +29,22 @@ def mailbox() -> str:
     messages = db.session.execute(
         db.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(50)
     ).scalars()
-    return render_template("dev/mailbox.html", messages=list(messages), linkify=linkify)
+    return render_template(
+        "dev/mailbox.html",
+        messages=list(messages),
+        linkify=linkify,
+        first_run=setup.needs_setup(),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/setup-link")
+def setup_link() -> Any:
+    """Make a fresh first-admin link and open it: the button for `make run` without a terminal."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    raw = setup.issue_setup_token()
+    if raw is None:
+        flash("An organizer account exists already: sign in, or use Forgot your password.", "info")
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.first_account", token=raw))
