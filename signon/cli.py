@@ -9,21 +9,46 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+import sqlalchemy as sa
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_commands
 
 from signon import create_app, demo, mail
+from signon.config import ConfigError
 from signon.exports.model import ListOptions
 from signon.links import external_url
 from signon.models import Letter, LetterStatus
 from signon.services import accounts, deliverables, letters, notifications, retention, setup
 
+MISSING_TABLES = "the database has no tables yet: run .venv/bin/signon db upgrade"
+
 
 class SignonGroup(FlaskGroup):
-    """Lists its commands without building the app, so `signon --help` works before set-up."""
+    """Lists its commands without building the app, so `signon --help` works before set-up, and
+    turns a settings or database problem into one line that says what to do, not a traceback."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(self.commands)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+            raise click.ClickException(database_problem(error)) from None
+
+
+def database_problem(error: sa.exc.DBAPIError) -> str:
+    """One line for a database error a command cannot get past: what is wrong and the fix."""
+    detail = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    lowered = detail.lower()
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return MISSING_TABLES
+    return (
+        f"cannot use the database ({detail}). Check SIGNON_SQLALCHEMY_DATABASE_URI or "
+        "DATABASE_URL and that the database server is running."
+    )
 
 
 cli = SignonGroup(

@@ -9,6 +9,9 @@ from typing import Any
 from flask import Flask
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - used only in debug and testing
+GENERATE_KEY = (
+    "export SIGNON_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+)
 
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
@@ -106,21 +109,19 @@ def _default_database_uri(app: Flask) -> str:
 
 
 def _check(app: Flask) -> None:
+    # Maintenance commands (create-organizer, purge ...) need the real key too: it also keys the
+    # stored hashes of client addresses and recovery codes, so a command run with another key
+    # would write hashes the server never matches.
     relaxed = app.debug or app.testing
     if not app.config["SECRET_KEY"]:
         if not relaxed:
-            raise ConfigError(
-                "SIGNON_SECRET_KEY is not set. Generate one with\n"
-                "    python -c 'import secrets; print(secrets.token_hex(32))'\n"
-                "and export it as SIGNON_SECRET_KEY before starting signon."
-            )
+            raise ConfigError(f"SIGNON_SECRET_KEY is not set. Generate one with: {GENERATE_KEY}")
         app.config["SECRET_KEY"] = DEV_SECRET_KEY
     elif not relaxed and (
         app.config["SECRET_KEY"] == DEV_SECRET_KEY or len(str(app.config["SECRET_KEY"])) < 32
     ):
         raise ConfigError(
-            "SIGNON_SECRET_KEY is too weak: use at least 32 random characters, e.g. the output of\n"
-            "    python -c 'import secrets; print(secrets.token_hex(32))'"
+            f"SIGNON_SECRET_KEY is too weak: use at least 32 random characters: {GENERATE_KEY}"
         )
     if app.config["MAIL_TRANSPORT"] not in {"smtp", "console"}:
         raise ConfigError("SIGNON_MAIL_TRANSPORT must be 'smtp' or 'console'.")

@@ -110,3 +110,20 @@ def test_dev_mailbox_exists_only_in_debug(tmp_path):
     assert not any(rule.rule.startswith("/dev") for rule in production.url_map.iter_rules())
     debug = create_app({"DEBUG": True, "SQLALCHEMY_DATABASE_URI": uri})
     assert any(rule.rule == "/dev/mailbox" for rule in debug.url_map.iter_rules())
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"SECRET_KEY": "short"},
+        {"SECRET_KEY": STRONG, "MAIL_TRANSPORT": "pigeon"},
+        {"SECRET_KEY": STRONG, "MAIL_TRANSPORT": "console"},
+    ],
+)
+def test_config_errors_are_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path, settings):
+    monkeypatch.delenv("SIGNON_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError) as raised:
+        create_app(settings | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    assert "\n" not in str(raised.value)
+    assert str(raised.value).startswith("SIGNON_")
