@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -24,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # a signer may read a long letter before submitting
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_SECURE": None,  # None: secure everywhere but debug and testing
+    "SESSION_COOKIE_SECURE": None,  # None: Secure exactly when BASE_URL is https
     # Mail: "smtp" delivers through Flask-Mail; "console" (debug only) prints and keeps it in the dev mailbox.
     "MAIL_TRANSPORT": "smtp",
     "MAIL_SERVER": "127.0.0.1",
@@ -89,8 +90,21 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         # Under `make run` scripted tries of the form are welcome; production keeps the trap.
         app.config["MIN_FILL_SECONDS"] = 0 if app.debug else 2
     if app.config["SESSION_COOKIE_SECURE"] is None:
-        app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
+        # A Secure cookie never comes back over plain http, so every form there would fail with
+        # "session expired": follow the scheme people actually reach the site by.
+        app.config["SESSION_COOKIE_SECURE"] = uses_https(app)
     _check(app)
+    if not (app.debug or app.testing) and not uses_https(app):
+        app.logger.warning(
+            "SIGNON_BASE_URL is %s, plain http: session cookies are not Secure and no HSTS is "
+            "sent. Serve the site over https and set SIGNON_BASE_URL=https://... for real use.",
+            app.config["BASE_URL"],
+        )
+
+
+def uses_https(app: Flask) -> bool:
+    """Whether the public address (SIGNON_BASE_URL) is https."""
+    return urlsplit(str(app.config["BASE_URL"])).scheme.lower() == "https"
 
 
 def normalize_database_uri(uri: str) -> str:
