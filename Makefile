@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install bench clean system-deps
+.PHONY: run test lint install bench clean system-deps screenshots
+
+# `make test SYSTEM_DEPS=0` never installs Debian packages, even as root.
+SYSTEM_DEPS ?= 1
 
 # Debian packages the PDF export (WeasyPrint: Pango) and the browser tests (Chromium) need.
 SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
@@ -20,9 +23,11 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 # The site on SQLite with the demo letter; email is printed and kept at /dev/mailbox.
+# While there is no organizer account yet, it prints a one-time link to create the first admin.
 run: $(STAMP)
 	FLASK_DEBUG=1 $(BIN)/signon db upgrade
 	FLASK_DEBUG=1 $(BIN)/signon demo
+	FLASK_DEBUG=1 SIGNON_BASE_URL=$${SIGNON_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/signon setup-link
 	FLASK_DEBUG=1 SIGNON_MAIL_TRANSPORT=$${SIGNON_MAIL_TRANSPORT:-console} \
 	  SIGNON_BASE_URL=$${SIGNON_BASE_URL:-http://$(HOST):$(PORT)} \
 	  $(BIN)/signon run --host $(HOST) --port $(PORT)
@@ -32,21 +37,29 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check signon tests $(wildcard bench)
 	$(BIN)/mypy
 
-# Installs what is missing when run as root on Debian; elsewhere says what to install.
+# Installs what is missing, system-wide with apt-get, when run as root on Debian (unless
+# SYSTEM_DEPS=0); otherwise says what to install.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
+	why="Chromium runs the browser tests, Pango and DejaVu fonts make the PDF export"; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "Please install:$$missing (browser tests skip and PDF export fails without them)"; fi; \
+	  if [ "$(SYSTEM_DEPS)" != 0 ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make test: installing Debian packages system-wide with apt-get:$$missing"; \
+	    echo "  ($$why; run 'make test SYSTEM_DEPS=0' to skip this)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Please install:$$missing ($$why; without them browser tests skip and PDF export fails)"; fi; \
 	fi
 
 # Lint, types and the whole suite (SQLite; PostgreSQL too when SIGNON_TEST_DATABASE_URL is set).
 test: system-deps lint
 	$(BIN)/pytest
+
+# Run the browser journeys and write the README's screenshots to docs/screenshots/.
+screenshots: $(STAMP) system-deps
+	SIGNON_SCREENSHOTS=1 $(BIN)/pytest tests/browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

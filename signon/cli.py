@@ -9,20 +9,46 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+import sqlalchemy as sa
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_commands
 
 from signon import create_app, demo, mail
+from signon.config import ConfigError
 from signon.exports.model import ListOptions
+from signon.links import external_url
 from signon.models import Letter, LetterStatus
-from signon.services import accounts, deliverables, letters, notifications, retention
+from signon.services import accounts, deliverables, letters, notifications, retention, setup
+
+MISSING_TABLES = "the database has no tables yet: run .venv/bin/signon db upgrade"
 
 
 class SignonGroup(FlaskGroup):
-    """Lists its commands without building the app, so `signon --help` works before set-up."""
+    """Lists its commands without building the app, so `signon --help` works before set-up, and
+    turns a settings or database problem into one line that says what to do, not a traceback."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(self.commands)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+            raise click.ClickException(database_problem(error)) from None
+
+
+def database_problem(error: sa.exc.DBAPIError) -> str:
+    """One line for a database error a command cannot get past: what is wrong and the fix."""
+    detail = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    lowered = detail.lower()
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return MISSING_TABLES
+    return (
+        f"cannot use the database ({detail}). Check SIGNON_SQLALCHEMY_DATABASE_URI or "
+        "DATABASE_URL and that the database server is running."
+    )
 
 
 cli = SignonGroup(
@@ -50,6 +76,28 @@ def create_organizer(email: str, name: str, admin: bool, password_stdin: bool) -
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Created {organizer.role} {organizer.email}.")
+
+
+@cli.command("setup-link")
+def setup_link() -> None:
+    """Print a one-time link to create the first admin account (only while there is none)."""
+    raw = setup.issue_setup_token()
+    if raw is None:
+        click.echo(
+            "Organizer accounts exist already: sign in at "
+            f"{external_url('auth.login')}. Add one with `.venv/bin/signon create-organizer "
+            "EMAIL`; a forgotten password is reset from Forgot your password on the sign-in page."
+        )
+        return
+    hours = int(setup.SETUP_VALID.total_seconds() // 3600)
+    rule = "=" * 72
+    click.echo(
+        f"\n{rule}\n"
+        "  No organizer account yet. Create the first admin account here\n"
+        f"  (the link works once, for {hours} hours; a new link replaces it):\n\n"
+        f"    {external_url('auth.first_account', token=raw)}\n"
+        f"{rule}\n"
+    )
 
 
 @cli.command("create-letter")

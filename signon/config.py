@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - used only in debug and testing
+GENERATE_KEY = (
+    "export SIGNON_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+)
 
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
@@ -21,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # a signer may read a long letter before submitting
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_SECURE": None,  # None: secure everywhere but debug and testing
+    "SESSION_COOKIE_SECURE": None,  # None: Secure exactly when BASE_URL is https
     # Mail: "smtp" delivers through Flask-Mail; "console" (debug only) prints and keeps it in the dev mailbox.
     "MAIL_TRANSPORT": "smtp",
     "MAIL_SERVER": "127.0.0.1",
@@ -86,8 +90,21 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         # Under `make run` scripted tries of the form are welcome; production keeps the trap.
         app.config["MIN_FILL_SECONDS"] = 0 if app.debug else 2
     if app.config["SESSION_COOKIE_SECURE"] is None:
-        app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
+        # A Secure cookie never comes back over plain http, so every form there would fail with
+        # "session expired": follow the scheme people actually reach the site by.
+        app.config["SESSION_COOKIE_SECURE"] = uses_https(app)
     _check(app)
+    if not (app.debug or app.testing) and not uses_https(app):
+        app.logger.warning(
+            "SIGNON_BASE_URL is %s, plain http: session cookies are not Secure and no HSTS is "
+            "sent. Serve the site over https and set SIGNON_BASE_URL=https://... for real use.",
+            app.config["BASE_URL"],
+        )
+
+
+def uses_https(app: Flask) -> bool:
+    """Whether the public address (SIGNON_BASE_URL) is https."""
+    return urlsplit(str(app.config["BASE_URL"])).scheme.lower() == "https"
 
 
 def normalize_database_uri(uri: str) -> str:
@@ -106,21 +123,19 @@ def _default_database_uri(app: Flask) -> str:
 
 
 def _check(app: Flask) -> None:
+    # Maintenance commands (create-organizer, purge ...) need the real key too: it also keys the
+    # stored hashes of client addresses and recovery codes, so a command run with another key
+    # would write hashes the server never matches.
     relaxed = app.debug or app.testing
     if not app.config["SECRET_KEY"]:
         if not relaxed:
-            raise ConfigError(
-                "SIGNON_SECRET_KEY is not set. Generate one with\n"
-                "    python -c 'import secrets; print(secrets.token_hex(32))'\n"
-                "and export it as SIGNON_SECRET_KEY before starting signon."
-            )
+            raise ConfigError(f"SIGNON_SECRET_KEY is not set. Generate one with: {GENERATE_KEY}")
         app.config["SECRET_KEY"] = DEV_SECRET_KEY
     elif not relaxed and (
         app.config["SECRET_KEY"] == DEV_SECRET_KEY or len(str(app.config["SECRET_KEY"])) < 32
     ):
         raise ConfigError(
-            "SIGNON_SECRET_KEY is too weak: use at least 32 random characters, e.g. the output of\n"
-            "    python -c 'import secrets; print(secrets.token_hex(32))'"
+            f"SIGNON_SECRET_KEY is too weak: use at least 32 random characters: {GENERATE_KEY}"
         )
     if app.config["MAIL_TRANSPORT"] not in {"smtp", "console"}:
         raise ConfigError("SIGNON_MAIL_TRANSPORT must be 'smtp' or 'console'.")

@@ -12,6 +12,8 @@ from flask import Flask, Response, abort, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.routing import IntegerConverter, Map
 
+from signon import config
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -90,7 +92,10 @@ def register(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter
     app.before_request(_reject_bad_input)
     app.after_request(_headers)
-    if not (app.debug or app.testing) or app.config.get("HSTS_IN_TESTING"):
+    # HSTS only where the public address is https: browsers ignore it over plain http, and a
+    # site served only over http has no https to hold them to.
+    https = config.uses_https(app)
+    if https and (not (app.debug or app.testing) or app.config.get("HSTS_IN_TESTING")):
 
         @app.after_request
         def _hsts(response: Response) -> Response:

@@ -7,15 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.security import check_password_hash
 
+from signon import ROOT
 from signon.cli import cli
 from signon.demo import DEMO_SLUG
 from signon.extensions import db
 from signon.models import Letter, LetterStatus, Organizer, Signatory
 from signon.services import letters, listing
+from tests.conftest import drop_pg_schema, free_port, make_pg_schema
 
 
 def test_help_lists_every_command_without_any_setup(tmp_path: Path):
@@ -147,3 +150,93 @@ def test_open_and_close_letter(app: Flask, tmp_path: Path):
     assert runner.invoke(cli, ["close-letter", "a-letter"]).exit_code == 0
     assert "has closed" in app.test_client().get("/letters/a-letter").text
     assert runner.invoke(cli, ["open-letter", "missing"]).exit_code == 1
+
+
+# --- Settings and database problems: one line with the fix, never a traceback -----------------
+
+
+def run_signon(
+    args: list[str], tmp_path: Path, input: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    """The console script as a person runs it, with this checkout's code and only `env` set."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SIGNON_", "FLASK_"))}
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("signon")), *args],
+        capture_output=True,
+        text=True,
+        input=input,
+        env=clean | {"PYTHONPATH": str(ROOT)} | env,
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_missing_secret_key_is_one_line_that_says_how_to_make_one(tmp_path: Path):
+    result = run_signon(
+        ["create-organizer", "ana@coalition.example", "--password-stdin"],
+        tmp_path,
+        input="a long enough password\n",
+        SIGNON_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db",
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        "Error: SIGNON_SECRET_KEY is not set. Generate one with: export SIGNON_SECRET_KEY="
+        "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+    )
+
+
+def test_database_without_tables_says_to_run_db_upgrade(
+    tmp_path: Path, database_uri: str, request: pytest.FixtureRequest
+):
+    if database_uri.startswith("sqlite"):
+        empty = f"sqlite:///{tmp_path}/empty.db"
+    else:
+        schema, empty = make_pg_schema()
+        request.addfinalizer(lambda: drop_pg_schema(schema))
+    for args in (["demo"], ["setup-link"], ["purge"]):
+        result = run_signon(args, tmp_path, FLASK_DEBUG="1", SIGNON_SQLALCHEMY_DATABASE_URI=empty)
+        assert result.returncode == 1, result.stdout
+        assert "Traceback" not in result.stdout + result.stderr
+        assert result.stderr.strip() == (
+            "Error: the database has no tables yet: run .venv/bin/signon db upgrade"
+        )
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path):
+    result = run_signon(
+        ["demo"],
+        tmp_path,
+        FLASK_DEBUG="1",
+        SIGNON_SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/x",
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: cannot use the database (")
+    assert "SIGNON_SQLALCHEMY_DATABASE_URI or DATABASE_URL" in line
+
+
+def test_gunicorn_with_a_bad_setting_prints_one_line_and_stops(tmp_path: Path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SIGNON_", "FLASK_"))}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--chdir",
+            str(ROOT),
+            "-b",
+            f"127.0.0.1:{free_port()}",
+            "wsgi:app",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean | {"PYTHONPATH": str(ROOT), "HOME": str(tmp_path)},
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Error: SIGNON_SECRET_KEY is not set. Generate one with: export" in result.stderr
+    assert "App failed to load" in result.stderr

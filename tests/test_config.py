@@ -37,13 +37,54 @@ def test_production_refuses_console_mail(tmp_path):
         )
 
 
-def test_production_cookies_are_secure(tmp_path):
+def test_production_cookies_are_secure_on_an_https_site(tmp_path):
     app = create_app(
-        {"SECRET_KEY": STRONG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"}
+        {
+            "SECRET_KEY": STRONG,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+            "BASE_URL": "https://letters.example.org",
+        }
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_plain_http_site_keeps_its_forms_working_and_warns(
+    tmp_path, caplog: pytest.LogCaptureFixture
+):
+    app = create_app(
+        {
+            "SECRET_KEY": STRONG,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+            "BASE_URL": "http://127.0.0.1:8000",
+        }
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "SIGNON_BASE_URL is http://127.0.0.1:8000, plain http" in warning.getMessage()
+    cookie = app.test_client().get("/login").headers["Set-Cookie"]
+    assert "Secure" not in cookie
+    assert "HttpOnly" in cookie
+
+
+def test_no_http_warning_in_debug_or_on_https(tmp_path, caplog: pytest.LogCaptureFixture):
+    uri = f"sqlite:///{tmp_path}/x.db"
+    create_app({"DEBUG": True, "SQLALCHEMY_DATABASE_URI": uri})
+    create_app({"SECRET_KEY": STRONG, "SQLALCHEMY_DATABASE_URI": uri, "BASE_URL": "https://a.b"})
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_explicit_cookie_secure_setting_wins(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    uri = f"sqlite:///{tmp_path}/x.db"
+    monkeypatch.setenv("SIGNON_SESSION_COOKIE_SECURE", "true")
+    http = create_app({"SECRET_KEY": STRONG, "SQLALCHEMY_DATABASE_URI": uri})
+    assert http.config["SESSION_COOKIE_SECURE"] is True
+    monkeypatch.setenv("SIGNON_SESSION_COOKIE_SECURE", "false")
+    https = create_app(
+        {"SECRET_KEY": STRONG, "SQLALCHEMY_DATABASE_URI": uri, "BASE_URL": "https://a.b"}
+    )
+    assert https.config["SESSION_COOKIE_SECURE"] is False
 
 
 def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch, tmp_path):
@@ -110,3 +151,20 @@ def test_dev_mailbox_exists_only_in_debug(tmp_path):
     assert not any(rule.rule.startswith("/dev") for rule in production.url_map.iter_rules())
     debug = create_app({"DEBUG": True, "SQLALCHEMY_DATABASE_URI": uri})
     assert any(rule.rule == "/dev/mailbox" for rule in debug.url_map.iter_rules())
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"SECRET_KEY": "short"},
+        {"SECRET_KEY": STRONG, "MAIL_TRANSPORT": "pigeon"},
+        {"SECRET_KEY": STRONG, "MAIL_TRANSPORT": "console"},
+    ],
+)
+def test_config_errors_are_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path, settings):
+    monkeypatch.delenv("SIGNON_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError) as raised:
+        create_app(settings | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    assert "\n" not in str(raised.value)
+    assert str(raised.value).startswith("SIGNON_")

@@ -36,19 +36,20 @@ def test_security_headers_on_pages(app: Flask, client: FlaskClient):
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
-def test_hsts_outside_debug(tmp_path: Path):
-    app = create_app(
-        {
-            "SECRET_KEY": secrets.token_hex(32),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/h.db",
-        }
-    )
+def test_hsts_outside_debug_on_an_https_site(tmp_path: Path):
+    settings = {
+        "SECRET_KEY": secrets.token_hex(32),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/h.db",
+    }
+    app = create_app(settings | {"BASE_URL": "https://letters.example.org"})
     assert (
         app.test_client()
         .get("/no-such-page")
         .headers["Strict-Transport-Security"]
         .startswith("max-age=")
     )
+    plain = create_app(settings | {"BASE_URL": "http://127.0.0.1:8000"})
+    assert "Strict-Transport-Security" not in plain.test_client().get("/no-such-page").headers
     debug = create_app({"DEBUG": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/h.db"})
     assert "Strict-Transport-Security" not in debug.test_client().get("/no-such-page").headers
 

@@ -24,9 +24,9 @@ class RequestResetForm(FlaskForm):
     )
 
 
-class ChoosePasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password",
+def _new_password(label: str) -> PasswordField:
+    return PasswordField(
+        label,
         validators=[
             DataRequired("Choose a password."),
             Length(
@@ -37,13 +37,30 @@ class ChoosePasswordForm(FlaskForm):
         ],
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong password.",
     )
-    confirm = PasswordField(
+
+
+def _repeat_password() -> PasswordField:
+    return PasswordField(
         "Repeat the password",
         validators=[
             DataRequired("Repeat the password."),
             EqualTo("password", "The two passwords differ."),
         ],
     )
+
+
+class ChoosePasswordForm(FlaskForm):
+    password = _new_password("New password")
+    confirm = _repeat_password()
+
+
+class FirstAccountForm(FlaskForm):
+    email = EmailField(
+        "Email address", validators=[DataRequired("Enter your email address."), Length(max=254)]
+    )
+    name = StringField("Your name", validators=[Length(max=120)])
+    password = _new_password("Password")
+    confirm = _repeat_password()
 
 
 class AcceptInviteForm(ChoosePasswordForm):

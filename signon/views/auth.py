@@ -15,6 +15,7 @@ from signon.forms.auth import (
     ChoosePasswordForm,
     CodeForm,
     EmptyForm,
+    FirstAccountForm,
     LoginForm,
     RequestResetForm,
 )
@@ -22,7 +23,7 @@ from signon.links import safe_next
 from signon.models import Organizer, TokenPurpose
 from signon.privacy import client_hash
 from signon.security import configured_limit
-from signon.services import accounts, sessions, throttle, twofactor
+from signon.services import accounts, sessions, setup, throttle, twofactor
 from signon.tokens import find_usable
 from signon.views.public import no_store
 
@@ -57,7 +58,9 @@ def login() -> Any:
                     if organizer.totp_enabled
                     else _sign_in(organizer, target)
                 )
-    return render_template("auth/login.html", form=form), 422 if form.errors else 200
+    return render_template(
+        "auth/login.html", form=form, first_run=setup.needs_setup()
+    ), 422 if form.errors else 200
 
 
 def _sign_in(organizer: Organizer, target: str) -> Response:
@@ -106,6 +109,35 @@ def logout() -> Any:
         session.clear()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+@limiter.limit(configured_limit("LOGIN"), methods=["POST"])
+@no_store
+def first_account(token: str) -> Any:
+    if find_usable(token, TokenPurpose.SETUP) is None or not setup.needs_setup():
+        return render_template("auth/link_invalid.html"), 404
+    form = FirstAccountForm()
+    if form.validate_on_submit():
+        try:
+            organizer = setup.create_first_admin(
+                token,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=form.password.data or "",
+            )
+        except setup.SetupError as error:
+            flash(str(error), "info")
+            return redirect(url_for("auth.login"))
+        except accounts.AccountError as error:  # the form already checked the password rules
+            form.email.errors.append(str(error))
+        else:
+            response = _sign_in(organizer, url_for("admin.index"))
+            flash(
+                "Your admin account is ready. Invite other organizers from Organizers.", "success"
+            )
+            return response
+    return render_template("auth/setup.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])

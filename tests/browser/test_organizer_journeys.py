@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from signon.extensions import db
 from signon.models import Letter, Signature, SignatureStatus
-from signon.services import letters
+from signon.services import letters, setup
 from tests.browser.conftest import LiveServer, assert_accessible, screenshot
 from tests.factories import PASSWORD, confirmed_signature, create_organizer
 
@@ -287,3 +287,24 @@ def test_organizer_drafts_the_press_release_and_downloads_it_as_word(
     assert texts.index("Signatories") < texts.index("3 organizations")
     assert any(t.startswith("Mo Diaz, Director, Harbor Tenants: h@harbor.example") for t in texts)
     assert texts[-1] == "###"
+
+
+def test_first_admin_account_from_the_setup_link(page: Any, live_server: LiveServer):
+    page.goto(live_server.url + "/admin/")
+    expect(page.get_by_role("heading", name="No account yet")).to_be_visible()
+    assert_accessible(page, "sign in before any account exists")
+    with live_server.context():
+        raw = setup.issue_setup_token()
+    page.goto(f"{live_server.url}/setup/{raw}")
+    expect(page.get_by_role("heading", name="Create the first admin account")).to_be_visible()
+    page.get_by_role("button", name="Create the account").click()
+    expect(page.get_by_text("Enter your email address.").first).to_be_visible()
+    assert_accessible(page, "first admin account form with errors")
+    page.get_by_label("Email address").fill("ana@coalition.example")
+    page.get_by_label("Your name").fill("Ana Ruiz")
+    page.get_by_label(re.compile(r"^Password")).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Create the account").click()
+    expect(page.get_by_role("heading", name="Your letters")).to_be_visible()
+    expect(page.get_by_text("Your admin account is ready.")).to_be_visible()
+    expect(page.get_by_role("link", name="Organizers")).to_be_visible()
