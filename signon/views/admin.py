@@ -449,7 +449,8 @@ def export(letter_id: int) -> FlaskResponse:
 
 def _download(exported: deliverables.ExportFile) -> FlaskResponse:
     body = exported.body if isinstance(exported.body, bytes) else stream_with_context(exported.body)
-    response = FlaskResponse(body, mimetype=exported.mimetype)
+    # content_type, not mimetype: the type already names its charset and Flask would add one.
+    response = FlaskResponse(body, content_type=exported.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
