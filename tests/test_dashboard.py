@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
@@ -11,15 +12,17 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 from markupsafe import Markup
 
+from signon import tokens
 from signon.extensions import db
-from signon.models import Letter, Signatory, Signature, SignatureStatus, utcnow
+from signon.models import Letter, Signatory, Signature, SignatureStatus, TokenPurpose, utcnow
 from signon.services import letters, signatures
 from signon.services.dashboard import Count, DayCount, LetterStats, chart_svg, letter_stats
 from signon.services.normalize import normalize_email, organization_key
-from tests.conftest import Mailbox, link_in
-from tests.factories import create_letter, create_signature
+from tests.conftest import Mailbox, csrf_token, link_in, login_as
+from tests.factories import confirmed_signature, create_letter, create_organizer, create_signature
 
 SVG = "{http://www.w3.org/2000/svg}"
 MACRO = '{% from "admin/_dashboard.html" import dashboard %}{{ dashboard(stats, chart) }}'
@@ -450,3 +453,74 @@ def test_stats_for_ten_thousand_signatures_take_under_two_seconds(ctx: Flask):
         Count("Other places", 500)
     ]
     assert len(stats.per_day) == (stats.per_day[-1].day - stats.per_day[0].day).days + 1
+
+
+# --- One number everywhere --------------------------------------------------------------------
+
+
+def listed_lines(client: FlaskClient, letter_id: int) -> tuple[str, str, str]:
+    """The count line as the dashboard, the public page and the text export show it."""
+    dashboard = client.get(f"/admin/letters/{letter_id}").text
+    shown = re.search(r"On the public list: <strong>([^<]+)</strong>", dashboard)
+    public = re.search(
+        r"<strong>([^<]+)</strong> ha(?:s|ve) signed", client.get("/letters/test-letter").text
+    )
+    export = client.get(f"/admin/letters/{letter_id}/export?format=text").text
+    assert shown, "no listed count on the dashboard"
+    assert public, "no count on the public page"
+    return shown.group(1), public.group(1), export.splitlines()[0]
+
+
+def test_dashboard_counts_the_list_as_the_public_page_and_the_export_do(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        owner = create_organizer()
+        letter = create_letter(owner=owner, requires_approval=True)
+        letter.allows_individuals = True
+        db.session.commit()
+        people = [
+            {"organization": "Open Records Alliance", "email": "a@openrecords.example"},
+            {"organization": "Open Records Alliance", "email": "b@openrecords.example"},
+            {"organization": "American Civil Liberties Union", "email": "a@aclu.org"},
+            {"organization": "ACLU", "email": "b@aclu.org"},
+            {"organization": "Leaving Soon", "email": "l@leaving.example"},
+            {"kind": "individual", "organization": "", "name": "Jordan Blake", "email": "j@x.org"},
+        ]
+        ids = [confirmed_signature(letter, **person).id for person in people]
+        letter_id = letter.id
+    token = login_as(client, "ana@coalition.example")
+    assert listed_lines(client, letter_id) == ("0 organizations",) * 3
+
+    client.post(
+        f"/admin/letters/{letter_id}/signatures/decide",
+        data={"csrf_token": token, "decision": "approve", "ids": ids},
+    )
+    # Five signatures for organizations, but colleagues count once: four organizations.
+    assert listed_lines(client, letter_id) == ("4 organizations and 1 individual",) * 3
+    assert "On the public list" in client.get(f"/admin/letters/{letter_id}").text
+
+    with app.app_context():
+        leaving = db.session.get(Signature, ids[4])
+        assert leaving is not None
+        raw = tokens.issue(TokenPurpose.WITHDRAW, timedelta(days=1), signature=leaving)
+        db.session.commit()
+    assert signatures_withdraw(client, raw)
+    assert listed_lines(client, letter_id) == ("3 organizations and 1 individual",) * 3
+
+    with app.app_context():
+        full, short = (db.session.get(Signature, i) for i in ids[2:4])
+        assert full is not None
+        assert short is not None
+        into, other = full.signatory_id, short.signatory_id
+    client.post(
+        f"/admin/letters/{letter_id}/merge",
+        data={"csrf_token": token, "ids": [into, other], "into": into},
+    )
+    assert listed_lines(client, letter_id) == ("2 organizations and 1 individual",) * 3
+
+
+def signatures_withdraw(client: FlaskClient, raw: str) -> bool:
+    page = client.get(f"/withdraw/{raw}")
+    done = client.post(f"/withdraw/{raw}", data={"csrf_token": csrf_token(page.text)})
+    return done.status_code == 200

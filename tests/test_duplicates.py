@@ -84,6 +84,67 @@ def test_names_of_one_signatory_alone_are_not_a_duplicate() -> None:
 # --- acronyms ---------------------------------------------------------------------------------
 
 
+def test_a_name_with_a_cyrillic_letter_is_grouped_with_the_real_organization() -> None:
+    groups = likely_duplicates(
+        [
+            org(1, "Amnesty International"),
+            org(2, "\N{CYRILLIC CAPITAL LETTER A}mnesty International"),
+        ]
+    )
+
+    assert groups == [
+        DuplicateGroup(
+            ids=(1, 2),
+            reasons=(
+                "Same name once look-alike letters are read as the letters they imitate: "
+                "“Amnesty International”, “\N{CYRILLIC CAPITAL LETTER A}mnesty International” "
+                "(“\N{CYRILLIC CAPITAL LETTER A}” is Cyrillic Capital Letter A)",
+            ),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "Amnesty Internati\N{GREEK SMALL LETTER OMICRON}nal",  # Greek small omicron
+        "Amnesty Internationa1",  # digit one for l
+        "\N{FULLWIDTH LATIN CAPITAL LETTER A}mnesty International",
+        "Amnesty \N{CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I}nternational",
+        "The Amnesty Internati\N{CYRILLIC SMALL LETTER O}nal",  # and a leading "The"
+    ],
+)
+def test_look_alike_spellings_join_the_real_name(disguised: str) -> None:
+    groups = likely_duplicates([org(1, "Amnesty International"), org(2, disguised)])
+
+    assert [group.ids for group in groups] == [(1, 2)]
+
+
+def test_a_name_typed_with_a_look_alike_links_through_the_typed_names() -> None:
+    groups = likely_duplicates(
+        [
+            org(1, "Amnesty International"),
+            org(2, "AI Local", typed=("\N{CYRILLIC CAPITAL LETTER A}mnesty International",)),
+            org(3, "Bayview Tenants Union"),
+        ]
+    )
+
+    assert [group.ids for group in groups] == [(1, 2)]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Bayview Tenants Union", "Bayview Tenant Union"),
+        ("Friends of the River", "Friends of the Rivers"),
+        ("Local 10 Union", "Local 12 Union"),
+        ("Ärzte für Recht", "Anwälte für Recht"),
+    ],
+)
+def test_names_that_differ_in_real_letters_stay_apart(first: str, second: str) -> None:
+    assert likely_duplicates([org(1, first), org(2, second)]) == []
+
+
 def test_initials_match_the_full_name_when_both_signed() -> None:
     groups = likely_duplicates([org(1, "American Civil Liberties Union"), org(2, "ACLU")])
 

@@ -405,3 +405,39 @@ def test_contacts_csv_of_100000_signatures_streams(
     assert first.startswith("\ufeffSignature ID".encode())
     lines = first.count(b"\n") + sum(chunk.count(b"\n") for chunk in chunks)
     assert lines == 100_001
+
+
+def test_every_download_names_its_charset_once(app: Flask, client: FlaskClient, mailbox: Mailbox):
+    with app.app_context():
+        letter = make_letter()
+        letter_id = letter.id
+        boss = create_organizer("boss@coalition.example")
+        snapshot_id = deliverables.freeze(letter, by=boss).id
+    token = login_as(client, "ana@coalition.example")
+    responses = {
+        fmt: client.get(f"/admin/letters/{letter_id}/export?format={fmt}")
+        for fmt in ("text", "markdown", "html", "csv", "docx", "pdf")
+    }
+    for fmt in deliverables.LIST_FORMATS:
+        responses[f"frozen {fmt}"] = client.get(
+            f"/admin/letters/{letter_id}/snapshots/{snapshot_id}/{fmt}"
+        )
+    responses["api"] = client.get("/api/v1/letters/test-letter")
+    responses["contacts-csv"] = client.post(
+        f"/admin/letters/{letter_id}/export", data={"csrf_token": token, "format": "contacts-csv"}
+    )
+    expected = {
+        "text": "text/plain; charset=utf-8",
+        "markdown": "text/markdown; charset=utf-8",
+        "html": "text/html; charset=utf-8",
+        "csv": "text/csv; charset=utf-8",
+        "docx": deliverables.LIST_FORMATS["docx"][1],
+        "pdf": "application/pdf",
+    }
+    expected |= {f"frozen {fmt}": value for fmt, value in expected.items()}
+    expected["contacts-csv"] = "text/csv; charset=utf-8"
+    expected["api"] = "application/json"
+    for what, response in responses.items():
+        assert response.status_code == 200, what
+        assert response.headers["Content-Type"] == expected[what], what
+        assert response.headers["Content-Type"].count("charset") <= 1, what

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -224,6 +225,25 @@ def test_edit_listing_keeps_what_the_signer_typed(app: Flask, client: FlaskClien
         assert event.after["display_name"] == "Group Zero Alliance"
     empty = client.post(url, data={"csrf_token": token, "display_name": "  "})
     assert "The listed name cannot be empty." in empty.text
+
+
+def test_an_overlong_listed_name_is_refused_not_cut(app: Flask, client: FlaskClient):
+    letter_id, ids = setup_letter(app, count=1, requires_approval=False)
+    with app.app_context():
+        signatory_id = db.session.get(Signature, ids[0]).signatory_id  # type: ignore[union-attr]
+    token = login_as(client, "ana@coalition.example")
+    url = f"/admin/letters/{letter_id}/signatories/{signatory_id}"
+    page = client.get(url).text
+    assert "At most 200 characters." in page
+    assert not re.search(r'<input[^>]*name="display_name"[^>]*maxlength', page)
+    typed = "Group Zero " * 21
+    response = client.post(url, data={"csrf_token": token, "display_name": typed})
+    assert "The listed name can have at most 200 characters; you typed 230." in response.text
+    assert f'value="{typed}"' in response.text
+    with app.app_context():
+        signatory = db.session.get(Signatory, signatory_id)
+        assert signatory is not None
+        assert signatory.display_name == "Group 0"
 
 
 def test_likely_duplicates_are_flagged_and_merged(app: Flask, client: FlaskClient):

@@ -45,9 +45,14 @@ def test_every_field_has_an_associated_label(app: Flask, client: FlaskClient):
     ):
         assert re.search(rf'<label for="{field}"', html), field
         assert re.search(rf'id="{field}"', html), field
-        assert re.search(
+        has_maxlength = re.search(
             rf'name="{field}"[^>]*maxlength|maxlength[^>]*name="{field}"', html
-        ) or field in ("category", "authorized", "keep_informed"), field
+        )
+        if field in ("organization", "name"):
+            # A browser silently drops what goes past maxlength; listed names are checked instead.
+            assert not has_maxlength, field
+        else:
+            assert has_maxlength or field in ("category", "authorized", "keep_informed"), field
 
 
 def test_missing_fields_are_explained_next_to_them_and_typed_values_kept(
@@ -94,7 +99,8 @@ def test_overlong_values_are_refused_with_a_message(app: Flask, client: FlaskCli
         create_letter()
     response = post(client, organization="x" * 201, note="y" * 2001)
     assert response.status_code == 422
-    assert "Field cannot be longer than 200 characters." in response.text
+    assert "The organization name can have at most 200 characters; you typed 201." in response.text
+    assert "Field cannot be longer than 2000 characters." in response.text
     with app.app_context():
         assert count_signatures() == 0
 
@@ -162,3 +168,45 @@ def test_post_to_a_closed_letter_explains(app: Flask, client: FlaskClient):
     assert "has closed" in response.text
     with app.app_context():
         assert count_signatures() == 0
+
+
+def test_the_form_says_how_long_a_name_may_be(app: Flask, client: FlaskClient):
+    with app.app_context():
+        create_letter()
+    html = client.get("/letters/test-letter").text
+    assert re.search(r'<p class="hint" id="organization-hint">[^<]*At most 200 characters', html)
+    assert re.search(r'<p class="hint" id="name-hint">At most 120 characters', html)
+    assert re.search(
+        r'<input[^>]*aria-describedby="organization-hint"[^>]*name="organization"', html
+    )
+
+
+def test_an_overlong_organization_name_is_refused_and_kept_as_typed(
+    app: Flask, client: FlaskClient
+):
+    with app.app_context():
+        create_letter()
+    typed = "The Coalition of " + "Neighborhood Associations and " * 7 + "Ally"
+    assert len(typed) == 231
+    response = post(client, organization=typed, name="R" * 121)
+    assert response.status_code == 422
+    html = response.text
+    error = re.search(r'<p class="field-error" id="organization-error">(.*?)</p>', html)
+    assert error
+    assert "The organization name can have at most 200 characters; you typed 231." in error.group(1)
+    assert "Your full name can have at most 120 characters; you typed 121." in html
+    assert f'value="{typed}"' in html
+    assert 'href="#organization"' in html
+    with app.app_context():
+        assert count_signatures() == 0
+
+
+def test_an_organization_name_of_exactly_the_limit_is_listed_whole(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter()
+    typed = "A" * 199 + "Z"
+    assert post(client, organization=typed).status_code == 303
+    with app.app_context():
+        assert db.session.execute(sa.select(Signature.organization)).scalar_one() == typed

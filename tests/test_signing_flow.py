@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -9,7 +10,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from signon.extensions import db
-from signon.models import AuditEvent, LetterStatus, OutboxMessage, Signature, SignatureStatus
+from signon.models import (
+    AuditEvent,
+    LetterStatus,
+    OutboxMessage,
+    Signature,
+    SignatureStatus,
+    utcnow,
+)
+from signon.services import letters
 from tests.conftest import Mailbox, csrf_token, form_defaults, html_body, link_in, text_body
 from tests.factories import create_letter, form_data
 
@@ -108,6 +117,77 @@ def test_opening_the_confirmation_link_confirms_nothing(
     with app.app_context():
         assert signatures_in_db()[0].status == SignatureStatus.UNCONFIRMED
     assert len(mailbox.messages) == 1
+
+
+def test_confirmation_link_on_a_closed_letter_says_so_at_once(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter()
+    sign(client)
+    confirm_url = link_in(mailbox.wait_for(1)[0], "/confirm/")
+    with app.app_context():
+        letter = letters.get_by_slug("test-letter")
+        assert letter is not None
+        letters.set_status(letter, LetterStatus.CLOSED)
+    page = client.get(path_of(confirm_url))
+    assert page.status_code == 200
+    assert "Sign-on has closed" in page.text
+    assert "closed before this signature was confirmed" in page.text
+    assert "Confirm my signature" not in page.text
+    assert "<form" not in page.text.split("<main", 1)[-1]
+    with app.app_context():
+        assert signatures_in_db()[0].status == SignatureStatus.UNCONFIRMED
+
+
+def test_confirmation_link_signed_after_the_deadline_says_sign_on_closed(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter(deadline_at=utcnow() + timedelta(hours=1))
+    sign(client)
+    confirm_url = link_in(mailbox.wait_for(1)[0], "/confirm/")
+    with app.app_context():
+        # The organizers moved the deadline to before this signature was made.
+        signature = signatures_in_db()[0]
+        signature.letter.deadline_at = signature.attested_at - timedelta(minutes=1)
+        db.session.commit()
+    page = client.get(path_of(confirm_url))
+    assert "Sign-on has closed" in page.text
+    assert "Confirm my signature" not in page.text
+
+
+def test_confirmation_link_signed_before_the_deadline_still_confirms_after_it(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter(deadline_at=utcnow() + timedelta(hours=1))
+    sign(client)
+    confirm_url = link_in(mailbox.wait_for(1)[0], "/confirm/")
+    with app.app_context():
+        signature = signatures_in_db()[0]
+        signature.letter.deadline_at = signature.attested_at + timedelta(seconds=1)
+        db.session.commit()
+    page = client.get(path_of(confirm_url))
+    assert "Confirm my signature" in page.text
+    assert "Sign-on has closed" not in page.text
+
+
+def test_confirmation_link_already_used_on_a_closed_letter_is_not_called_closed(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter()
+    sign(client)
+    confirm_url = link_in(mailbox.wait_for(1)[0], "/confirm/")
+    page = client.get(path_of(confirm_url))
+    client.post(path_of(confirm_url), data={"csrf_token": csrf_token(page.text)})
+    with app.app_context():
+        letter = letters.get_by_slug("test-letter")
+        assert letter is not None
+        letters.set_status(letter, LetterStatus.CLOSED)
+    again = client.get(path_of(confirm_url))
+    assert "Sign-on has closed" not in again.text
 
 
 def test_confirming_twice_is_harmless(app: Flask, client: FlaskClient, mailbox: Mailbox):

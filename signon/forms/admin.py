@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
+from signon.forms.validators import AtMost, limit_hint
 from signon.models import NotifyMode, Role
 from signon.services.letters import SLUG_PATTERN, LetterDraft
 from signon.services.press import ReleaseChoices
@@ -138,7 +139,11 @@ class DecisionForm(FlaskForm):
 class SignatoryForm(FlaskForm):
     display_name = StringField(
         "Listed name",
-        validators=[DataRequired("The listed name cannot be empty."), Length(max=200)],
+        validators=[
+            DataRequired("The listed name cannot be empty."),
+            AtMost(200, "The listed name"),
+        ],
+        description=limit_hint(200),
     )
     category = SelectField("Category", choices=[], validate_choice=False)
     city = StringField("City", validators=[Optional(), Length(max=100)])

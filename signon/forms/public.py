@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from signon.forms.validators import AtMost, limit_hint
 from signon.models import Letter, SignatoryKind
 from signon.security import seconds_since_stamp
 from signon.services.intake import RowValidator
@@ -55,17 +56,26 @@ def validate_website(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("Enter a web address like https://example.org, or leave it blank.")
 
 
+# The widths of Signature.organization and Signature.name.
+ORGANIZATION_MAX = 200
+NAME_MAX = 120
+
+
 class SignForm(FlaskForm):
     organization = StringField(
         "Organization name",
         filters=[_strip],
-        validators=[DataRequired("Enter the name of your organization."), Length(max=200)],
-        description="As it should appear on the letter.",
+        validators=[
+            DataRequired("Enter the name of your organization."),
+            AtMost(ORGANIZATION_MAX, "The organization name"),
+        ],
+        description=f"As it should appear on the letter. {limit_hint(ORGANIZATION_MAX)}",
     )
     name = StringField(
         "Your full name",
         filters=[_strip],
-        validators=[DataRequired("Enter your full name."), Length(max=120)],
+        validators=[DataRequired("Enter your full name."), AtMost(NAME_MAX, "Your full name")],
+        description=limit_hint(NAME_MAX),
     )
     title = StringField(
         "Your title or role",
@@ -145,7 +155,10 @@ class SignForm(FlaskForm):
     def validate(self, extra_validators: object = None) -> bool:
         if self.individual:
             # An individual needs no organization, category or authority to sign for one.
-            self.organization.validators = [Optional(), Length(max=200)]
+            self.organization.validators = [
+                Optional(),
+                AtMost(ORGANIZATION_MAX, "The organization name"),
+            ]
             self.authorized.validators = [Optional()]
         return super().validate(extra_validators)
 

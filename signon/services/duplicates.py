@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from signon.services.normalize import clean_text, organization_key
+from signon.services.normalize import clean_text, confusable_skeleton, organization_key
 
 FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
     {
@@ -266,20 +266,61 @@ def _quoted(names: Iterable[str]) -> str:
     return ", ".join(f"“{name}”" for name in names)
 
 
-def _link_same_names(names: list[list[_Name]], linker: _Linker) -> None:
+@dataclass
+class _NameIndex:
+    """Who wrote each comparable key, and how they spelled it."""
+
+    positions: dict[str, list[int]]
+    spellings: dict[str, dict[str, None]]
+
+
+def _index_names(names: list[list[_Name]]) -> _NameIndex:
     positions: dict[str, list[int]] = defaultdict(list)
     spellings: dict[str, dict[str, None]] = defaultdict(dict)
     for pos, item_names in enumerate(names):
         for name in item_names:
             positions[name.key].append(pos)
             spellings[name.key][name.spelling] = None
-    for key, linked in positions.items():
-        written = list(spellings[key])
+    return _NameIndex(positions, spellings)
+
+
+def _link_same_names(index: _NameIndex, linker: _Linker) -> None:
+    for key, linked in index.positions.items():
+        written = list(index.spellings[key])
         if len(written) == 1:
             reason = f"Same name: {_quoted(written)}"
         else:
             reason = f"Same name once case, punctuation and a leading “The” are ignored: {_quoted(written)}"
         linker.link(linked, reason)
+
+
+def _link_look_alike_names(index: _NameIndex, linker: _Linker) -> None:
+    """'Amnesty International' spelled with a Cyrillic capital A is listed apart from the real
+    one unless a moderator merges them; compare keys once each letter is read as the one it imitates."""
+    keys_by_skeleton: dict[str, list[str]] = defaultdict(list)
+    for key in index.positions:
+        keys_by_skeleton[confusable_skeleton(key)].append(key)
+    for keys in keys_by_skeleton.values():
+        if len(keys) < 2:  # one key alone is a plain same name, linked already
+            continue
+        written = list(dict.fromkeys(s for key in keys for s in index.spellings[key]))
+        reason = (
+            "Same name once look-alike letters are read as the letters they imitate: "
+            f"{_quoted(written)}{_look_alike_letters(written)}"
+        )
+        linker.link((pos for key in keys for pos in index.positions[key]), reason)
+
+
+def _look_alike_letters(spellings: list[str]) -> str:
+    """The letters a moderator cannot tell apart by eye, each with its Unicode name."""
+    found = dict.fromkeys(
+        ch
+        for spelling in spellings
+        for ch in spelling
+        if not ch.isascii() and confusable_skeleton(ch) != unicodedata.normalize("NFD", ch)
+    )
+    named = [f"“{ch}” is {unicodedata.name(ch, 'an unnamed character').title()}" for ch in found]
+    return f" ({'; '.join(named[:3])}{'; …' if len(named) > 3 else ''})" if named else ""
 
 
 def _initials(words: list[str]) -> set[str]:
@@ -349,7 +390,9 @@ def likely_duplicates(items: Sequence[SignatoryFacts]) -> list[DuplicateGroup]:
     linking is transitive, so A~B and B~C put A, B and C in one group."""
     linker = _Linker(len(items))
     names = [_names(item) for item in items]
-    _link_same_names(names, linker)
+    index = _index_names(names)
+    _link_same_names(index, linker)
+    _link_look_alike_names(index, linker)
     _link_acronyms(names, linker)
     _link_websites(items, linker)
     _link_email_domains(items, linker)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+
+import icu
 
 # Providers known to ignore dots and/or "+tag" suffixes in the local part.
 _DOTLESS_PROVIDERS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
@@ -61,6 +64,21 @@ def organization_key(name: str) -> str:
     text = _LEADING_ARTICLE.sub("", text)
     text = _INITIALISM_DOTS.sub("", text)
     return " ".join(_NOT_WORD.sub(" ", text).split())[:200]
+
+
+@cache
+def _spoof_checker() -> icu.SpoofChecker:
+    # ICU documents the checker's read-only calls, getSkeleton among them, as thread safe.
+    return icu.SpoofChecker()
+
+
+def confusable_skeleton(text: str) -> str:
+    """The Unicode TR39 skeleton: 'Amnesty' with a Cyrillic capital A shares one with 'Amnesty'.
+
+    ICU's implementation of the standard, with the confusables data of the Unicode version it
+    ships (NFD, each character replaced by its prototype, NFD again).
+    """
+    return str(_spoof_checker().getSkeleton(0, text))
 
 
 def without_leading_article(name: str) -> str:

@@ -218,7 +218,7 @@ def _confirm(raw: str, now: datetime) -> Result:
         return Result(Outcome.INVALID, signature)
     if tokens.is_expired(token, now):
         return Result(Outcome.EXPIRED, signature)
-    if not _can_still_confirm(signature, now):
+    if not can_still_confirm(signature):
         return Result(Outcome.CLOSED, signature)
     token.used_at = now
     signature.confirmed_at = now
@@ -488,8 +488,11 @@ def _send_already_signed(signature: Signature) -> None:
     )
 
 
-def _can_still_confirm(signature: Signature, now: datetime) -> bool:
-    """A signature made before the deadline may be confirmed after it, while the letter is open."""
+def can_still_confirm(signature: Signature) -> bool:
+    """A signature made before the deadline may be confirmed after it, while the letter is open.
+
+    The confirmation page asks this too, so a closed letter never offers a button that cannot work.
+    """
     letter = signature.letter
     if letter.status != LetterStatus.OPEN:
         return False

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from signon.extensions import limiter
 from signon.forms.public import ConfirmForm, WithdrawForm, sign_form
-from signon.models import Letter, LetterStatus, Signature, Token
+from signon.models import Letter, LetterStatus, Signature, SignatureStatus, Token
 from signon.privacy import client_hash
 from signon.security import configured_limit, form_started_stamp
 from signon.services import deliverables, letters, listing, retention, signatures
@@ -128,9 +128,15 @@ def confirm(token: str) -> Any:
         return render_template(
             "public/confirm_result.html", result=result, Outcome=Outcome, token=token
         )
-    return _link_page(
-        _signature_of(signatures.confirmation_token(token)), "public/confirm.html", form
-    )
+    signature = _signature_of(signatures.confirmation_token(token))
+    if (
+        signature is not None
+        and signature.status == SignatureStatus.UNCONFIRMED
+        and not signatures.can_still_confirm(signature)
+    ):
+        closed = signatures.Result(Outcome.CLOSED, signature)
+        return render_template("public/confirm_result.html", result=closed, Outcome=Outcome)
+    return _link_page(signature, "public/confirm.html", form)
 
 
 @bp.post("/confirm/<token>/resend")

@@ -1,0 +1,33 @@
+"""Validators shared by the public and the organizers' forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import Field
+from wtforms.validators import ValidationError
+
+from signon.services.normalize import clean_text
+
+
+class AtMost:
+    """Refuse text longer than its column and say by how much, instead of cutting it.
+
+    Unlike Length it sets no `maxlength` flag: with that attribute a browser stops typing or
+    drops the end of a pasted name without a word, and the letter lists a name nobody wrote.
+    """
+
+    def __init__(self, maximum: int, what: str) -> None:
+        self.maximum = maximum
+        self.what = what
+
+    def __call__(self, form: Any, field: Field) -> None:
+        typed = len(clean_text(field.data))
+        if typed > self.maximum:
+            raise ValidationError(
+                f"{self.what} can have at most {self.maximum} characters; you typed {typed}."
+            )
+
+
+def limit_hint(maximum: int) -> str:
+    return f"At most {maximum} characters."
