@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from signon import audit, mail, tokens, transaction
+from signon import audit, tokens, transaction
 from signon.exports import documents, lists, spreadsheets
 from signon.exports.model import ListDocument, ListOptions
 from signon.extensions import db
@@ -28,7 +28,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import letters, listing
+from signon.services import letter_emails, letters, listing
 from signon.services.listing import Entry, Group
 
 LIST_FORMATS: dict[str, tuple[str, str]] = {
@@ -313,12 +313,10 @@ def send_update(letter: Letter, subject: str, message: str, *, by: Organizer) ->
     recipients = informed_signers(letter)
     for signature in recipients:
         raw = tokens.issue(TokenPurpose.UNSUBSCRIBE, UNSUBSCRIBE_VALID, signature=signature)
-        mail.queue(
-            signature.email,
+        letter_emails.queue_to_signer(
+            signature,
             "letter_update",
-            subject=f"{subject.strip()} ({letter.title})"[:300],
-            signature=signature,
-            letter=letter,
+            subject=letter_emails.subject_for("letter_update", letter.title, subject),
             message=message.strip(),
             letter_url=external_url("public.letter", slug=letter.slug),
             unsubscribe_url=external_url("public.unsubscribe", token=raw),

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from signon import audit, mail, tokens, transaction
+from signon import audit, tokens, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import (
@@ -25,7 +25,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import letters, listing, notifications, screening, suspicion
+from signon.services import letter_emails, letters, listing, notifications, screening, suspicion
 from signon.services.normalize import clean_text, normalize_email, organization_key
 
 CONFIRMED_STATES = {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED}
@@ -300,12 +300,10 @@ def ask_to_reconfirm(letter: Letter, message: str, *, by: Organizer) -> int:
             timedelta(days=current_app.config["WITHDRAW_TOKEN_DAYS"]),
             signature=signature,
         )
-        mail.queue(
-            signature.email,
+        letter_emails.queue_to_signer(
+            signature,
             "text_changed",
             subject=f"The text you signed has changed: {letter.title}",
-            signature=signature,
-            letter=letter,
             version=version,
             message=message.strip(),
             letter_url=external_url("public.letter", slug=letter.slug),
@@ -427,12 +425,10 @@ def _send_confirmation(signature: Signature) -> None:
         signature=signature,
     )
     _count_email(signature)
-    mail.queue(
-        signature.email,
+    letter_emails.queue_to_signer(
+        signature,
         "confirm_signature",
-        subject=f"Please confirm your signature: {signature.letter.title}",
-        signature=signature,
-        letter=signature.letter,
+        subject=letter_emails.subject_for("confirm_signature", signature.letter.title),
         confirm_url=external_url("public.confirm", token=raw),
         valid_days=current_app.config["CONFIRM_TOKEN_DAYS"],
     )
@@ -448,12 +444,10 @@ def _withdraw_link(signature: Signature) -> str:
 
 
 def _send_confirmed(signature: Signature) -> None:
-    mail.queue(
-        signature.email,
+    letter_emails.queue_to_signer(
+        signature,
         "signature_confirmed",
         subject=f"Your signature is confirmed: {signature.letter.title}",
-        signature=signature,
-        letter=signature.letter,
         approved=signature.status == SignatureStatus.APPROVED,
         letter_url=external_url("public.letter", slug=signature.letter.slug),
         withdraw_url=_withdraw_link(signature),
@@ -472,12 +466,10 @@ def _erase_link(signature: Signature) -> str:
 
 def _send_already_signed(signature: Signature) -> None:
     _count_email(signature)
-    mail.queue(
-        signature.email,
+    letter_emails.queue_to_signer(
+        signature,
         "already_signed",
         subject=f"You have already signed: {signature.letter.title}",
-        signature=signature,
-        letter=signature.letter,
         approved=signature.status == SignatureStatus.APPROVED,
         letter_url=external_url("public.letter", slug=signature.letter.slug),
         withdraw_url=_withdraw_link(signature),

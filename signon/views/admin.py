@@ -28,6 +28,7 @@ from signon.forms.admin import (
     DecisionForm,
     DeliveryForm,
     EmailRuleForm,
+    EmailSettingsForm,
     FreezeForm,
     HostForm,
     InviteForm,
@@ -49,6 +50,7 @@ from signon.services import (
     dashboard,
     deliverables,
     flags,
+    letter_emails,
     letters,
     listing,
     moderation,
@@ -359,6 +361,34 @@ def notifications(letter_id: int) -> Response:
         access.set_notify(letter, _me(), NotifyMode(form.notify.data))
         flash("Notification choice saved.", "success")
     return redirect(url_for("admin.letter", letter_id=letter.id) + "#notifications")
+
+
+@bp.route("/letters/<int:letter_id>/emails", methods=["GET", "POST"])
+def email_settings(letter_id: int) -> Any:
+    """Sender name, Reply-To and the signers' email texts; Preview shows them before saving."""
+    letter = _letter(letter_id)
+    form = EmailSettingsForm()
+    previews = None
+    if request.method == "GET":
+        form.fill_from(letter)
+    elif form.validate_on_submit():
+        settings = form.settings()
+        if "preview" in request.form:
+            previews = letter_emails.previews(letter, settings)
+        else:
+            try:
+                letter_emails.save_settings(letter, settings, by=_me())
+                flash("Email settings saved.", "success")
+                return redirect(url_for("admin.email_settings", letter_id=letter.id))
+            except letter_emails.SettingsError as error:
+                form[error.field].errors.append(str(error))
+    return render_template(
+        "admin/emails.html",
+        letter=letter,
+        form=form,
+        previews=previews,
+        placeholders=letter_emails.PLACEHOLDERS,
+    ), 422 if form.errors else 200
 
 
 @bp.route("/letters/<int:letter_id>/earlier-versions", methods=["GET", "POST"])
