@@ -229,7 +229,12 @@ class SignerUpdateForm(FlaskForm):
         description="For example: The letter was delivered.",
     )
     message = TextAreaField(
-        "Message", validators=[DataRequired("Write the update."), Length(max=10_000)]
+        "Message",
+        validators=[DataRequired("Write the update."), Length(max=10_000)],
+        description="Markdown: a blank line between paragraphs, **bold**, *italic*, [links](https://example.org). Each signer is greeted by the name they are listed under.",
+    )
+    public = BooleanField(
+        "Also post this update on the public letter page", default=True, id="update_public"
     )
 
 

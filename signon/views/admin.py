@@ -443,6 +443,7 @@ def deliver(letter_id: int) -> str:
         update_form=SignerUpdateForm(),
         action_form=EmptyForm(),
         deliveries=deliverables.deliveries(letter),
+        updates=deliverables.updates(letter),
         informed=len(deliverables.informed_signers(letter)),
         formats=deliverables.LIST_FORMATS,
         listed=listing.public_list(letter),
@@ -544,10 +545,16 @@ def send_update(letter_id: int) -> Response:
     letter = _letter(letter_id)
     form = SignerUpdateForm()
     if form.validate_on_submit():
-        count = deliverables.send_update(
-            letter, form.subject.data or "", form.message.data or "", by=_me()
+        update = deliverables.send_update(
+            letter,
+            form.subject.data or "",
+            form.message.data or "",
+            by=_me(),
+            public=bool(form.public.data),
         )
-        flash(f"Update sent to {count} signer{'s' if count != 1 else ''}.", "success")
+        count = update.recipients
+        posted = " and posted on the public page" if update.public else ""
+        flash(f"Update sent to {count} signer{'s' if count != 1 else ''}{posted}.", "success")
     else:
         flash("Write a subject and a message.", "error")
     return redirect(url_for("admin.deliver", letter_id=letter.id) + "#updates")
