@@ -278,6 +278,8 @@ def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
     signature.status = SignatureStatus.WITHDRAWN
     signature.withdrawn_at = now
     token.used_at = now
+    if before == SignatureStatus.APPROVED:
+        notifications.signature_withdrawn(signature)
     audit.record(
         "signature.withdrawn",
         letter_id=signature.letter_id,
