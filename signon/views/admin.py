@@ -332,13 +332,20 @@ def add_host(letter_id: int) -> Response:
     form = HostForm()
     if form.validate_on_submit():
         try:
-            access.add_host(letter, form.email.data or "", by=_me())
-            flash(f"{form.email.data} now co-hosts this letter.", "success")
+            outcome = access.add_host(letter, form.email.data or "", by=_me())
+            flash(_HOST_MESSAGES[outcome].format(email=form.email.data), "success")
         except accounts.AccountError as error:
             flash(str(error), "error")
     else:
         flash("Enter the co-host's email address.", "error")
     return redirect(url_for("admin.letter", letter_id=letter.id) + "#hosts")
+
+
+_HOST_MESSAGES = {
+    access.HostAdded.INVITED: "{email} had no account: we created one and emailed them an invitation to co-host this letter.",
+    access.HostAdded.ADDED: "{email} now co-hosts this letter; we emailed them a link to it.",
+    access.HostAdded.ALREADY: "{email} already co-hosts this letter. Nothing changed.",
+}
 
 
 @bp.post("/letters/<int:letter_id>/hosts/<int:organizer_id>/remove")
