@@ -6,6 +6,7 @@ import smtplib
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 import flask_mail
@@ -31,17 +32,51 @@ def one_line(value: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
 
 
-def queue(recipient: str, template: str, subject: str, **context: Any) -> OutboxMessage:
-    """Render templates/email/<template>.txt and .html and add the message to the session."""
+def queue(
+    recipient: str,
+    template: str,
+    subject: str,
+    *,
+    sender_name: str = "",
+    reply_to: str = "",
+    **context: Any,
+) -> OutboxMessage:
+    """Render templates/email/<template>.txt and .html and add the message to the session.
+
+    `sender_name` and `reply_to` are a letter's own (empty: the site's defaults); the templates see
+    them too, so an email invites a reply only when a reply can arrive."""
+    sender_name, reply_to = one_line(sender_name)[:120], one_line(reply_to)[:254]
+    body_text, body_html = render(
+        template, subject, sender_name=sender_name, reply_to=reply_to, **context
+    )
     message = OutboxMessage(
         recipient=one_line(recipient),
         subject=one_line(subject)[:300],
-        body_text=render_template(f"email/{template}.txt", **context),
-        body_html=render_template(f"email/{template}.html", subject=subject, **context),
+        body_text=body_text,
+        body_html=body_html,
+        sender_name=sender_name,
+        reply_to=reply_to,
     )
     db.session.add(message)
     db.session.info.setdefault(QUEUE_KEY, []).append(message)
     return message
+
+
+def render(template: str, subject: str, **context: Any) -> tuple[str, str]:
+    """The text and HTML parts of an email, as queued (and as the organizers' preview shows them)."""
+    return (
+        render_template(f"email/{template}.txt", **context),
+        render_template(f"email/{template}.html", subject=subject, **context),
+    )
+
+
+def sender_of(sender_name: str = "") -> tuple[str, str]:
+    """The From name and address: a letter's sender name 'via' the site, always the site's address."""
+    default = current_app.config["MAIL_DEFAULT_SENDER"]
+    name, address = parseaddr(default) if isinstance(default, str) else default
+    if sender_name.strip():
+        name = f"{one_line(sender_name)} via {one_line(current_app.config['SITE_NAME'])}"
+    return one_line(name), one_line(address)
 
 
 def take_queued() -> list[OutboxMessage]:
@@ -137,7 +172,8 @@ def _as_flask_mail(message: OutboxMessage) -> flask_mail.Message:
         recipients=[message.recipient],
         body=message.body_text,
         html=message.body_html or None,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        sender=formataddr(sender_of(message.sender_name)),
+        reply_to=one_line(message.reply_to) or None,
         extra_headers={"Auto-Submitted": "auto-generated"},
     )
 

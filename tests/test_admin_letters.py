@@ -225,7 +225,7 @@ def test_co_hosts_share_a_letter(app: Flask, client: FlaskClient):
         data={"csrf_token": token, "email": "x@nowhere.example"},
         follow_redirects=True,
     )
-    assert "No organizer has that email" in unknown.text
+    assert "had no account: we created one and emailed them an invitation" in unknown.text
     client.post(
         f"/admin/letters/{letter_id}/hosts",
         data={"csrf_token": token, "email": "cohost@partner.example"},

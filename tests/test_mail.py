@@ -234,3 +234,51 @@ def test_send_mail_once_reports_failures_with_exit_status(down_app: Flask, mailb
     result = down_app.test_cli_runner().invoke(cli, args=["send-mail", "--once"])
     assert result.exit_code == 1
     assert "to retry 1" in result.output
+
+
+def test_a_letters_sender_name_and_reply_to_reach_the_headers(ctx: Flask, mailbox: Mailbox):
+    mail.queue(
+        "a@example.org",
+        "confirm_signature",
+        subject="Hello",
+        sender_name="Smith, Jones & Coalición",
+        reply_to="lead@coalition.example",
+        signature=None,
+        letter=None,
+        confirm_url="https://x",
+        valid_days=7,
+    )
+    transaction.commit()
+    [email] = mailbox.wait_for(1)
+    assert email["From"].addresses[0].display_name == "Smith, Jones & Coalición via signon"
+    assert email["From"].addresses[0].addr_spec == "letters@signon.example"
+    assert str(email["Reply-To"]) == "lead@coalition.example"
+
+
+def test_without_a_letters_settings_the_site_sender_is_used(ctx: Flask, mailbox: Mailbox):
+    queue_test_email("Hello")
+    transaction.commit()
+    [email] = mailbox.wait_for(1)
+    assert str(email["From"]) == "signon <letters@signon.example>"
+    assert email["Reply-To"] is None
+
+
+def test_sender_name_and_reply_to_cannot_inject_headers(ctx: Flask, mailbox: Mailbox):
+    message = mail.queue(
+        "a@example.org",
+        "confirm_signature",
+        subject="Hello",
+        sender_name="Coalition\r\nBcc: victim@example.org",
+        reply_to="lead@coalition.example\r\nBcc: victim@example.org",
+        signature=None,
+        letter=None,
+        confirm_url="https://x",
+        valid_days=7,
+    )
+    transaction.commit()
+    [email] = mailbox.wait_for(1)
+    assert email["Bcc"] is None
+    assert "\n" not in message.sender_name
+    assert "\r" not in message.reply_to
+    headers = email.as_string().split("\n\n", 1)[0]
+    assert not [line for line in headers.splitlines() if line.lower().startswith("bcc")]

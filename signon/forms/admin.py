@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask_wtf import FlaskForm
@@ -22,7 +23,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from signon.forms.validators import AtMost, limit_hint
-from signon.models import NotifyMode, Role
+from signon.models import Letter, NotifyMode, Role
+from signon.services import letter_emails
 from signon.services.letters import SLUG_PATTERN, LetterDraft
 from signon.services.press import ReleaseChoices
 from signon.services.questions import KINDS as QUESTION_KINDS
@@ -234,7 +236,12 @@ class SignerUpdateForm(FlaskForm):
         description="For example: The letter was delivered.",
     )
     message = TextAreaField(
-        "Message", validators=[DataRequired("Write the update."), Length(max=10_000)]
+        "Message",
+        validators=[DataRequired("Write the update."), Length(max=10_000)],
+        description="Markdown: a blank line between paragraphs, **bold**, *italic*, [links](https://example.org). Each signer is greeted by the name they are listed under.",
+    )
+    public = BooleanField(
+        "Also post this update on the public letter page", default=True, id="update_public"
     )
 
 
@@ -321,3 +328,60 @@ class QuestionForm(FlaskForm):
         description="One per line. Needed only for a choice.",
     )
     required = BooleanField("Signers must answer it")
+
+
+def _email_text(kind: str) -> TextAreaField:
+    spec = letter_emails.KINDS[kind]
+    return TextAreaField(
+        f"Email “{spec.label}”",
+        validators=[Optional(), Length(max=5000)],
+        description=f"Always added after your text: {spec.always_added[0].lower()}{spec.always_added[1:]}",
+    )
+
+
+class EmailSettingsForm(FlaskForm):
+    """A letter's sender name, Reply-To and the texts of the emails its signers get."""
+
+    sender_name = StringField(
+        "Sender name",
+        validators=[Optional(), Length(max=120)],
+        description="Shown in From, for example “Coalition for Open Records via signon”. The address stays the site's own.",
+    )
+    reply_to = EmailField(
+        "Reply-To address",
+        validators=[Optional(), Email("Enter an email address."), Length(max=254)],
+        description="The lead organization's address. Without one, the emails never invite a reply.",
+    )
+    confirm_signature = _email_text("confirm_signature")
+    signature_approved = _email_text("signature_approved")
+    signature_rejected = _email_text("signature_rejected")
+    letter_update = _email_text("letter_update")
+
+    def fill_from(self, letter: Letter) -> None:
+        """The saved settings, with each default text written out so organizers see it."""
+        self.sender_name.data = letter.sender_name
+        self.reply_to.data = letter.reply_to
+        for kind in letter_emails.KINDS:
+            self[kind].data = letter_emails.text_for(letter, kind)
+
+    def text_fields(self) -> list[TextAreaField]:
+        return [self[kind] for kind in letter_emails.KINDS]
+
+    def settings(self) -> letter_emails.Settings:
+        return letter_emails.Settings(
+            sender_name=self.sender_name.data or "",
+            reply_to=self.reply_to.data or "",
+            texts={kind: self[kind].data or "" for kind in letter_emails.KINDS},
+        )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Each text's placeholders are checked here, so the error shows next to its field."""
+        valid = super().validate(extra_validators)
+        reply_to = "" if self.reply_to.errors else (self.reply_to.data or "").strip()
+        for field in self.text_fields():
+            try:
+                letter_emails.check_text(field.data or "", reply_to=reply_to)
+            except ValueError as error:
+                field.errors = [*field.errors, str(error)]
+                valid = False
+        return valid

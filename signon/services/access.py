@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import enum
+
 import sqlalchemy as sa
 
-from signon import audit, transaction
+from signon import audit, mail, transaction
 from signon.extensions import db
-from signon.models import Letter, LetterHost, NotifyMode, Organizer
+from signon.links import external_url
+from signon.models import Letter, LetterHost, NotifyMode, Organizer, Role
 from signon.services import accounts
 
 
@@ -40,26 +43,66 @@ def hosts(letter: Letter) -> list[LetterHost]:
     return sorted(letter.hosts, key=lambda host: host.organizer.email)
 
 
-def add_host(letter: Letter, email: str, *, by: Organizer) -> LetterHost:
-    """Share the letter with another organizer, who then moderates it too."""
-    organizer = accounts.by_email(email)
-    if organizer is None or not organizer.active:
-        raise accounts.AccountError("No organizer has that email. An admin can invite them first.")
-    existing = host_of(letter, organizer)
-    if existing is not None:
-        return existing
-    host = LetterHost(letter_id=letter.id, organizer_id=organizer.id, notify=NotifyMode.DIGEST)
-    db.session.add(host)
+class HostAdded(enum.StrEnum):
+    INVITED = "invited"
+    ADDED = "added"
+    ALREADY = "already"
+
+
+def add_host(letter: Letter, email: str, *, by: Organizer) -> HostAdded:
+    """Share the letter with another organizer, who then moderates it too. Someone without an
+    account gets one without a password and an invitation to co-host this letter."""
+    address = accounts.normalize_account_email(email)
+    organizer = accounts.by_email(address)
+    if organizer is not None and not organizer.active:
+        raise accounts.AccountError(
+            f"The account of {address} is deactivated. An admin can reactivate it."
+        )
+    if organizer is not None and host_of(letter, organizer) is not None:
+        return HostAdded.ALREADY
+    if organizer is None:
+        organizer = Organizer(email=address, role=Role.ORGANIZER, password_hash="")
+        db.session.add(organizer)
+        db.session.flush()
+        audit.record(
+            "organizer.invited",
+            letter_id=letter.id,
+            actor_kind="organizer",
+            actor_id=by.id,
+            subject=organizer,
+            after={"email": address, "role": str(Role.ORGANIZER), "to_cohost": letter.id},
+        )
+    outcome = _tell_new_host(letter, organizer, by)
+    db.session.add(
+        LetterHost(letter_id=letter.id, organizer_id=organizer.id, notify=NotifyMode.DIGEST)
+    )
     audit.record(
         "letter.host_added",
         letter_id=letter.id,
         actor_kind="organizer",
         actor_id=by.id,
         subject=organizer,
-        after={"email": organizer.email},
+        after={"email": organizer.email, "invited": outcome == HostAdded.INVITED},
     )
     transaction.commit()
-    return host
+    return outcome
+
+
+def _tell_new_host(letter: Letter, organizer: Organizer, by: Organizer) -> HostAdded:
+    """An invitation when they have no password yet; otherwise a note with the letter's link."""
+    if not organizer.password_hash:
+        accounts.queue_invitation(organizer, invited_by=by, letter=letter)
+        return HostAdded.INVITED
+    mail.queue(
+        organizer.email,
+        "cohost_added",
+        subject=f"You now co-host “{letter.title}”",
+        organizer=organizer,
+        adder=by,
+        letter=letter,
+        dashboard_url=external_url("admin.letter", letter_id=letter.id),
+    )
+    return HostAdded.ADDED
 
 
 def remove_host(letter: Letter, organizer_id: int, *, by: Organizer) -> None:

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from signon import audit, mail, tokens, transaction
 from signon.extensions import db
 from signon.links import external_url
-from signon.models import Organizer, Role, TokenPurpose, utcnow
+from signon.models import Letter, Organizer, Role, TokenPurpose, utcnow
 from signon.services import sessions
 
 MIN_PASSWORD_LENGTH = 12
@@ -122,16 +122,7 @@ def invite_organizer(email: str, *, name: str, role: str, invited_by: Organizer)
     organizer = Organizer(email=address, name=name.strip(), role=role, password_hash="")
     db.session.add(organizer)
     db.session.flush()
-    raw = tokens.issue(TokenPurpose.INVITE, INVITE_VALID, organizer=organizer)
-    mail.queue(
-        address,
-        "organizer_invite",
-        subject=f"You are invited to organize letters on {current_app.config['SITE_NAME']}",
-        organizer=organizer,
-        inviter=invited_by,
-        link=external_url("auth.accept_invite", token=raw),
-        valid_days=INVITE_VALID.days,
-    )
+    queue_invitation(organizer, invited_by=invited_by)
     audit.record(
         "organizer.invited",
         letter_id=None,
@@ -142,6 +133,29 @@ def invite_organizer(email: str, *, name: str, role: str, invited_by: Organizer)
     )
     transaction.commit()
     return organizer
+
+
+def queue_invitation(
+    organizer: Organizer, *, invited_by: Organizer, letter: Letter | None = None
+) -> None:
+    """Queue the email with a single-use link to choose a password; with a letter, the invitation
+    is to co-host it, and the link leads there. The caller commits."""
+    raw = tokens.issue(TokenPurpose.INVITE, INVITE_VALID, organizer=organizer, letter=letter)
+    site = current_app.config["SITE_NAME"]
+    mail.queue(
+        organizer.email,
+        "organizer_invite",
+        subject=(
+            f"{invited_by.label} invites you to co-host “{letter.title}” on {site}"
+            if letter is not None
+            else f"You are invited to organize letters on {site}"
+        ),
+        organizer=organizer,
+        inviter=invited_by,
+        invited_to=letter,
+        link=external_url("auth.accept_invite", token=raw),
+        valid_days=INVITE_VALID.days,
+    )
 
 
 def set_password_from_token(

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from signon import audit, mail, tokens, transaction
+from signon import audit, tokens, transaction
 from signon.exports import documents, lists, spreadsheets
 from signon.exports.model import ListDocument, ListOptions
 from signon.extensions import db
@@ -17,6 +17,7 @@ from signon.links import external_url
 from signon.models import (
     Delivery,
     Letter,
+    LetterUpdate,
     LetterVersion,
     ListSnapshot,
     Organizer,
@@ -28,7 +29,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import letters, listing, questions
+from signon.services import letter_emails, letters, listing, questions
 from signon.services.listing import Entry, Group
 
 LIST_FORMATS: dict[str, tuple[str, str]] = {
@@ -308,18 +309,29 @@ def informed_signers(letter: Letter) -> list[Signature]:
     )
 
 
-def send_update(letter: Letter, subject: str, message: str, *, by: Organizer) -> int:
-    """An update ('the letter was delivered', 'the agency answered') through the outbox."""
+def send_update(
+    letter: Letter, subject: str, message: str, *, by: Organizer, public: bool = True
+) -> LetterUpdate:
+    """An update ('the letter was delivered', 'the agency answered'): emailed through the outbox to
+    the signers who asked, and kept (and shown on the public page unless `public` is off)."""
     recipients = informed_signers(letter)
+    update = LetterUpdate(
+        letter_id=letter.id,
+        subject=" ".join(subject.split())[:200],
+        body_markdown=message.replace("\r\n", "\n").strip(),
+        public=public,
+        recipients=len(recipients),
+        created_by_id=by.id,
+    )
+    db.session.add(update)
+    db.session.flush()
     for signature in recipients:
         raw = tokens.issue(TokenPurpose.UNSUBSCRIBE, UNSUBSCRIBE_VALID, signature=signature)
-        mail.queue(
-            signature.email,
+        letter_emails.queue_to_signer(
+            signature,
             "letter_update",
-            subject=f"{subject.strip()} ({letter.title})"[:300],
-            signature=signature,
-            letter=letter,
-            message=message.strip(),
+            subject=letter_emails.subject_for("letter_update", letter.title, update.subject),
+            message=update.body_markdown,
             letter_url=external_url("public.letter", slug=letter.slug),
             unsubscribe_url=external_url("public.unsubscribe", token=raw),
         )
@@ -328,11 +340,23 @@ def send_update(letter: Letter, subject: str, message: str, *, by: Organizer) ->
         letter_id=letter.id,
         actor_kind="organizer",
         actor_id=by.id,
-        subject=letter,
-        after={"subject": subject.strip()[:200], "recipients": len(recipients)},
+        subject=update,
+        after={"subject": update.subject, "recipients": len(recipients), "public": public},
     )
     transaction.commit()
-    return len(recipients)
+    return update
+
+
+def updates(letter: Letter, *, public_only: bool = False) -> list[LetterUpdate]:
+    """The letter's updates, newest first."""
+    query = sa.select(LetterUpdate).where(LetterUpdate.letter_id == letter.id)
+    if public_only:
+        query = query.where(LetterUpdate.public.is_(True))
+    return list(
+        db.session.execute(
+            query.order_by(LetterUpdate.created_at.desc(), LetterUpdate.id.desc())
+        ).scalars()
+    )
 
 
 def unsubscribe(raw: str) -> Signature | None:

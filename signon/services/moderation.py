@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from signon import audit, mail, transaction
+from signon import audit, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import (
@@ -24,7 +24,7 @@ from signon.models import (
     SignatureStatus,
     utcnow,
 )
-from signon.services import listing, signatures
+from signon.services import letter_emails, listing, signatures
 
 PAGE_SIZE = 50
 STATUS_FILTERS: dict[str, str] = {
@@ -314,16 +314,11 @@ def _signatures(letter: Letter, ids: list[int]) -> list[Signature]:
 
 def _tell_signer(letter: Letter, signature: Signature, decision: Decision, reason: str) -> None:
     approved = decision == Decision.APPROVE
-    mail.queue(
-        signature.email,
-        "signature_approved" if approved else "signature_rejected",
-        subject=(
-            f"Your signature is now listed: {letter.title}"
-            if approved
-            else f"About your signature: {letter.title}"
-        ),
-        signature=signature,
-        letter=letter,
+    kind = "signature_approved" if approved else "signature_rejected"
+    letter_emails.queue_to_signer(
+        signature,
+        kind,
+        subject=letter_emails.subject_for(kind, letter.title),
         reason=reason,
         letter_url=external_url("public.letter", slug=letter.slug),
         site_name=current_app.config["SITE_NAME"],

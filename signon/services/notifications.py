@@ -10,6 +10,7 @@ from signon import mail, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import LetterHost, NotifyMode, Organizer, Signature, SignatureStatus, utcnow
+from signon.services import letters
 
 # A digest run twice the same day (a retried cron job) sends nothing the second time.
 DIGEST_MIN_INTERVAL = timedelta(hours=20)
@@ -34,6 +35,31 @@ def signature_confirmed(signature: Signature) -> None:
             signature=signature,
             letter=signature.letter,
             queue_url=external_url("admin.signatures_queue", letter_id=signature.letter_id),
+        )
+
+
+def signature_withdrawn(signature: Signature) -> None:
+    """Every active host hears of a listed signatory's withdrawal, whatever their notification
+    choice: the list they may be about to deliver just changed."""
+    hosts = db.session.execute(
+        sa.select(LetterHost)
+        .join(Organizer, Organizer.id == LetterHost.organizer_id)
+        .where(LetterHost.letter_id == signature.letter_id, Organizer.active.is_(True))
+        .order_by(LetterHost.organizer_id)
+    ).scalars()
+    letter = signature.letter
+    withdrawn_at = (signature.withdrawn_at or utcnow()).astimezone(letters.zone_of(letter))
+    listed = signature.signatory.display_name if signature.signatory else signature.listed_as
+    for host in hosts:
+        mail.queue(
+            host.organizer.email,
+            "organizer_withdrawal",
+            subject=f"Signature withdrawn: {listed} on {letter.title}",
+            signature=signature,
+            letter=letter,
+            listed=listed,
+            withdrawn_at=withdrawn_at,
+            dashboard_url=external_url("admin.letter", letter_id=letter.id),
         )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from signon import audit, mail, tokens, transaction
+from signon import audit, tokens, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import (
@@ -26,7 +26,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import letters, listing, notifications, screening, suspicion
+from signon.services import letter_emails, letters, listing, notifications, screening, suspicion
 from signon.services.normalize import clean_text, normalize_email, organization_key
 
 CONFIRMED_STATES = {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED}
@@ -282,6 +282,8 @@ def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
     signature.status = SignatureStatus.WITHDRAWN
     signature.withdrawn_at = now
     token.used_at = now
+    if before == SignatureStatus.APPROVED:
+        notifications.signature_withdrawn(signature)
     audit.record(
         "signature.withdrawn",
         letter_id=signature.letter_id,
@@ -304,12 +306,10 @@ def ask_to_reconfirm(letter: Letter, message: str, *, by: Organizer) -> int:
             timedelta(days=current_app.config["WITHDRAW_TOKEN_DAYS"]),
             signature=signature,
         )
-        mail.queue(
-            signature.email,
+        letter_emails.queue_to_signer(
+            signature,
             "text_changed",
             subject=f"The text you signed has changed: {letter.title}",
-            signature=signature,
-            letter=letter,
             version=version,
             message=message.strip(),
             letter_url=external_url("public.letter", slug=letter.slug),
@@ -431,12 +431,10 @@ def _send_confirmation(signature: Signature) -> None:
         signature=signature,
     )
     _count_email(signature)
-    mail.queue(
-        signature.email,
+    letter_emails.queue_to_signer(
+        signature,
         "confirm_signature",
-        subject=f"Please confirm your signature: {signature.letter.title}",
-        signature=signature,
-        letter=signature.letter,
+        subject=letter_emails.subject_for("confirm_signature", signature.letter.title),
         confirm_url=external_url("public.confirm", token=raw),
         valid_days=current_app.config["CONFIRM_TOKEN_DAYS"],
     )
@@ -452,12 +450,10 @@ def withdraw_link(signature: Signature) -> str:
 
 
 def _send_confirmed(signature: Signature) -> None:
-    mail.queue(
-        signature.email,
+    letter_emails.queue_to_signer(
+        signature,
         "signature_confirmed",
         subject=f"Your signature is confirmed: {signature.letter.title}",
-        signature=signature,
-        letter=signature.letter,
         approved=signature.status == SignatureStatus.APPROVED,
         letter_url=external_url("public.letter", slug=signature.letter.slug),
         withdraw_url=withdraw_link(signature),
@@ -476,12 +472,10 @@ def erase_link(signature: Signature) -> str:
 
 def _send_already_signed(signature: Signature) -> None:
     _count_email(signature)
-    mail.queue(
-        signature.email,
+    letter_emails.queue_to_signer(
+        signature,
         "already_signed",
         subject=f"You have already signed: {signature.letter.title}",
-        signature=signature,
-        letter=signature.letter,
         approved=signature.status == SignatureStatus.APPROVED,
         letter_url=external_url("public.letter", slug=signature.letter.slug),
         withdraw_url=withdraw_link(signature),

@@ -28,6 +28,7 @@ from signon.forms.admin import (
     DecisionForm,
     DeliveryForm,
     EmailRuleForm,
+    EmailSettingsForm,
     FreezeForm,
     HostForm,
     InviteForm,
@@ -50,6 +51,7 @@ from signon.services import (
     dashboard,
     deliverables,
     flags,
+    letter_emails,
     letters,
     listing,
     moderation,
@@ -374,13 +376,20 @@ def add_host(letter_id: int) -> Response:
     form = HostForm()
     if form.validate_on_submit():
         try:
-            access.add_host(letter, form.email.data or "", by=_me())
-            flash(f"{form.email.data} now co-hosts this letter.", "success")
+            outcome = access.add_host(letter, form.email.data or "", by=_me())
+            flash(_HOST_MESSAGES[outcome].format(email=form.email.data), "success")
         except accounts.AccountError as error:
             flash(str(error), "error")
     else:
         flash("Enter the co-host's email address.", "error")
     return redirect(url_for("admin.letter", letter_id=letter.id) + "#hosts")
+
+
+_HOST_MESSAGES = {
+    access.HostAdded.INVITED: "{email} had no account: we created one and emailed them an invitation to co-host this letter.",
+    access.HostAdded.ADDED: "{email} now co-hosts this letter; we emailed them a link to it.",
+    access.HostAdded.ALREADY: "{email} already co-hosts this letter. Nothing changed.",
+}
 
 
 @bp.post("/letters/<int:letter_id>/hosts/<int:organizer_id>/remove")
@@ -403,6 +412,34 @@ def notifications(letter_id: int) -> Response:
         access.set_notify(letter, _me(), NotifyMode(form.notify.data))
         flash("Notification choice saved.", "success")
     return redirect(url_for("admin.letter", letter_id=letter.id) + "#notifications")
+
+
+@bp.route("/letters/<int:letter_id>/emails", methods=["GET", "POST"])
+def email_settings(letter_id: int) -> Any:
+    """Sender name, Reply-To and the signers' email texts; Preview shows them before saving."""
+    letter = _letter(letter_id)
+    form = EmailSettingsForm()
+    previews = None
+    if request.method == "GET":
+        form.fill_from(letter)
+    elif form.validate_on_submit():
+        settings = form.settings()
+        if "preview" in request.form:
+            previews = letter_emails.previews(letter, settings)
+        else:
+            try:
+                letter_emails.save_settings(letter, settings, by=_me())
+                flash("Email settings saved.", "success")
+                return redirect(url_for("admin.email_settings", letter_id=letter.id))
+            except letter_emails.SettingsError as error:
+                form[error.field].errors.append(str(error))
+    return render_template(
+        "admin/emails.html",
+        letter=letter,
+        form=form,
+        previews=previews,
+        placeholders=letter_emails.PLACEHOLDERS,
+    ), 422 if form.errors else 200
 
 
 @bp.route("/letters/<int:letter_id>/earlier-versions", methods=["GET", "POST"])
@@ -457,6 +494,7 @@ def deliver(letter_id: int) -> str:
         update_form=SignerUpdateForm(),
         action_form=EmptyForm(),
         deliveries=deliverables.deliveries(letter),
+        updates=deliverables.updates(letter),
         informed=len(deliverables.informed_signers(letter)),
         formats=deliverables.LIST_FORMATS,
         listed=listing.public_list(letter),
@@ -559,10 +597,16 @@ def send_update(letter_id: int) -> Response:
     letter = _letter(letter_id)
     form = SignerUpdateForm()
     if form.validate_on_submit():
-        count = deliverables.send_update(
-            letter, form.subject.data or "", form.message.data or "", by=_me()
+        update = deliverables.send_update(
+            letter,
+            form.subject.data or "",
+            form.message.data or "",
+            by=_me(),
+            public=bool(form.public.data),
         )
-        flash(f"Update sent to {count} signer{'s' if count != 1 else ''}.", "success")
+        count = update.recipients
+        posted = " and posted on the public page" if update.public else ""
+        flash(f"Update sent to {count} signer{'s' if count != 1 else ''}{posted}.", "success")
     else:
         flash("Write a subject and a message.", "error")
     return redirect(url_for("admin.deliver", letter_id=letter.id) + "#updates")

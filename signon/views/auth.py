@@ -143,15 +143,18 @@ def first_account(token: str) -> Any:
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 @no_store
 def accept_invite(token: str) -> Any:
-    if find_usable(token, TokenPurpose.INVITE) is None:
+    invite = find_usable(token, TokenPurpose.INVITE)
+    if invite is None:
         return render_template("auth/link_invalid.html"), 404
     form = AcceptInviteForm()
     if form.validate_on_submit():
+        letter_id = invite.letter_id  # an invitation to co-host leads to that letter
         accounts.set_password_from_token(
             token, TokenPurpose.INVITE, form.password.data or "", form.name.data
         )
         flash("Your password is set. Sign in to start.", "success")
-        return redirect(url_for("auth.login"))
+        after = url_for("admin.letter", letter_id=letter_id) if letter_id else None
+        return redirect(url_for("auth.login", next=after))
     return render_template(
         "auth/choose_password.html", form=form, heading="Welcome: choose your password"
     )

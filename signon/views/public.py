@@ -110,6 +110,8 @@ def letter(slug: str) -> Any:
         accepting=accepting,
         deadline=letters.local_deadline(letter),
         deliveries=deliverables.deliveries(letter, public_only=True),
+        updates=deliverables.updates(letter, public_only=True),
+        zone=letters.zone_of(letter),
     ), status
 
 

@@ -1,0 +1,254 @@
+"""A letter's emails to its signers: who they come from, where replies go, and the organizers' texts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+
+from signon import audit, mail, transaction
+from signon.links import external_url
+from signon.models import Letter, Organizer, OutboxMessage, SignatoryKind, Signature
+
+PLACEHOLDERS: dict[str, str] = {
+    "name": "the signer's name",
+    "organization": "the name listed on the letter (the organization, or the person signing)",
+    "letter_title": "the letter's title",
+    "signed_as": "'on behalf of <organization>' or 'as an individual'",
+}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# The secret part of the links in previews: a sample that opens nothing.
+_SAMPLE_LINK = "sample-link"
+_REPLY = re.compile(r"\breply|\breplies|\breplied", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One email whose message organizers may rewrite; the system adds what must be there."""
+
+    label: str
+    default: str
+    always_added: str
+
+
+KINDS: dict[str, Kind] = {
+    "confirm_signature": Kind(
+        "Please confirm your signature",
+        "Hello {name},\n\nPlease confirm that you sign “{letter_title}” {signed_as}.",
+        "The confirm button and link, how long the link works, and what happens without it.",
+    ),
+    "signature_approved": Kind(
+        "Your signature is listed",
+        "Hello {name},\n\nGood news: the organizers approved your signature on “{letter_title}” "
+        "{signed_as}, and {organization} is now listed on the letter.\n\nThank you for signing.",
+        "The link to the letter, and how to withdraw later.",
+    ),
+    "signature_rejected": Kind(
+        "Your signature is not listed",
+        "Hello {name},\n\nThank you for your interest in “{letter_title}”. The organizers have "
+        "decided not to list {organization} on this letter.",
+        "The organizers' reason when they give one, and how to reach them.",
+    ),
+    "letter_update": Kind(
+        "Update to signers",
+        "Dear {organization},\n\nAn update from the organizers of “{letter_title}”, "
+        "which you signed {signed_as}:",
+        "The update itself, the link to the letter and the link to stop updates.",
+    ),
+}
+
+
+@dataclass
+class Settings:
+    """What organizers typed on the settings page, saved or only previewed."""
+
+    sender_name: str
+    reply_to: str
+    texts: dict[str, str]
+
+
+class SettingsError(ValueError):
+    """The settings cannot be saved as typed; `field` says which one, the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_text(text: str, *, reply_to: str) -> None:
+    """Only known placeholders, and no invitation to reply when replies would go nowhere."""
+    unknown = [m for m in _PLACEHOLDER.findall(text) if m.strip() not in PLACEHOLDERS]
+    if unknown:
+        known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+        raise ValueError(f"Unknown placeholder {{{unknown[0]}}}. Use only {known}.")
+    if "{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text):
+        raise ValueError("A brace is not closed. Placeholders look like {name}.")
+    if not reply_to and _REPLY.search(text):
+        raise ValueError(
+            "This text asks for replies, but replies reach nobody without a Reply-To address. "
+            "Set one above, or reword the text."
+        )
+
+
+def check_reply_to(address: str) -> str:
+    """The normalized Reply-To address, or empty; raises SettingsError when it is not an address."""
+    address = mail.one_line(address)
+    if not address:
+        return ""
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise SettingsError("reply_to", f"Not a valid email address: {error}") from error
+
+
+def text_for(letter: Letter, kind: str) -> str:
+    """The organizers' text for this email, or the default when they left it empty."""
+    return (letter.email_texts or {}).get(kind, "").strip() or KINDS[kind].default
+
+
+def save_settings(letter: Letter, settings: Settings, *, by: Organizer) -> None:
+    """Store the sender name, Reply-To and texts; a text equal to the default is stored as empty,
+    so it follows later improvements of the default."""
+    reply_to = check_reply_to(settings.reply_to)
+    stored: dict[str, str] = {}
+    for kind, text in settings.texts.items():
+        if kind not in KINDS:
+            continue
+        text = text.replace("\r\n", "\n").strip()
+        try:
+            check_text(text, reply_to=reply_to)
+        except ValueError as error:
+            raise SettingsError(kind, str(error)) from error
+        if text and text != KINDS[kind].default:
+            stored[kind] = text
+    before = _settings(letter)
+    letter.sender_name = mail.one_line(settings.sender_name)[:120]
+    letter.reply_to = reply_to
+    letter.email_texts = stored
+    audit.record(
+        "letter.email_settings_changed",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=letter,
+        before=before,
+        after=_settings(letter),
+    )
+    transaction.commit()
+
+
+def _settings(letter: Letter) -> dict[str, Any]:
+    return {
+        "sender_name": letter.sender_name,
+        "reply_to": letter.reply_to,
+        "own_texts": sorted(letter.email_texts or {}),
+    }
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Put the values in; an unknown placeholder stays as typed (never an error at send time)."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1).strip(), m.group(0)), text)
+
+
+def listed_name(signature: Signature) -> str:
+    """The name on the list that the signer stands behind, else what they typed."""
+    if signature.signatory is not None and signature.signatory.display_name:
+        return signature.signatory.display_name
+    return signature.listed_as
+
+
+def values_for(letter: Letter, signature: Signature) -> dict[str, str]:
+    return {
+        "name": signature.name,
+        "organization": listed_name(signature),
+        "letter_title": letter.title,
+        "signed_as": signature.on_behalf,
+    }
+
+
+def queue_to_signer(
+    signature: Signature, template: str, subject: str, **context: Any
+) -> OutboxMessage:
+    """Every email to a letter's signer goes through here: the letter's sender name and Reply-To,
+    and the organizers' own text for the emails they may rewrite."""
+    letter = signature.letter
+    if template in KINDS:
+        context["intro"] = fill(text_for(letter, template), values_for(letter, signature))
+    return mail.queue(
+        signature.email,
+        template,
+        subject,
+        sender_name=letter.sender_name,
+        reply_to=letter.reply_to,
+        signature=signature,
+        letter=letter,
+        **context,
+    )
+
+
+@dataclass
+class Preview:
+    kind: str
+    label: str
+    subject: str
+    sender: str
+    reply_to: str
+    text: str
+
+
+def previews(letter: Letter, settings: Settings) -> list[Preview]:
+    """Each editable email as a sample signer would receive it, from settings not saved yet."""
+    sample = SimpleNamespace(
+        name="Dana Reyes",
+        organization="Open Records Alliance",
+        kind=SignatoryKind.ORGANIZATION,
+        listed_as="Open Records Alliance",
+        on_behalf="on behalf of Open Records Alliance",
+        signatory=None,
+    )
+    values = values_for(letter, sample)  # type: ignore[arg-type]
+    sender_name = mail.one_line(settings.sender_name)[:120]
+    reply_to = mail.one_line(settings.reply_to)
+    name, address = mail.sender_of(sender_name)
+    letter_url = external_url("public.letter", slug=letter.slug) if letter.slug else ""
+    context: dict[str, Any] = {
+        "signature": sample,
+        "letter": letter,
+        "sender_name": sender_name,
+        "reply_to": reply_to,
+        "letter_url": letter_url,
+        "confirm_url": external_url("public.confirm", token=_SAMPLE_LINK),
+        "valid_days": current_app.config["CONFIRM_TOKEN_DAYS"],
+        "reason": "We list only organizations based in the United States.",
+        "message": "We delivered the letter to the **Secretary** this morning.",
+        "unsubscribe_url": external_url("public.unsubscribe", token=_SAMPLE_LINK),
+    }
+    shown = []
+    for kind, spec in KINDS.items():
+        text = (settings.texts.get(kind) or "").replace("\r\n", "\n").strip() or spec.default
+        body, _ = mail.render(kind, kind, intro=fill(text, values), **context)
+        shown.append(
+            Preview(
+                kind=kind,
+                label=spec.label,
+                subject=subject_for(kind, letter.title, "The letter was delivered"),
+                sender=f"{name} <{address}>",
+                reply_to=reply_to,
+                text=body,
+            )
+        )
+    return shown
+
+
+def subject_for(kind: str, title: str, update_subject: str = "") -> str:
+    """The subject lines of the editable emails, one place for sending and previewing."""
+    return {
+        "confirm_signature": f"Please confirm your signature: {title}",
+        "signature_approved": f"Your signature is now listed: {title}",
+        "signature_rejected": f"About your signature: {title}",
+        "letter_update": f"{update_subject.strip()} ({title})"[:300],
+    }[kind]

@@ -1,0 +1,78 @@
+"""Organizers hear of each withdrawal of a listed signatory, whatever their notification choice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask
+
+from signon import tokens
+from signon.extensions import db
+from signon.models import LetterHost, NotifyMode, OutboxMessage, Signature, TokenPurpose
+from signon.services import access, signatures
+from tests.conftest import Mailbox, link_in, text_body
+from tests.factories import confirmed_signature, create_letter, create_organizer
+
+
+def withdraw(signature_id: int, now: datetime | None = None) -> signatures.Result:
+    signature = db.session.get(Signature, signature_id)
+    raw = tokens.issue(TokenPurpose.WITHDRAW, timedelta(days=1), signature=signature)
+    db.session.commit()
+    return signatures.withdraw_signature(raw, now)
+
+
+def test_every_active_host_hears_of_a_listed_signatorys_withdrawal(ctx: Flask, mailbox: Mailbox):
+    owner = create_organizer()
+    quiet = create_organizer("quiet@partner.example", name="Quiet")
+    gone = create_organizer("gone@partner.example", name="Gone")
+    letter = create_letter(owner=owner, timezone="America/Chicago")
+    access.add_host(letter, quiet.email, by=owner)
+    access.add_host(letter, gone.email, by=owner)
+    access.set_notify(letter, quiet, NotifyMode.NONE)
+    gone.active = False
+    db.session.commit()
+    signature = confirmed_signature(letter, email="dana@ora.example")
+    mailbox.clear()
+    when = datetime(2026, 3, 4, 18, 30, tzinfo=UTC)
+    assert withdraw(signature.id, when).outcome == signatures.Outcome.WITHDRAWN
+    messages = mailbox.wait_for(2)
+    assert sorted(str(m["To"]) for m in messages) == [
+        "ana@coalition.example",
+        "quiet@partner.example",
+    ]
+    message = mailbox.to("quiet@partner.example")[0]
+    assert (
+        str(message["Subject"]) == "Signature withdrawn: Open Records Alliance on Publish the data"
+    )
+    text = text_body(message)
+    assert "Open Records Alliance is no longer on" in text
+    assert "Dana Reyes withdrew their signature on behalf of Open Records Alliance" in text
+    assert "Wednesday, March 4, 2026 at 12:30 PM CST" in text
+    assert link_in(message, f"/admin/letters/{letter.id}") == (
+        f"https://signon.example/admin/letters/{letter.id}"
+    )
+    assert "reply" not in text.lower()
+
+
+def test_the_notice_is_queued_with_the_withdrawal(ctx: Flask, mailbox: Mailbox):
+    ctx.config["MAIL_DELIVER_INLINE"] = False
+    owner = create_organizer()
+    letter = create_letter(owner=owner)
+    signature = confirmed_signature(letter)
+    withdraw(signature.id)
+    notices = db.session.execute(
+        sa.select(OutboxMessage).where(OutboxMessage.subject.startswith("Signature withdrawn"))
+    ).scalars()
+    assert [m.recipient for m in notices] == ["ana@coalition.example"]
+
+
+def test_no_notice_for_a_signature_that_was_never_listed(ctx: Flask, mailbox: Mailbox):
+    owner = create_organizer()
+    letter = create_letter(owner=owner, requires_approval=True)
+    signature = confirmed_signature(letter)
+    mailbox.clear()
+    assert withdraw(signature.id).outcome == signatures.Outcome.WITHDRAWN
+    assert withdraw(signature.id).outcome == signatures.Outcome.ALREADY_WITHDRAWN
+    assert db.session.execute(sa.select(LetterHost)).scalars().all()
+    assert not [m for m in mailbox.messages if "withdrawn" in str(m["Subject"]).lower()]
