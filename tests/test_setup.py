@@ -256,3 +256,26 @@ def test_a_stranger_on_a_public_server_cannot_create_an_account(
     finally:
         with production.app_context():
             db.engine.dispose()
+
+
+def test_a_setup_link_opens_nothing_else_and_other_links_open_no_setup(
+    app: Flask, client: FlaskClient
+):
+    path = setup_path(app)
+    raw = path.rsplit("/", 1)[1]
+    for other in ("/invite/", "/reset/", "/confirm/", "/withdraw/", "/erase/", "/preview/"):
+        assert client.get(other + raw).status_code == 404, other
+    with app.app_context():
+        foreign = {
+            purpose: tokens.issue(purpose, timedelta(days=1))
+            for purpose in (TokenPurpose.INVITE, TokenPurpose.RESET, TokenPurpose.PREVIEW)
+        }
+        db.session.commit()
+    token = csrf_token(client.get(path).text)
+    fields = {"email": "x@coalition.example", "password": PASSWORD, "confirm": PASSWORD}
+    for purpose, other_raw in foreign.items():
+        assert client.get("/setup/" + other_raw).status_code == 404, purpose
+        forged = client.post("/setup/" + other_raw, data=fields | {"csrf_token": token})
+        assert forged.status_code == 404, purpose
+    assert organizers(app) == []
+    assert client.get(path).status_code == 200  # the real link still works
