@@ -6,6 +6,8 @@ Raw HTML in Markdown is switched off at parse time, and the rendered HTML is cle
 
 from __future__ import annotations
 
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -51,6 +53,15 @@ def markdown_to_html(text: str) -> str:
     html = _markdown.render(text)
     html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     return clean_html(html)
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
+
+
+def demote_headings(html: str, levels: int) -> str:
+    """Every heading of sanitized HTML moved `levels` down (never past h6), for Markdown shown
+    under a deeper heading of the page than the letter's own h1."""
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + levels)}", html)
 
 
 def clean_html(html: str) -> str:

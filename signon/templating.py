@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Flask
 from markupsafe import Markup
 
-from signon.sanitize import markdown_to_html
+from signon.sanitize import demote_headings, markdown_to_html
 from signon.services.letters import local_deadline
 
 
@@ -19,9 +19,11 @@ def longdate(value: datetime | None) -> str:
     return f"{value:%A, %B} {value.day}, {value:%Y} at {hour}:{value:%M %p} {value.tzname()}"
 
 
-def markdown(text: str | None) -> Markup:
-    """Organizer-written Markdown, rendered and sanitized (safe to insert as HTML)."""
-    return Markup(markdown_to_html(text or ""))  # noqa: S704 - sanitized by nh3
+def markdown(text: str | None, below: int = 0) -> Markup:
+    """Organizer-written Markdown, rendered and sanitized (safe to insert as HTML); `below` puts
+    its headings under a heading of that level on the page."""
+    html = markdown_to_html(text or "")  # its top headings are h2, for a page whose h1 is the title
+    return Markup(demote_headings(html, below - 1) if below > 1 else html)  # noqa: S704 - sanitized by nh3
 
 
 def register(app: Flask) -> None:

@@ -72,7 +72,7 @@ def test_questions_are_asked_kept_and_shown_to_organizers_only(app: Flask, clien
             "no",
         }
     queue = client.get(f"/admin/letters/{letter_id}/signatures?status=all").text
-    assert f"When does your board meet?: <strong>{SECRET_ANSWER}</strong>" in queue
+    assert f"When does your board meet? <strong>{SECRET_ANSWER}</strong>" in queue
     export = client.post(
         f"/admin/letters/{letter_id}/export",
         data={"format": "contacts-csv", "csrf_token": csrf_token(queue)},

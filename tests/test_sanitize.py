@@ -56,3 +56,12 @@ def test_markdown_features_letters_use_survive():
     assert "<blockquote>" in html
     assert 'href="https://example.org"' in html
     assert 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_headings_placed_under_a_page_heading_keep_the_outline_in_order():
+    from signon.templating import markdown
+
+    html = str(markdown("# Big\n\n## Smaller\n\n###### Least\n\ntext", below=3))
+    assert "<h4>Big</h4>" in html
+    assert "<h6>Least</h6>" in html
+    assert not any(f"<h{level}" in html for level in (1, 2, 3))
