@@ -35,8 +35,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from signon.views import admin, api, auth, dev, public
-    from signon.views import intake as _intake  # noqa: F401 - adds its routes to admin's blueprint
-    from signon.views import questions as _questions  # noqa: F401 - the same
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)

@@ -9,12 +9,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from signon.forms.admin import QuestionForm
 from signon.forms.auth import EmptyForm
 from signon.services import questions
-from signon.views.admin import _letter, _me, bp
+from signon.views.admin.base import bp, letter_or_404, me
 
 
 @bp.route("/letters/<int:letter_id>/questions", methods=["GET", "POST"])
 def letter_questions(letter_id: int) -> Any:
-    letter = _letter(letter_id)
+    letter = letter_or_404(letter_id)
     form = QuestionForm()
     if form.validate_on_submit():
         try:
@@ -24,7 +24,7 @@ def letter_questions(letter_id: int) -> Any:
                 form.kind.data or "",
                 required=bool(form.required.data),
                 choices=(form.choices.data or "").splitlines(),
-                by=_me(),
+                by=me(),
             )
         except questions.QuestionError as error:
             form.form_errors.append(str(error))
@@ -42,9 +42,9 @@ def letter_questions(letter_id: int) -> Any:
 
 @bp.post("/letters/<int:letter_id>/questions/<question_id>/remove")
 def remove_question(letter_id: int, question_id: str) -> Any:
-    letter = _letter(letter_id)
+    letter = letter_or_404(letter_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    questions.remove_question(letter, question_id, by=_me())
+    questions.remove_question(letter, question_id, by=me())
     flash("Question removed. Answers already given stay with their signatures.", "success")
     return redirect(url_for("admin.letter_questions", letter_id=letter.id))

@@ -15,7 +15,7 @@ from signon.forms.public import (
 )
 from signon.models import Letter
 from signon.services import intake
-from signon.views.admin import _letter, _me, bp
+from signon.views.admin.base import bp, letter_or_404, me
 
 
 def _add_form(letter: Letter) -> AddSignatureForm:
@@ -26,14 +26,14 @@ def _add_form(letter: Letter) -> AddSignatureForm:
 
 @bp.route("/letters/<int:letter_id>/signatures/add", methods=["GET", "POST"])
 def add_signature(letter_id: int) -> Any:
-    letter = _letter(letter_id)
+    letter = letter_or_404(letter_id)
     form = _add_form(letter)
     if form.validate_on_submit():
         try:
             signature = intake.add_signature(
                 letter,
                 form.signature_data(),
-                by=_me(),
+                by=me(),
                 source=form.source.data or "",
                 approve=bool(form.approve.data),
                 tell_signer=bool(form.tell_signer.data),
@@ -50,7 +50,7 @@ def add_signature(letter_id: int) -> Any:
 @bp.route("/letters/<int:letter_id>/signatures/import", methods=["GET", "POST"])
 def import_signatures(letter_id: int) -> Any:
     """Upload, then see every row checked; nothing is saved until the organizer confirms."""
-    letter = _letter(letter_id)
+    letter = letter_or_404(letter_id)
     form = ImportForm()
     if not form.validate_on_submit():
         return render_template(
@@ -79,7 +79,7 @@ def import_signatures(letter_id: int) -> Any:
 
 @bp.post("/letters/<int:letter_id>/signatures/import/confirm")
 def confirm_import(letter_id: int) -> Any:
-    letter = _letter(letter_id)
+    letter = letter_or_404(letter_id)
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         flash("The import expired. Choose the file again.", "error")
@@ -94,7 +94,7 @@ def confirm_import(letter_id: int) -> Any:
         added = intake.import_rows(
             letter,
             check,
-            by=_me(),
+            by=me(),
             filename=filename,
             approve=form.approve.data == "1",
             tell_signers=form.tell_signers.data == "1",

@@ -1,0 +1,15 @@
+"""The organizer workspace under /admin, one module per area; every route needs a signed-in organizer."""
+
+from signon.views.admin import (  # noqa: F401 - each module adds its routes to the blueprint
+    accounts,
+    deliver,
+    hosts,
+    intake,
+    letters,
+    moderation,
+    press,
+    questions,
+)
+from signon.views.admin.base import bp
+
+__all__ = ["bp"]

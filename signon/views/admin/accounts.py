@@ -1,0 +1,108 @@
+"""Accounts: organizers, two-step sign-in, email rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from signon.forms.admin import (
+    EmailRuleForm,
+    InviteForm,
+)
+from signon.forms.auth import CodeForm, EmptyForm
+from signon.services import (
+    accounts,
+    screening,
+    twofactor,
+)
+from signon.views.admin.base import bp, me
+
+
+@bp.route("/organizers", methods=["GET", "POST"])
+def organizers() -> Any:
+    if not me().is_admin:
+        abort(404)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            accounts.invite_organizer(
+                form.email.data or "",
+                name=form.name.data or "",
+                role=form.role.data or "",
+                invited_by=me(),
+            )
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("admin.organizers"))
+        except accounts.AccountError as error:
+            form.email.errors.append(str(error))
+    return render_template("admin/organizers.html", organizers=accounts.organizers(), form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account() -> Any:
+    """Two-step sign-in: start, confirm with a code from the app (recovery codes shown once), or turn off."""
+    organizer = me()
+    form = CodeForm()
+    codes = None
+    action = request.form.get("action", "")
+    if request.method == "POST" and action == "start" and EmptyForm().validate_on_submit():
+        twofactor.begin_setup(organizer)
+    elif request.method == "POST" and form.validate_on_submit():
+        if action == "confirm":
+            codes = twofactor.confirm_setup(organizer, form.code.data or "")
+            if codes is None:
+                form.code.errors.append("That code is not right. Codes change every 30 seconds.")
+        elif action == "disable":
+            if twofactor.disable(organizer, form.code.data or ""):
+                flash("Two-step sign-in is off.", "success")
+                return redirect(url_for("admin.account"))
+            form.code.errors.append("That code is not right.")
+    setting_up = bool(organizer.totp_secret) and not organizer.totp_enabled
+    return render_template(
+        "admin/account.html",
+        me=organizer,
+        form=form,
+        codes=codes,
+        setting_up=setting_up,
+        action_form=EmptyForm(),
+        qr=twofactor.qr_svg_data_uri(organizer) if setting_up else None,
+        remaining=twofactor.remaining_recovery_codes(organizer) if organizer.totp_enabled else 0,
+    )
+
+
+@bp.route("/email-rules", methods=["GET", "POST"])
+def email_rules() -> Any:
+    if not me().is_admin:
+        abort(404)
+    form = EmailRuleForm()
+    if form.validate_on_submit():
+        try:
+            rule = screening.add_rule(
+                form.pattern.data or "", form.action.data or "", note=form.note.data or "", by=me()
+            )
+            flash(f"{rule.action.capitalize()}ed {rule.pattern}.", "success")
+            return redirect(url_for("admin.email_rules"))
+        except screening.RuleError as error:
+            form.pattern.errors.append(str(error))
+    return render_template(
+        "admin/email_rules.html", form=form, rules=screening.rules(), action_form=EmptyForm()
+    )
+
+
+@bp.post("/email-rules/<int:rule_id>/remove")
+def remove_email_rule(rule_id: int) -> Response:
+    if not me().is_admin:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        screening.remove_rule(rule_id, by=me())
+        flash("Rule removed.", "success")
+    return redirect(url_for("admin.email_rules"))

@@ -1,0 +1,155 @@
+"""The last mile: exports, frozen lists, deliveries and updates to signers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response as FlaskResponse
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from signon.exports.model import ListOptions
+from signon.forms.admin import (
+    DeliveryForm,
+    FreezeForm,
+    SignerUpdateForm,
+)
+from signon.forms.auth import EmptyForm
+from signon.models import ListSnapshot
+from signon.services import (
+    deliverables,
+    listing,
+)
+from signon.views.admin.base import bp, download, letter_or_404, me
+
+
+@bp.get("/letters/<int:letter_id>/deliver")
+def deliver(letter_id: int) -> str:
+    letter = letter_or_404(letter_id)
+    frozen = deliverables.snapshots(letter)
+    delivery_form = DeliveryForm()
+    _delivery_choices(delivery_form, frozen)
+    return render_template(
+        "admin/deliver.html",
+        letter=letter,
+        snapshots=frozen,
+        freeze_form=FreezeForm(),
+        delivery_form=delivery_form,
+        update_form=SignerUpdateForm(),
+        action_form=EmptyForm(),
+        deliveries=deliverables.deliveries(letter),
+        updates=deliverables.updates(letter),
+        informed=len(deliverables.informed_signers(letter)),
+        formats=deliverables.LIST_FORMATS,
+        listed=listing.public_list(letter),
+    )
+
+
+def _delivery_choices(form: DeliveryForm, frozen: list[ListSnapshot]) -> None:
+    form.snapshot.choices = [
+        SelectChoice(s.id, f"Frozen {s.created_at:%Y-%m-%d %H:%M} UTC: {s.count_line}")
+        for s in frozen
+    ]
+    form.method.choices = [SelectChoice(k, v) for k, v in deliverables.DELIVERY_METHODS.items()]
+
+
+@bp.route("/letters/<int:letter_id>/export", methods=["GET", "POST"])
+def export(letter_id: int) -> FlaskResponse:
+    """List formats download with GET; contact lists need a POST, because each download is audited."""
+    letter = letter_or_404(letter_id)
+    fmt = request.values.get("format", "")
+    if fmt in deliverables.CONTACT_FORMATS and (
+        request.method != "POST" or not EmptyForm().validate_on_submit()
+    ):
+        abort(405 if request.method != "POST" else 400)
+    options = ListOptions(
+        grouped=request.values.get("grouped", "1") == "1",
+        with_place=request.values.get("place", "1") == "1",
+    )
+    try:
+        exported = deliverables.export(letter, fmt, options, actor=me())
+    except deliverables.ExportError:
+        abort(404)
+    return download(exported)
+
+
+@bp.post("/letters/<int:letter_id>/freeze")
+def freeze(letter_id: int) -> Response:
+    letter = letter_or_404(letter_id)
+    form = FreezeForm()
+    if form.validate_on_submit():
+        snapshot = deliverables.freeze(letter, by=me(), note=form.note.data or "")
+        flash(
+            f"List frozen: {snapshot.count_line}. Its files will download the same forever.",
+            "success",
+        )
+    return redirect(url_for("admin.deliver", letter_id=letter.id))
+
+
+@bp.get("/letters/<int:letter_id>/snapshots/<int:snapshot_id>/<fmt>")
+def snapshot_file(letter_id: int, snapshot_id: int, fmt: str) -> FlaskResponse:
+    letter = letter_or_404(letter_id)
+    snapshot = deliverables.snapshot_of(letter, snapshot_id)
+    if snapshot is None:
+        abort(404)
+    try:
+        return download(deliverables.snapshot_export(snapshot, fmt))
+    except deliverables.ExportError:
+        abort(404)
+
+
+@bp.post("/letters/<int:letter_id>/deliveries")
+def record_delivery(letter_id: int) -> Any:
+    letter = letter_or_404(letter_id)
+    form = DeliveryForm()
+    frozen = deliverables.snapshots(letter)
+    _delivery_choices(form, frozen)
+    if form.validate_on_submit():
+        snapshot = deliverables.snapshot_of(letter, form.snapshot.data or 0)
+        if snapshot is not None and form.delivered_on.data is not None:
+            deliverables.record_delivery(
+                letter,
+                snapshot,
+                delivered_on=form.delivered_on.data,
+                recipient=form.recipient.data or "",
+                method=form.method.data or "",
+                notes=form.notes.data or "",
+                public=bool(form.public.data),
+                by=me(),
+            )
+            flash("Delivery recorded.", "success")
+            return redirect(url_for("admin.deliver", letter_id=letter.id))
+    flash(
+        "The delivery could not be recorded: "
+        + "; ".join(e for errors in form.errors.values() for e in errors),
+        "error",
+    )
+    return redirect(url_for("admin.deliver", letter_id=letter.id) + "#delivery")
+
+
+@bp.post("/letters/<int:letter_id>/updates")
+def send_update(letter_id: int) -> Response:
+    letter = letter_or_404(letter_id)
+    form = SignerUpdateForm()
+    if form.validate_on_submit():
+        update = deliverables.send_update(
+            letter,
+            form.subject.data or "",
+            form.message.data or "",
+            by=me(),
+            public=bool(form.public.data),
+        )
+        count = update.recipients
+        posted = " and posted on the public page" if update.public else ""
+        flash(f"Update sent to {count} signer{'s' if count != 1 else ''}{posted}.", "success")
+    else:
+        flash("Write a subject and a message.", "error")
+    return redirect(url_for("admin.deliver", letter_id=letter.id) + "#updates")

@@ -1,0 +1,188 @@
+"""Moderation: the review queue, decisions one by one or in bulk, listings, duplicates, audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from signon.forms.admin import (
+    DecisionForm,
+    SignatoryForm,
+)
+from signon.forms.auth import EmptyForm
+from signon.security import row_id, row_ids
+from signon.services import (
+    flags,
+    letters,
+    moderation,
+    questions,
+)
+from signon.views.admin.base import bp, letter_or_404, me
+
+
+@bp.get("/letters/<int:letter_id>/signatures")
+def signatures_queue(letter_id: int) -> str:
+    letter = letter_or_404(letter_id)
+    queue = moderation.review_queue(
+        letter,
+        status=request.args.get("status", "awaiting_review"),
+        search=request.args.get("q", ""),
+        page=request.args.get("page", 1, type=int),
+    )
+    decisions = moderation.decisions_for(queue.status)
+    return render_template(
+        "admin/signatures.html",
+        letter=letter,
+        queue=queue,
+        form=DecisionForm(),
+        filters=moderation.STATUS_FILTERS,
+        signals=flags.row_signals,
+        current_number=letters.current_version(letter).number,
+        decisions=decisions,
+        answers=questions.answers_shown,
+        select_all=request.args.get("select") == "all",
+        approvable=(
+            moderation.plan_bulk(
+                letter, moderation.Decision.APPROVE, status=queue.status, search=queue.search
+            ).count
+            if moderation.Decision.APPROVE in decisions
+            else 0
+        ),
+    )
+
+
+@bp.route("/letters/<int:letter_id>/signatures/bulk", methods=["GET", "POST"])
+def bulk_decide(letter_id: int) -> Any:
+    """Approve everything a filter matches, across pages: count first, then change on a POST."""
+    letter = letter_or_404(letter_id)
+    form = DecisionForm()
+    plan = moderation.plan_bulk(
+        letter,
+        moderation.Decision.APPROVE,
+        status=request.values.get("status", ""),
+        search=request.values.get("q", ""),
+        up_to=row_id(request.form.get("up_to")) if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.validate_on_submit():
+        report = moderation.decide_planned(plan, letter, by=me())
+        flash(_decision_message("approve", report), "success" if report.changed else "error")
+        return redirect(url_for("admin.signatures_queue", letter_id=letter.id, status=plan.status))
+    return render_template(
+        "admin/bulk_decide.html",
+        letter=letter,
+        plan=plan,
+        form=form,
+        filter_label=moderation.STATUS_FILTERS[plan.status],
+    )
+
+
+@bp.post("/letters/<int:letter_id>/signatures/decide")
+def decide(letter_id: int) -> Response:
+    letter = letter_or_404(letter_id)
+    form = DecisionForm()
+    ids = row_ids(request.form.getlist("ids"))
+    back = url_for(
+        "admin.signatures_queue",
+        letter_id=letter.id,
+        status=request.form.get("status", ""),
+        q=request.form.get("q", ""),
+        page=request.form.get("page", 1),
+    )
+    if not form.validate_on_submit() or form.decision.data not in set(moderation.Decision):
+        flash("Choose approve or reject.", "error")
+    elif not ids:
+        flash("Select at least one signature first.", "error")
+    else:
+        report = moderation.decide(
+            letter,
+            ids,
+            moderation.Decision(form.decision.data),
+            by=me(),
+            reason=form.reason.data or "",
+        )
+        flash(
+            _decision_message(form.decision.data, report), "success" if report.changed else "error"
+        )
+    return redirect(back)
+
+
+def _decision_message(decision: str, report: moderation.DecisionReport) -> str:
+    verb = {"approve": "Approved", "reject": "Rejected", "release": "Released"}[decision]
+    message = f"{verb} {len(report.changed)} signature{'s' if len(report.changed) != 1 else ''}."
+    if report.skipped:
+        reasons = "; ".join(f"{count} because {why}" for why, count in report.why_skipped.items())
+        message += f" {len(report.skipped)} could not be {verb.lower()}: {reasons}."
+    return message
+
+
+@bp.route("/letters/<int:letter_id>/signatories/<int:signatory_id>", methods=["GET", "POST"])
+def signatory(letter_id: int, signatory_id: int) -> Any:
+    letter = letter_or_404(letter_id)
+    signatory = moderation.signatory_of(letter, signatory_id)
+    if signatory is None:
+        abort(404)
+    form = SignatoryForm(obj=signatory)
+    form.category.choices = [SelectChoice("", "No category")] + [
+        SelectChoice(c) for c in letter.categories or []
+    ]
+    if form.validate_on_submit():
+        try:
+            moderation.edit_signatory(
+                signatory, {k: form[k].data for k in form.data if k != "csrf_token"}, by=me()
+            )
+            flash("The listing is updated.", "success")
+            return redirect(
+                url_for("admin.signatory", letter_id=letter.id, signatory_id=signatory.id)
+            )
+        except moderation.ModerationError as error:
+            form.display_name.errors.append(str(error))
+    return render_template(
+        "admin/signatory.html",
+        letter=letter,
+        signatory=signatory,
+        form=form,
+        signatures=moderation.signatures_behind(signatory),
+    )
+
+
+@bp.get("/letters/<int:letter_id>/duplicates")
+def duplicates(letter_id: int) -> str:
+    letter = letter_or_404(letter_id)
+    return render_template(
+        "admin/duplicates.html",
+        letter=letter,
+        groups=flags.groups(letter),
+        form=EmptyForm(),
+        select=request.args.get("select", "all"),
+    )
+
+
+@bp.post("/letters/<int:letter_id>/merge")
+def merge(letter_id: int) -> Response:
+    letter = letter_or_404(letter_id)
+    ids = row_ids(request.form.getlist("ids"))
+    into = row_id(request.form.get("into"))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        target = moderation.merge(letter, ids, into or 0, by=me())
+        flash(f"Merged into “{target.display_name}”.", "success")
+    except moderation.ModerationError as error:
+        flash(str(error), "error")
+    return redirect(url_for("admin.duplicates", letter_id=letter.id))
+
+
+@bp.get("/letters/<int:letter_id>/audit")
+def audit_log(letter_id: int) -> str:
+    letter = letter_or_404(letter_id)
+    return render_template("admin/audit.html", letter=letter, events=moderation.audit_log(letter))
