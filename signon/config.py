@@ -58,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_CONFIRM": "30 per minute",
     "RATE_LIMIT_LOGIN": "20 per minute",
     "RATE_LIMIT_RESET": "5 per hour",
+    "RATE_LIMIT_INVITE": "30 per hour",
     "LOGIN_FAILURES_BEFORE_LOCK": 5,
     "LOGIN_LOCK_MAX_SECONDS": 900,
     "ORGANIZER_IDLE_MINUTES": 60,

@@ -133,3 +133,20 @@ def test_a_deactivated_account_is_not_added(app: Flask, client: FlaskClient, mai
     assert "is deactivated. An admin can reactivate it." in page
     with app.app_context():
         assert len(db.session.execute(sa.select(LetterHost)).scalars().all()) == 1
+
+
+def test_adding_cohosts_is_rate_limited(app: Flask, client: FlaskClient, mailbox: Mailbox):
+    """Each new co-host can be a new account and an invitation email: a flood is refused."""
+    app.config["RATE_LIMIT_INVITE"] = "2 per minute"
+    letter_id = owner_letter(app)
+    token = login_as(client, "ana@coalition.example")
+    add(client, token, letter_id, "one@partner.example")
+    add(client, token, letter_id, "two@partner.example")
+    refused = client.post(
+        f"/admin/letters/{letter_id}/hosts",
+        data={"csrf_token": token, "email": "three@partner.example"},
+    )
+    assert refused.status_code == 429
+    with app.app_context():
+        emails = set(db.session.execute(sa.select(Organizer.email)).scalars())
+    assert "three@partner.example" not in emails

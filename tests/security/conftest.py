@@ -97,7 +97,7 @@ class World:
 
 def relax_rate_limits(app: Flask) -> None:
     """Route walks send many requests from one address; the limits have their own tests."""
-    for name in ("SIGN", "RESEND", "CONFIRM", "LOGIN", "RESET"):
+    for name in ("SIGN", "RESEND", "CONFIRM", "LOGIN", "RESET", "INVITE"):
         app.config[f"RATE_LIMIT_{name}"] = "10000 per minute"
 
 

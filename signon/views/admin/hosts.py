@@ -13,6 +13,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from signon.extensions import limiter
 from signon.forms.admin import (
     EmailSettingsForm,
     HostForm,
@@ -20,6 +21,7 @@ from signon.forms.admin import (
 )
 from signon.forms.auth import EmptyForm
 from signon.models import NotifyMode
+from signon.security import configured_limit
 from signon.services import (
     access,
     accounts,
@@ -35,6 +37,7 @@ _HOST_MESSAGES = {
 
 
 @bp.post("/letters/<int:letter_id>/hosts")
+@limiter.limit(configured_limit("INVITE"))
 def add_host(letter_id: int) -> Response:
     letter = letter_or_404(letter_id)
     form = HostForm()
