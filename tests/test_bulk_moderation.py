@@ -161,3 +161,47 @@ def test_two_organizers_approving_at_once_approve_once(app: Flask, mailbox: Mail
         assert approvals == 1
     mailbox.wait_for(1)
     assert len(mailbox.to("dana@openrecords.example")) == 1
+
+
+def test_approving_everything_never_lists_a_rejected_signature_again(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        owner = create_organizer()
+        letter = create_letter(owner=owner, requires_approval=True)
+        rejected = confirmed_signature(letter, organization="Rejected Group", email="r@rej.example")
+        moderation.decide(letter, [rejected.id], moderation.Decision.REJECT, by=owner)
+        listed = confirmed_signature(letter, organization="Listed Group", email="l@listed.example")
+        moderation.decide(letter, [listed.id], moderation.Decision.APPROVE, by=owner)
+        for n in range(2):
+            confirmed_signature(letter, organization=f"Waiting {n}", email=f"w{n}@wait.example")
+        letter_id, rejected_id, listed_id = letter.id, rejected.id, listed.id
+    token = login_as(client, "ana@coalition.example")
+    confirm = client.get(f"/admin/letters/{letter_id}/signatures/bulk?status=all")
+    assert "Approve 2 signatures?" in confirm.text
+    client.post(
+        f"/admin/letters/{letter_id}/signatures/bulk",
+        data={"csrf_token": token, "status": "all", "q": ""},
+    )
+    # Ticking everything under All and rejecting leaves the approved one listed.
+    page = client.post(
+        f"/admin/letters/{letter_id}/signatures/decide",
+        data={"csrf_token": token, "status": "all", "decision": "reject", "ids": [listed_id]},
+        follow_redirects=True,
+    )
+    assert "it is approved: to reverse that, use the Approved filter" in page.text
+    with app.app_context():
+        assert db.session.get(Signature, rejected_id).status == SignatureStatus.REJECTED  # type: ignore[union-attr]
+        assert db.session.get(Signature, listed_id).status == SignatureStatus.APPROVED  # type: ignore[union-attr]
+    # From its own filter, a decision is reversed on purpose.
+    client.post(
+        f"/admin/letters/{letter_id}/signatures/decide",
+        data={
+            "csrf_token": token,
+            "status": "rejected",
+            "decision": "approve",
+            "ids": [rejected_id],
+        },
+    )
+    with app.app_context():
+        assert db.session.get(Signature, rejected_id).status == SignatureStatus.APPROVED  # type: ignore[union-attr]

@@ -76,3 +76,56 @@ def test_no_notice_for_a_signature_that_was_never_listed(ctx: Flask, mailbox: Ma
     assert withdraw(signature.id).outcome == signatures.Outcome.ALREADY_WITHDRAWN
     assert db.session.execute(sa.select(LetterHost)).scalars().all()
     assert not [m for m in mailbox.messages if "withdrawn" in str(m["Subject"]).lower()]
+
+
+def test_the_notice_says_when_colleagues_keep_the_organization_listed(ctx: Flask, mailbox: Mailbox):
+    letter = create_letter(owner=create_organizer())
+    leaving = confirmed_signature(letter, email="dana@ora.example")
+    confirmed_signature(letter, email="lee@ora.example", name="Lee Park")
+    mailbox.clear()
+    withdraw(leaving.id)
+    text = text_body(mailbox.wait_for(1)[0])
+    assert (
+        "Open Records Alliance stays on the public list: 1 other signer from it still stands"
+        in text
+    )
+    assert "no longer on" not in text
+
+
+def test_two_withdrawals_at_once_withdraw_once_and_notify_once(app: Flask, mailbox: Mailbox):
+    """Run on PostgreSQL too: a double click on the withdraw button."""
+    import threading
+
+    with app.app_context():
+        letter = create_letter(owner=create_organizer())
+        signature = confirmed_signature(letter)
+        raw = tokens.issue(TokenPurpose.WITHDRAW, timedelta(days=1), signature=signature)
+        db.session.commit()
+        signature_id = signature.id
+    mailbox.clear()
+    barrier = threading.Barrier(2)
+    outcomes: list[signatures.Outcome] = []
+
+    def click() -> None:
+        with app.app_context():
+            db.session.get(Signature, signature_id)  # both read it as approved
+            barrier.wait()
+            outcomes.append(signatures.withdraw_signature(raw).outcome)
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(outcomes) == sorted(
+        [signatures.Outcome.WITHDRAWN, signatures.Outcome.ALREADY_WITHDRAWN]
+    )
+    with app.app_context():
+        from signon.models import AuditEvent
+
+        count = db.session.execute(
+            sa.select(sa.func.count()).where(AuditEvent.action == "signature.withdrawn")
+        ).scalar_one()
+        assert count == 1
+    mailbox.wait_for(1)
+    assert len(mailbox.to("ana@coalition.example")) == 1

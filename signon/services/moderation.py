@@ -63,6 +63,23 @@ _WHY_NOT: dict[str, str] = {
 }
 
 
+def movable(decision: Decision, status: str = "all") -> set[str]:
+    """The states a decision may move, seen under a status filter. Reversing a decision (approving
+    a rejected signature, rejecting an approved one) is done on purpose from that state's own
+    filter, never swept up under All or a bulk approval of everything awaiting review."""
+    states: set[str] = set(_DECIDABLE[decision])
+    if status in states:
+        return {status}
+    return states & {SignatureStatus.AWAITING_REVIEW, SignatureStatus.SUSPECTED}
+
+
+def _why_not(state: str, decision: Decision) -> str:
+    if state in _DECIDABLE[decision]:
+        label = STATUS_FILTERS.get(state, state)
+        return f"it is {label.lower()}: to reverse that, use the {label} filter"
+    return _WHY_NOT.get(state, "of its current state")
+
+
 def decisions_for(status: str) -> list[Decision]:
     """The decisions that can work on signatures shown under a status filter."""
     if status == "all":
@@ -219,7 +236,13 @@ def _rows(letter: Letter, signatures: list[Signature]) -> list[QueueRow]:
 
 
 def decide(
-    letter: Letter, signature_ids: list[int], decision: Decision, *, by: Organizer, reason: str = ""
+    letter: Letter,
+    signature_ids: list[int],
+    decision: Decision,
+    *,
+    by: Organizer,
+    reason: str = "",
+    status: str = "all",
 ) -> DecisionReport:
     """Approve or reject a selection; signers are told by email. Ineligible rows are skipped, with
     the reason. Each change is conditional on the state it was read in, so of two organizers
@@ -227,8 +250,8 @@ def decide(
     report = DecisionReport()
     reason = " ".join(reason.split())[:500]
     for signature in _signatures(letter, signature_ids):
-        if signature.status not in _DECIDABLE[decision]:
-            report.skip(signature.id, _WHY_NOT.get(signature.status, "of its current state"))
+        if signature.status not in movable(decision, status):
+            report.skip(signature.id, _why_not(signature.status, decision))
         elif _apply(letter, signature, decision, by, reason):
             report.changed.append(signature.id)
         else:
@@ -280,7 +303,7 @@ def plan_bulk(
     """What deciding on everything a filter matches would change, before it changes."""
     status = known_filter(status)
     query = _filtered(sa.select(Signature.id), letter, status, search).where(
-        Signature.status.in_(_DECIDABLE[decision])
+        Signature.status.in_(movable(decision, status))
     )
     if up_to is not None:
         query = query.where(Signature.id <= up_to)
@@ -297,7 +320,7 @@ def decide_planned(
     fresh = plan_bulk(
         letter, plan.decision, status=plan.status, search=plan.search, up_to=plan.up_to
     )
-    return decide(letter, fresh.ids, plan.decision, by=by, reason=reason)
+    return decide(letter, fresh.ids, plan.decision, by=by, reason=reason, status=plan.status)
 
 
 def _signatures(letter: Letter, ids: list[int]) -> list[Signature]:

@@ -50,6 +50,17 @@ def signature_withdrawn(signature: Signature) -> None:
     letter = signature.letter
     withdrawn_at = (signature.withdrawn_at or utcnow()).astimezone(letters.zone_of(letter))
     listed = signature.signatory.display_name if signature.signatory else signature.listed_as
+    # Colleagues who signed for the same organization keep it on the list.
+    still_behind = (
+        db.session.execute(
+            sa.select(sa.func.count(Signature.id)).where(
+                Signature.signatory_id == signature.signatory_id,
+                Signature.status == SignatureStatus.APPROVED,
+            )
+        ).scalar_one()
+        if signature.signatory_id
+        else 0
+    )
     for host in hosts:
         mail.queue(
             host.organizer.email,
@@ -58,6 +69,7 @@ def signature_withdrawn(signature: Signature) -> None:
             signature=signature,
             letter=letter,
             listed=listed,
+            still_behind=still_behind,
             withdrawn_at=withdrawn_at,
             dashboard_url=external_url("admin.letter", letter_id=letter.id),
         )

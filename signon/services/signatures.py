@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
@@ -277,12 +278,20 @@ def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
     if tokens.is_expired(token, now):
         return Result(Outcome.EXPIRED, signature)
     before = str(signature.status)
-    if signature.status == SignatureStatus.APPROVED:
-        listing.list_changed(signature.letter_id)
-    signature.status = SignatureStatus.WITHDRAWN
-    signature.withdrawn_at = now
+    # Conditional on the state read: of two clicks at once, one withdraws and one is told so.
+    moved = db.session.execute(
+        sa.update(Signature)
+        .where(Signature.id == signature.id, Signature.status == before)
+        .values(status=SignatureStatus.WITHDRAWN, withdrawn_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        transaction.rollback()
+        return Result(Outcome.ALREADY_WITHDRAWN, signature)
+    db.session.refresh(signature)
     token.used_at = now
     if before == SignatureStatus.APPROVED:
+        listing.list_changed(signature.letter_id)
         notifications.signature_withdrawn(signature)
     audit.record(
         "signature.withdrawn",

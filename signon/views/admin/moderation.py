@@ -109,6 +109,7 @@ def decide(letter_id: int) -> Response:
             moderation.Decision(form.decision.data),
             by=me(),
             reason=form.reason.data or "",
+            status=moderation.known_filter(request.form.get("status", "")),
         )
         flash(
             _decision_message(form.decision.data, report), "success" if report.changed else "error"
