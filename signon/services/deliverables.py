@@ -472,6 +472,7 @@ def press_contacts(letter: Letter) -> list[Signature]:
                 Signature.letter_id == letter.id,
                 Signature.press_contact.is_(True),
                 Signature.status == SignatureStatus.APPROVED,
+                Signature.erased_at.is_(None),
             )
             .order_by(Signature.organization, Signature.name)
         ).scalars()

@@ -35,6 +35,8 @@ _CONTACT_FIELDS = {
     "country": "",
     "website": "",
     "answers": {},  # answers to the letter's questions may say anything about the signer
+    "press_contact": False,  # nobody left to name to journalists
+    "source": "",  # an organizer's note of how the signature came, perhaps with a phone number
 }
 
 
