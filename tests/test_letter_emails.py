@@ -10,13 +10,21 @@ from flask.testing import FlaskClient
 
 from signon.extensions import db
 from signon.models import Letter
-from signon.services import deliverables, letter_emails, letters, moderation, signatures
+from signon.services import (
+    deliverables,
+    intake,
+    letter_emails,
+    letters,
+    moderation,
+    signatures,
+)
 from tests.conftest import Mailbox, html_body, link_in, login_as, text_body
 from tests.factories import (
     confirmed_signature,
     create_letter,
     create_organizer,
     create_signature,
+    signature_data,
 )
 
 
@@ -57,6 +65,14 @@ def every_signer_email(app: Flask, letter_id: int) -> None:
         deliverables.send_update(letter, "Delivered", "We *delivered* it.", by=owner)
         letters.revise_text(letter, "A new text.", "Shorter", author_id=owner.id)
         signatures.ask_to_reconfirm(letter, "Please look again.", by=owner)
+        intake.add_signature(
+            letter,
+            signature_data(organization="Phoned In", email="phone@d.example"),
+            by=owner,
+            source="By phone",
+            approve=False,
+            tell_signer=True,
+        )
 
 
 def templates_seen(messages: list[EmailMessage]) -> set[str]:
@@ -71,6 +87,7 @@ def templates_seen(messages: list[EmailMessage]) -> set[str]:
             "rejected": "About your signature",
             "update": "Delivered",
             "text_changed": "has changed",
+            "added": "was added",
         }.items()
         if marker in subjects
     }
@@ -203,7 +220,7 @@ def test_without_a_reply_to_no_signer_email_mentions_replies(
 ):
     letter_id = setup_letter(app, requires_approval=True)
     every_signer_email(app, letter_id)
-    messages = mailbox.wait_for(9)
+    messages = mailbox.wait_for(10)
     assert templates_seen(messages) == {
         "confirm",
         "confirmed",
@@ -212,6 +229,7 @@ def test_without_a_reply_to_no_signer_email_mentions_replies(
         "rejected",
         "update",
         "text_changed",
+        "added",
     }
     for message in messages:
         assert message["Reply-To"] is None
@@ -233,8 +251,8 @@ def test_with_a_reply_to_every_signer_email_carries_it(
         letter.sender_name = "Open Records Coalition"
         db.session.commit()
     every_signer_email(app, letter_id)
-    messages = mailbox.wait_for(9)
-    assert len(templates_seen(messages)) == 7
+    messages = mailbox.wait_for(10)
+    assert len(templates_seen(messages)) == 8
     for message in messages:
         assert str(message["Reply-To"]) == "lead@openrecords.example", message["Subject"]
         assert "Open Records Coalition via signon" in str(message["From"])

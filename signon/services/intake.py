@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from signon import audit, mail, transaction
+from signon import audit, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import Letter, Organizer, Signature, SignatureStatus, utcnow
-from signon.services import letters, listing, signatures
+from signon.services import letter_emails, letters, listing, signatures
 from signon.services.normalize import normalize_email
 from signon.services.signatures import SignatureData
 
@@ -299,14 +299,17 @@ def _finish(letter: Letter, approved: bool) -> None:
 
 def _tell_signer(signature: Signature, by: Organizer) -> None:
     letter = signature.letter
-    mail.queue(
-        signature.email,
+    approved = signature.status == SignatureStatus.APPROVED
+    letter_emails.queue_to_signer(
+        signature,
         "signature_added",
-        subject=f"You are listed as a signer: {letter.title}",
-        signature=signature,
-        letter=letter,
+        subject=(
+            f"You are listed as a signer: {letter.title}"
+            if approved
+            else f"Your signature was added: {letter.title}"
+        ),
         organizer=by,
-        approved=signature.status == SignatureStatus.APPROVED,
+        approved=approved,
         letter_url=external_url("public.letter", slug=letter.slug),
         withdraw_url=signatures.withdraw_link(signature),
         erase_url=signatures.erase_link(signature),
