@@ -150,3 +150,48 @@ def test_adding_cohosts_is_rate_limited(app: Flask, client: FlaskClient, mailbox
     with app.app_context():
         emails = set(db.session.execute(sa.select(Organizer.email)).scalars())
     assert "three@partner.example" not in emails
+
+
+def test_two_hosts_adding_the_same_new_person_at_once_add_them_once(app: Flask, mailbox: Mailbox):
+    """Run on PostgreSQL too: the second gets 'already', never an error page."""
+    import threading
+
+    from signon.models import Letter
+    from signon.services import access
+
+    letter_id = owner_letter(app)
+    with app.app_context():
+        create_organizer("ben@coalition.example", name="Ben")
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def add_at_once(adder: str) -> None:
+        with app.app_context():
+            letter = db.session.get(Letter, letter_id)
+            by = db.session.execute(
+                sa.select(Organizer).where(Organizer.email == adder)
+            ).scalar_one()
+            assert letter is not None
+            barrier.wait()
+            outcomes.append(access.add_host(letter, "new@partner.example", by=by))
+
+    threads = [
+        threading.Thread(target=add_at_once, args=(email,))
+        for email in ("ana@coalition.example", "ben@coalition.example")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(str(o) for o in outcomes) == sorted(
+        [str(access.HostAdded.INVITED), str(access.HostAdded.ALREADY)]
+    )
+    with app.app_context():
+        hosts = db.session.execute(
+            sa.select(sa.func.count())
+            .select_from(LetterHost)
+            .where(LetterHost.letter_id == letter_id)
+        ).scalar_one()
+        assert hosts == 2
+    mailbox.wait_for(1)
+    assert len(mailbox.to("new@partner.example")) == 1

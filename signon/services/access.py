@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from signon import audit, mail, transaction
 from signon.extensions import db
@@ -53,6 +54,14 @@ def add_host(letter: Letter, email: str, *, by: Organizer) -> HostAdded:
     """Share the letter with another organizer, who then moderates it too. Someone without an
     account gets one without a password and an invitation to co-host this letter."""
     address = accounts.normalize_account_email(email)
+    try:
+        return _add_host(letter, address, by)
+    except IntegrityError:  # a double submit, or two hosts adding the same person at once
+        transaction.rollback()
+        return HostAdded.ALREADY
+
+
+def _add_host(letter: Letter, address: str, by: Organizer) -> HostAdded:
     organizer = accounts.by_email(address)
     if organizer is not None and not organizer.active:
         raise accounts.AccountError(
