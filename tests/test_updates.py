@@ -159,3 +159,39 @@ def test_an_update_to_nobody_is_still_posted(app: Flask, client: FlaskClient):
         assert deliverables.updates(letter, public_only=True) == [update]
         assert db.session.execute(sa.select(sa.func.count(Signature.id))).scalar_one() == 0
         assert isinstance(db.session.get(Letter, letter.id), Letter)
+
+
+def test_an_update_can_be_taken_off_the_public_page(app: Flask, client: FlaskClient):
+    letter_id = letter_with_informed_signers(app)
+    token = login_as(client, "ana@coalition.example")
+    post_update(client, token, letter_id, subject="Posted by mistake", message="Oops.")
+    assert "Posted by mistake" in app.test_client().get("/letters/test-letter").text
+    with app.app_context():
+        update_id = db.session.execute(sa.select(LetterUpdate.id)).scalar_one()
+    page = client.post(
+        f"/admin/letters/{letter_id}/updates/{update_id}/unpublish",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "no longer shown on the public page" in page.text
+    assert "Posted by mistake" not in app.test_client().get("/letters/test-letter").text
+    with app.app_context():
+        from signon.models import AuditEvent
+
+        assert db.session.execute(
+            sa.select(AuditEvent.action).where(AuditEvent.action == "letter.update_unpublished")
+        ).scalar_one()
+
+
+def test_an_update_that_cannot_be_sent_keeps_what_was_typed(app: Flask, client: FlaskClient):
+    letter_id = letter_with_informed_signers(app)
+    token = login_as(client, "ana@coalition.example")
+    response = client.post(
+        f"/admin/letters/{letter_id}/updates",
+        data={"csrf_token": token, "subject": "", "message": "A long **careful** text."},
+    )
+    assert response.status_code == 422
+    assert "Write a subject." in response.text
+    assert "A long **careful** text." in response.text
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count(LetterUpdate.id))).scalar_one() == 0

@@ -359,6 +359,25 @@ def updates(letter: Letter, *, public_only: bool = False) -> list[LetterUpdate]:
     )
 
 
+def unpublish_update(letter: Letter, update_id: int, *, by: Organizer) -> bool:
+    """Take an update off the public page (and out of the press release); the emails stay sent."""
+    update = db.session.get(LetterUpdate, update_id)
+    if update is None or update.letter_id != letter.id or not update.public:
+        return False
+    update.public = False
+    audit.record(
+        "letter.update_unpublished",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=update,
+        before={"public": True, "subject": update.subject},
+        after={"public": False},
+    )
+    transaction.commit()
+    return True
+
+
 def unsubscribe(raw: str) -> Signature | None:
     token = tokens.find(raw, TokenPurpose.UNSUBSCRIBE)
     if token is None or token.signature is None or tokens.is_expired(token):

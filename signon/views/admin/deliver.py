@@ -23,7 +23,7 @@ from signon.forms.admin import (
     SignerUpdateForm,
 )
 from signon.forms.auth import EmptyForm
-from signon.models import ListSnapshot
+from signon.models import Letter, ListSnapshot
 from signon.services import (
     deliverables,
     listing,
@@ -33,7 +33,10 @@ from signon.views.admin.base import bp, download, letter_or_404, me
 
 @bp.get("/letters/<int:letter_id>/deliver")
 def deliver(letter_id: int) -> str:
-    letter = letter_or_404(letter_id)
+    return _render_deliver(letter_or_404(letter_id))
+
+
+def _render_deliver(letter: Letter, update_form: SignerUpdateForm | None = None) -> str:
     frozen = deliverables.snapshots(letter)
     delivery_form = DeliveryForm()
     _delivery_choices(delivery_form, frozen)
@@ -43,7 +46,7 @@ def deliver(letter_id: int) -> str:
         snapshots=frozen,
         freeze_form=FreezeForm(),
         delivery_form=delivery_form,
-        update_form=SignerUpdateForm(),
+        update_form=update_form or SignerUpdateForm(formdata=None),
         action_form=EmptyForm(),
         deliveries=deliverables.deliveries(letter),
         updates=deliverables.updates(letter),
@@ -136,7 +139,7 @@ def record_delivery(letter_id: int) -> Any:
 
 
 @bp.post("/letters/<int:letter_id>/updates")
-def send_update(letter_id: int) -> Response:
+def send_update(letter_id: int) -> Any:
     letter = letter_or_404(letter_id)
     form = SignerUpdateForm()
     if form.validate_on_submit():
@@ -150,6 +153,15 @@ def send_update(letter_id: int) -> Response:
         count = update.recipients
         posted = " and posted on the public page" if update.public else ""
         flash(f"Update sent to {count} signer{'s' if count != 1 else ''}{posted}.", "success")
-    else:
-        flash("Write a subject and a message.", "error")
+        return redirect(url_for("admin.deliver", letter_id=letter.id) + "#updates")
+    return _render_deliver(letter, form), 422  # what was typed stays, errors beside it
+
+
+@bp.post("/letters/<int:letter_id>/updates/<int:update_id>/unpublish")
+def unpublish_update(letter_id: int, update_id: int) -> Response:
+    letter = letter_or_404(letter_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if deliverables.unpublish_update(letter, update_id, by=me()):
+        flash("The update is no longer shown on the public page.", "success")
     return redirect(url_for("admin.deliver", letter_id=letter.id) + "#updates")
