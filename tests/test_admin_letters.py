@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from signon.extensions import db
 from signon.models import AuditEvent, Letter, LetterStatus, LetterVersion, Signature
-from signon.services import letters
+from signon.services import letters, questions
 from tests.conftest import Mailbox, csrf_token, link_in, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer
 
@@ -172,7 +172,14 @@ def test_close_reopen_and_status_rules(app: Flask, client: FlaskClient):
 def test_duplicate_starts_a_new_draft(app: Flask, client: FlaskClient):
     with app.app_context():
         owner = create_organizer()
-        letter_id = create_letter(owner=owner).id
+        letter = create_letter(owner=owner)
+        letter.sender_name = "Open Records Coalition"
+        letter.reply_to = "lead@openrecords.example"
+        letter.email_texts = {"confirm_signature": "Hi {name}, please confirm."}
+        questions.add_question(
+            letter, "Board meets when?", "text", required=True, choices=[], by=owner
+        )
+        letter_id = letter.id
     token = login_as(client, "ana@coalition.example")
     response = client.post(f"/admin/letters/{letter_id}/duplicate", data={"csrf_token": token})
     assert response.status_code == 302
@@ -181,6 +188,12 @@ def test_duplicate_starts_a_new_draft(app: Flask, client: FlaskClient):
         assert copy is not None
         assert copy.status == LetterStatus.DRAFT
         assert copy.title == "Copy of Publish the data"
+        assert [q["label"] for q in copy.questions] == ["Board meets when?"]
+        assert (copy.sender_name, copy.reply_to) == (
+            "Open Records Coalition",
+            "lead@openrecords.example",
+        )
+        assert copy.email_texts == {"confirm_signature": "Hi {name}, please confirm."}
         assert (
             letters.current_version(copy).body_markdown
             == letters.current_version(the_letter_by("test-letter")).body_markdown

@@ -126,3 +126,35 @@ def _questions(app: Flask) -> list[dict[str, str]]:
         from signon.models import Letter
 
         return db.session.execute(sa.select(Letter)).scalar_one().questions
+
+
+def test_two_hosts_adding_questions_at_once_keep_both(app: Flask):
+    """Run on PostgreSQL too: the questions live in one column that both would rewrite."""
+    import threading
+
+    from signon.models import Letter, Organizer
+    from signon.services import questions
+
+    with app.app_context():
+        owner = create_organizer()
+        letter_id = create_letter(owner=owner).id
+        owner_id = owner.id
+    barrier = threading.Barrier(2)
+
+    def add(label: str) -> None:
+        with app.app_context():
+            letter = db.session.get(Letter, letter_id)
+            organizer = db.session.get(Organizer, owner_id)
+            assert letter is not None
+            assert organizer is not None
+            assert letter.questions == []  # both read the letter before either writes
+            barrier.wait()
+            questions.add_question(letter, label, "text", required=False, choices=[], by=organizer)
+
+    threads = [threading.Thread(target=add, args=(label,)) for label in ("First?", "Second?")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    labels = {q["label"] for q in _questions(app)}
+    assert labels == {"First?", "Second?"}

@@ -329,7 +329,14 @@ def duplicate_letter(letter: Letter, *, author_id: int) -> Letter:
     draft.title = f"Copy of {letter.title}"[:200]
     draft.slug = _free_slug(f"{letter.slug}-copy")
     draft.deadline_at = None
-    return create_letter(draft, author_id=author_id)
+    copy = create_letter(draft, author_id=author_id)
+    # The rest of what organizers set up: their questions and how the letter's emails read.
+    copy.questions = [dict(q) for q in letter.questions or []]
+    copy.sender_name = letter.sender_name
+    copy.reply_to = letter.reply_to
+    copy.email_texts = dict(letter.email_texts or {})
+    transaction.commit()
+    return copy
 
 
 def _free_slug(base: str) -> str:

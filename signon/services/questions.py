@@ -6,7 +6,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
 from signon import audit, transaction
+from signon.extensions import db
 from signon.models import Letter, Organizer, Signature
 
 KINDS: dict[str, str] = {
@@ -63,6 +66,7 @@ def add_question(
         raise QuestionError("Choose what kind of answer the question takes.")
     if kind == "choice" and len(options) < 2:
         raise QuestionError("A choice needs at least two options, one per line.")
+    _lock(letter)
     if len(letter.questions or []) >= MAX_QUESTIONS:
         raise QuestionError(f"A letter can ask at most {MAX_QUESTIONS} questions.")
     question = Question(
@@ -87,6 +91,7 @@ def add_question(
 
 def remove_question(letter: Letter, question_id: str, *, by: Organizer) -> None:
     """Signers are no longer asked; answers already given stay with their signatures."""
+    _lock(letter)
     kept = [q for q in letter.questions or [] if q.get("id") != question_id]
     if len(kept) == len(letter.questions or []):
         return
@@ -101,6 +106,18 @@ def remove_question(letter: Letter, question_id: str, *, by: Organizer) -> None:
         before=dict(removed),
     )
     transaction.commit()
+
+
+def _lock(letter: Letter) -> None:
+    """Hold the letter's row (a write every database waits on), then read the questions afresh,
+    so two hosts editing at once both count."""
+    db.session.execute(
+        sa.update(Letter)
+        .where(Letter.id == letter.id)
+        .values(questions=Letter.questions)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(letter)
 
 
 def _stored(question: Question) -> dict[str, Any]:
