@@ -286,7 +286,7 @@ def test_what_organizers_and_signers_type_stays_text_in_the_emails(
         f"/admin/letters/{letter_id}/emails",
         data=settings_form(
             token,
-            sender_name="<script>alert(1)</script>",
+            sender_name="Tenants & Friends",
             confirm_signature='<img src=x onerror=alert(1)> {name} <a href="javascript:x">',
         ),
     )
@@ -304,3 +304,18 @@ def test_what_organizers_and_signers_type_stays_text_in_the_emails(
     assert "<img" not in html
     assert "<b>Dana" not in html
     assert "&lt;img src=x onerror=alert(1)&gt; &lt;b&gt;Dana&lt;/b&gt;" in html
+
+
+def test_a_sender_name_cannot_pose_as_an_address(app: Flask, client: FlaskClient):
+    letter_id = setup_letter(app)
+    token = login_as(client, "ana@coalition.example")
+    for name in ("Bank <security@bank.example>", "security@bank.example"):
+        page = client.post(
+            f"/admin/letters/{letter_id}/emails", data=settings_form(token, sender_name=name)
+        )
+        assert page.status_code == 422
+        assert "Write a name only, without an email address" in page.text
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        assert letter.sender_name == ""

@@ -344,7 +344,14 @@ class EmailSettingsForm(FlaskForm):
 
     sender_name = StringField(
         "Sender name",
-        validators=[Optional(), Length(max=120)],
+        validators=[
+            Optional(),
+            Length(max=120),
+            Regexp(
+                r"^[^@<>\"]*$",
+                message='Write a name only, without an email address or the characters < > " @.',
+            ),
+        ],
         description="Shown in From, for example “Coalition for Open Records via signon”. The address stays the site's own.",
     )
     reply_to = EmailField(
