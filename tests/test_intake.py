@@ -14,7 +14,13 @@ from flask.testing import FlaskClient
 from signon.extensions import db
 from signon.models import AuditEvent, Signature, SignatureStatus
 from tests.conftest import Mailbox, csrf_token, link_in, login_as
-from tests.factories import create_letter, create_organizer, create_signature, form_data
+from tests.factories import (
+    confirmed_signature,
+    create_letter,
+    create_organizer,
+    create_signature,
+    form_data,
+)
 
 GOOGLE_FORM_SHEET = (
     "Timestamp,Email Address,Organization name,Your full name,Your title or role,City,"
@@ -128,7 +134,7 @@ def test_adding_a_signature_twice_says_so_and_keeps_what_was_typed(app: Flask, c
 
         letter = db.session.get(Letter, letter_id)
         assert letter is not None
-        create_signature(letter)
+        confirmed_signature(letter)
     login_as(client, "ana@coalition.example")
     response = add_by_hand(client, letter_id, title="Co-director")
     assert response.status_code == 422
@@ -227,7 +233,7 @@ def test_rows_already_on_the_letter_are_skipped_and_latin1_files_read(
 
         letter = db.session.get(Letter, letter_id)
         assert letter is not None
-        create_signature(
+        confirmed_signature(
             letter, organization="Open Records Alliance", email="dana@openrecords.example"
         )
     login_as(client, "ana@coalition.example")
@@ -238,7 +244,7 @@ def test_rows_already_on_the_letter_are_skipped_and_latin1_files_read(
     ).encode("cp1252")
     check = upload(client, letter_id, sheet)
     assert "1 signature ready to import" in check.text
-    assert "Row 2: Already on this letter (unconfirmed); left as it is." in check.text
+    assert "Row 2: Already on this letter (approved); left as it is." in check.text
     assert "Asociación Vecinal" in check.text
     confirm_import(client, letter_id, check.text)
     assert [s.name for s in all_signatures(app)] == ["Dana Reyes", "José Núñez"]
@@ -250,3 +256,45 @@ def test_importing_needs_a_csv_file(app: Flask, client: FlaskClient):
     response = upload(client, letter_id, "%PDF-1.4", name="letter.pdf")
     assert response.status_code == 422
     assert "Choose a .csv file" in response.text
+
+
+def test_adding_by_hand_confirms_a_signature_the_signer_never_confirmed(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    letter_id = owner_and_letter(app, requires_approval=True)
+    with app.app_context():
+        from signon.models import Letter
+
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        create_signature(letter, title="Typed by the signer")
+    mailbox.clear()
+    login_as(client, "ana@coalition.example")
+    response = add_by_hand(client, letter_id, title="Typed by the organizer")
+    assert response.status_code == 302
+    [signature] = all_signatures(app)
+    assert signature.status == SignatureStatus.APPROVED
+    assert signature.confirmed_at is not None
+    assert signature.title == "Typed by the signer"  # what the signer typed is kept
+    assert signature.source == "By phone with Dana, May 3"
+    assert "Open Records Alliance" in client.get("/letters/test-letter").text
+
+
+def test_a_sheet_row_confirms_a_pending_signature_instead_of_skipping_it(
+    app: Flask, client: FlaskClient
+):
+    letter_id = owner_and_letter(app)
+    with app.app_context():
+        from signon.models import Letter
+
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        create_signature(letter, organization="Harbor Legal Aid", email="lee@harbor.example")
+    login_as(client, "ana@coalition.example")
+    check = upload(client, letter_id, GOOGLE_FORM_SHEET, approve="y")
+    assert "5 signatures ready to import" in check.text
+    assert "Confirms the signature this signer started on the form" in check.text
+    confirm_import(client, letter_id, check.text)
+    added = all_signatures(app)
+    assert len(added) == 5
+    assert {s.status for s in added} == {SignatureStatus.APPROVED}

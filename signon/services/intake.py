@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
@@ -55,6 +56,8 @@ class IntakeError(ValueError):
 class Row:
     number: int  # as the spreadsheet numbers it: the headings are row 1
     data: SignatureData
+    # A signature the signer started on the form but never confirmed: the row confirms it.
+    pending_id: int | None = None
 
 
 @dataclass
@@ -173,6 +176,9 @@ def _check_row(
         return
     seen[key] = number
     existing = signatures.find_existing(letter, data)
+    if existing is not None and existing.status == SignatureStatus.UNCONFIRMED:
+        check.rows.append(Row(number, data, pending_id=existing.id))
+        return
     if existing is not None:
         check.skipped.append(
             RowProblem(number, [f"Already on this letter ({_state(existing)}); left as it is."])
@@ -194,12 +200,20 @@ def add_signature(
     approve: bool,
     tell_signer: bool,
 ) -> Signature:
-    """One signature that reached an organizer another way (email, phone, a meeting)."""
-    if signatures.find_existing(letter, data.cleaned()) is not None:
+    """One signature that reached an organizer another way (email, phone, a meeting). A signer
+    who filled the form but never confirmed it is confirmed by this, as they typed it."""
+    existing = signatures.find_existing(letter, data.cleaned())
+    if existing is not None and existing.status != SignatureStatus.UNCONFIRMED:
         raise IntakeError("This email address has already signed for this organization.")
     try:
         signature = _add(
-            letter, data, by=by, source=source, approve=approve, tell_signer=tell_signer
+            letter,
+            data,
+            by=by,
+            source=source,
+            approve=approve,
+            tell_signer=tell_signer,
+            pending=existing,
         )
     except IntegrityError as error:  # the signer's own form got there a moment before
         transaction.rollback()
@@ -210,7 +224,8 @@ def add_signature(
         actor_kind="organizer",
         actor_id=by.id,
         subject=signature,
-        after={"source": signature.source, "status": str(signature.status)},
+        after={"source": signature.source, "status": str(signature.status)}
+        | ({"confirmed_pending": True} if existing is not None else {}),
     )
     _finish(letter, approve)
     return signature
@@ -238,6 +253,7 @@ def import_rows(
                 source=f"{source}, row {row.number}",
                 approve=approve,
                 tell_signer=tell_signers,
+                pending=db.session.get(Signature, row.pending_id) if row.pending_id else None,
             )
             for row in check.rows
         ]
@@ -272,23 +288,50 @@ def _add(
     source: str,
     approve: bool,
     tell_signer: bool,
+    pending: Signature | None = None,
 ) -> Signature:
-    data = data.cleaned()
     now = utcnow()
-    signature = signatures.new_signature(letter, letters.current_version(letter), data, "")
-    signature.status = SignatureStatus.APPROVED if approve else SignatureStatus.AWAITING_REVIEW
-    signature.confirmed_at = now
-    signature.decided_at = now if approve else None
-    signature.decided_by_id = by.id if approve else None
-    signature.added_by_id = by.id
-    signature.source = " ".join(source.split())[:300] or "added by hand"
-    db.session.add(signature)
-    db.session.flush()
+    status = SignatureStatus.APPROVED if approve else SignatureStatus.AWAITING_REVIEW
+    stamp = {
+        "status": status,
+        "confirmed_at": now,
+        "decided_at": now if approve else None,
+        "decided_by_id": by.id if approve else None,
+        "added_by_id": by.id,
+        "source": " ".join(source.split())[:300] or "added by hand",
+    }
+    if pending is not None:
+        signature = _confirm_pending(pending, stamp)
+    else:
+        signature = signatures.new_signature(
+            letter, letters.current_version(letter), data.cleaned(), ""
+        )
+        for name, value in stamp.items():
+            setattr(signature, name, value)
+        db.session.add(signature)
+        db.session.flush()
     signature.signatory = signatures.signatory_for(signature)
     db.session.flush()
     if tell_signer:
         _tell_signer(signature, by)
     return signature
+
+
+def _confirm_pending(pending: Signature, stamp: dict[str, object]) -> Signature:
+    """Conditional on it still waiting, so the signer's own click and this never both count."""
+    moved = db.session.execute(
+        sa.update(Signature)
+        .where(Signature.id == pending.id, Signature.status == SignatureStatus.UNCONFIRMED)
+        .values(**stamp)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        transaction.rollback()
+        raise IntakeError(
+            "The signer confirmed this signature themselves a moment ago; nothing was added."
+        )
+    db.session.refresh(pending)
+    return pending
 
 
 def _finish(letter: Letter, approved: bool) -> None:
