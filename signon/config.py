@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": "http://127.0.0.1:5000",
     "SITE_NAME": "signon",
     "MAX_CONTENT_LENGTH": 256 * 1024,
+    "IMPORT_MAX_BYTES": 8 * 1024 * 1024,  # a CSV file of signatures, checked then sent back
     "WTF_CSRF_TIME_LIMIT": None,  # a signer may read a long letter before submitting
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

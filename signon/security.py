@@ -42,13 +42,27 @@ def _is_clean(raw: bytes) -> bool:
     return True
 
 
+# Where organizers send a whole sheet (and send it back to confirm it), not a form of fields.
+FILE_ENDPOINTS = frozenset({"admin.import_signatures", "admin.confirm_import"})
+
+
+def _body_limit() -> int:
+    """The request size allowed here; the few routes that take a file get the larger limit."""
+    if request.endpoint in FILE_ENDPOINTS:
+        limit = int(current_app.config["IMPORT_MAX_BYTES"])
+        request.max_content_length = limit
+        request.max_form_memory_size = limit
+        return limit
+    return int(current_app.config["MAX_CONTENT_LENGTH"])
+
+
 def _bound_streamed_body() -> None:
     """A body sent without Content-Length (chunked) is read up to the limit here: past it the
     request is refused whole, instead of being cut at the limit and processed."""
+    limit = _body_limit()
     environ = request.environ
     if request.content_length is not None or not environ.get("wsgi.input_terminated"):
         return
-    limit = int(current_app.config["MAX_CONTENT_LENGTH"])
     body = environ["wsgi.input"].read(limit + 1)
     if len(body) > limit:
         abort(413)

@@ -298,3 +298,38 @@ def test_a_sheet_row_confirms_a_pending_signature_instead_of_skipping_it(
     added = all_signatures(app)
     assert len(added) == 5
     assert {s.status for s in added} == {SignatureStatus.APPROVED}
+
+
+def test_a_sheet_larger_than_a_form_is_checked_and_can_be_sent_back(
+    app: Flask, client: FlaskClient
+):
+    """Sheets are bigger than the 256 KB a form may be; the import routes take up to 8 MiB."""
+    letter_id = owner_and_letter(app)
+    login_as(client, "ana@coalition.example")
+    rows = "".join(
+        f"Neighborhood Association Number {n},Person Number {n},person{n}@assoc{n}.example,"
+        f"Springfield,IL\n"
+        for n in range(4000)
+    )
+    sheet = "Organization,Name,Email,City,State\n" + rows
+    assert len(sheet.encode()) > 256 * 1024
+    check = upload(client, letter_id, sheet)
+    assert check.status_code == 200
+    assert "4000 signatures ready to import" in check.text
+    too_big = upload(client, letter_id, sheet * 40)
+    assert too_big.status_code == 413
+    assert "split a larger sheet into parts" in too_big.text
+    # The confirming form carries the whole sheet back and is read whole, not refused for its
+    # size: here every row repeats the first, so it is checked again and refused row by row.
+    repeated = "Organization,Name,Email\n" + (
+        "Same Neighborhood Association of Springfield,Same Person,same@association.example\n" * 4000
+    )
+    assert len(repeated.encode()) > 256 * 1024
+    back = client.post(
+        f"/admin/letters/{letter_id}/signatures/import/confirm",
+        data={"csv_text": repeated, "filename": "big.csv", "csrf_token": csrf_token(check.text)},
+        follow_redirects=True,
+    )
+    assert back.status_code == 200
+    assert "Fix the rows listed first; nothing was imported." in back.text
+    assert all_signatures(app) == []
