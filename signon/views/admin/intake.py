@@ -56,9 +56,12 @@ def import_signatures(letter_id: int) -> Any:
         return render_template(
             "admin/import.html", letter=letter, form=form
         ), 422 if form.errors else 200
-    filename = form.file.data.filename or "the file"
+    upload = form.file.data
+    filename = upload.filename or "the file"
     try:
-        text = intake.decode(form.file.data.read())
+        with upload.stream:  # a large upload waits in a temporary file: close it once read
+            raw = upload.stream.read()
+        text = intake.decode(raw)
         check = intake.check_file(
             letter, text, check_row(letter.categories, letter.allows_individuals)
         )
