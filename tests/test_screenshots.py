@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,6 @@ class FakePage:
 
     def screenshot(self, path: str, **options: Any) -> None:
         self.saved.append(Path(path).name)
-
-
-def test_screenshots_are_off_unless_asked_for():
-    assert browser.WRITE_SCREENSHOTS is (os.environ.get("SIGNON_SCREENSHOTS") == "1")
 
 
 def test_screenshot_writes_nothing_without_the_switch(
