@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import timedelta
 
 from signon import transaction
@@ -73,7 +75,9 @@ def add_approved_signatories(
             region=region,
             country="USA",
         )
-        email = f"signer{index}@{email_domain}"
+        # Each organization its own domain, as real ones have: a shared one would make them all
+        # look like one organization on the Duplicates page.
+        email = f"signer{index}@{_label(name)}.{email_domain}"
         db.session.add(
             Signature(
                 letter=letter,
@@ -94,6 +98,11 @@ def add_approved_signatories(
                 decided_at=now,
             )
         )
+
+
+def _label(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-") or "org"
 
 
 def create_demo() -> bool:

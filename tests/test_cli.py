@@ -17,7 +17,7 @@ from signon.cli import cli
 from signon.demo import DEMO_SLUG
 from signon.extensions import db
 from signon.models import Letter, LetterStatus, Organizer, Signatory
-from signon.services import letters, listing
+from signon.services import flags, letters, listing
 from tests.conftest import drop_pg_schema, free_port, make_pg_schema
 
 
@@ -88,6 +88,7 @@ def test_demo_creates_an_open_letter_once(app: Flask):
         assert letters.accepts_signatures(letter)
         count = db.session.execute(sa.select(sa.func.count(Signatory.id))).scalar()
         assert listing.public_list(letter).organizations == count == 6
+        assert flags.groups(letter) == []  # distinct organizations look distinct
     page = app.test_client().get(f"/letters/{DEMO_SLUG}")
     assert page.status_code == 200
     assert "Sign the letter" in page.text
