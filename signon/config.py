@@ -48,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "WITHDRAW_TOKEN_DAYS": 400,
     "MAX_CONFIRMATION_EMAILS": 3,
     "RESEND_COOLDOWN_SECONDS": 120,
+    "MAX_UNVERIFIED_EMAILS_PER_DAY": 3,
     # Abuse protection. Limits are per client address; set SIGNON_RATELIMIT_STORAGE_URI to a
     # redis:// URL so that every worker shares them.
     "TRUSTED_PROXIES": 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from signon.extensions import db
-from signon.models import Signature, SignatureStatus
+from signon.models import Signature, SignatureStatus, Token, utcnow
 from signon.services import flags, moderation, screening, suspicion
-from tests.conftest import Mailbox, form_defaults, link_in, login_as
+from tests.conftest import Mailbox, form_defaults, html_body, link_in, login_as, text_body
 from tests.factories import create_letter, create_organizer, form_data
 
 
@@ -178,3 +179,62 @@ def test_invisible_characters_never_reach_the_list(ctx: Flask, mailbox: Mailbox)
     assert signature.organization == "ACLU"
     assert "RIGHT-TO-LEFT OVERRIDE" in signature.name_warnings
     assert suspicion.is_disposable("guerrillamail.com")
+
+
+def test_changing_the_organization_name_never_floods_one_address(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter()
+        create_letter(slug="other-letter")
+    for n in range(5):
+        response = sign(client, organization=f"Org number {n}", email="victim@example.org")
+        assert response.headers["Location"].endswith("/letters/test-letter/check-your-email")
+    page = client.get("/letters/other-letter")
+    response = client.post(
+        "/letters/other-letter",
+        data=form_defaults(page.text) | form_data(email="Victim@Example.org"),
+    )
+    assert response.status_code == 303
+    mailbox.wait_for(3)
+    time.sleep(0.5)
+    assert len(mailbox.messages) == 3
+    with app.app_context():
+        statuses = db.session.execute(sa.select(Signature.status)).scalars().all()
+    assert statuses == [SignatureStatus.UNCONFIRMED] * 6
+
+
+def test_a_signature_held_back_by_the_daily_cap_is_emailed_on_a_later_retry(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    app.config["MAX_UNVERIFIED_EMAILS_PER_DAY"] = 1
+    with app.app_context():
+        create_letter()
+    sign(client, organization="First")
+    sign(client, organization="Second")
+    mailbox.wait_for(1)
+    time.sleep(0.3)
+    assert len(mailbox.messages) == 1
+    with app.app_context():
+        db.session.execute(
+            sa.update(Token).values(created_at=utcnow() - timedelta(days=1, hours=1))
+        )
+        db.session.commit()
+    sign(client, organization="Second")
+    second = mailbox.wait_for(2)[1]
+    assert "“Second”" in text_body(second)
+
+
+def test_the_unverified_email_carries_no_typed_greeting_and_quotes_the_organization(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter()
+    sign(client, name="Win a prize at www.spam.example", organization="Spam Inc")
+    [email] = mailbox.wait_for(1)
+    text = text_body(email)
+    html = html_body(email)
+    assert "spam.example" not in text
+    assert "spam.example" not in html
+    assert "on behalf of “Spam Inc”" in text
+    assert "Hello," in text

@@ -99,7 +99,7 @@ def test_the_settings_page_shows_the_default_texts_written_out(app: Flask, clien
     page = client.get(f"/admin/letters/{letter_id}/emails")
     assert page.status_code == 200
     assert 'aria-current="page">Emails</a>' in page.text
-    assert "Hello {name},\n\nPlease confirm that you sign" in page.text
+    assert "Hello,\n\nPlease confirm that you sign" in page.text
     assert "Dear {organization}," in page.text
     assert page.text.count("<h1") == 1
     assert '<label for="reply_to">' in page.text
@@ -124,10 +124,12 @@ def test_saved_settings_shape_every_confirmation_email(
     assert email["From"].addresses[0].addr_spec == "letters@signon.example"
     assert str(email["Reply-To"]) == "lead@openrecords.example"
     text = text_body(email)
-    assert text.startswith("Hi Dana Reyes, thanks for standing up for Publish the data.")
+    # Sent before the address is proven: the typed name stays out, whatever the text says.
+    assert text.startswith("Hi, thanks for standing up for Publish the data.")
     assert link_in(email, "/confirm/")  # the system adds the link whatever the text says
     assert "replies go to lead@openrecords.example" in text
-    assert "Hi Dana Reyes" in html_body(email)
+    assert "Hi, thanks" in html_body(email)
+    assert "Dana Reyes" not in text + html_body(email)
 
 
 def test_an_unknown_placeholder_is_an_error_next_to_its_field_and_nothing_is_lost(
@@ -189,7 +191,7 @@ def test_preview_shows_each_email_as_a_signer_gets_it_and_saves_nothing(
     assert "Preview (not saved yet)" in page.text
     assert "Please confirm your signature: Publish the data" in page.text
     assert "Coalition for Open Records via signon &lt;letters@signon.example&gt;" in page.text
-    assert "Hi Dana Reyes, thanks for standing up for Publish the data." in page.text
+    assert "Hi, thanks for standing up for Publish the data." in page.text
     assert "Dear Open Records Alliance," in page.text  # the update's default greeting
     assert "We list only organizations based in the United States." in page.text
     assert "lead@openrecords.example" in page.text
@@ -212,7 +214,7 @@ def test_a_cleared_text_goes_back_to_the_default(app: Flask, client: FlaskClient
         letter = db.session.get(Letter, letter_id)
         assert letter is not None
         assert letter.email_texts == {}
-        assert letter_emails.text_for(letter, "confirm_signature").startswith("Hello {name},")
+        assert letter_emails.text_for(letter, "confirm_signature").startswith("Hello,")
 
 
 def test_without_a_reply_to_no_signer_email_mentions_replies(
@@ -287,7 +289,7 @@ def test_what_organizers_and_signers_type_stays_text_in_the_emails(
         data=settings_form(
             token,
             sender_name="Tenants & Friends",
-            confirm_signature='<img src=x onerror=alert(1)> {name} <a href="javascript:x">',
+            confirm_signature='<img src=x onerror=alert(1)> {organization} <a href="javascript:x">',
         ),
     )
     preview = client.post(
@@ -298,12 +300,12 @@ def test_what_organizers_and_signers_type_stays_text_in_the_emails(
     with app.app_context():
         letter = db.session.get(Letter, letter_id)
         assert letter is not None
-        create_signature(letter, name="<b>Dana</b>")
+        create_signature(letter, organization="<b>Dana</b>")
     [email] = mailbox.wait_for(1)
     html = html_body(email)
     assert "<img" not in html
     assert "<b>Dana" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt; &lt;b&gt;Dana&lt;/b&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt; “&lt;b&gt;Dana&lt;/b&gt;”" in html
 
 
 def test_a_sender_name_cannot_pose_as_an_address(app: Flask, client: FlaskClient):

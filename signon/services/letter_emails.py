@@ -15,7 +15,7 @@ from signon.links import external_url
 from signon.models import Letter, Organizer, OutboxMessage, SignatoryKind, Signature
 
 PLACEHOLDERS: dict[str, str] = {
-    "name": "the signer's name",
+    "name": "the signer's name (left out of the confirmation email, sent before the address is proven)",
     "organization": "the name listed on the letter (the organization, or the person signing)",
     "letter_title": "the letter's title",
     "signed_as": "'on behalf of <organization>' or 'as an individual'",
@@ -23,6 +23,9 @@ PLACEHOLDERS: dict[str, str] = {
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # The secret part of the links in previews: a sample that opens nothing.
 _SAMPLE_LINK = "sample-link"
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+(?=[,.;:!?])")
+# Sent before anyone proved they own the address: typed text must not ride along to a stranger.
+UNVERIFIED = frozenset({"confirm_signature"})
 _REPLY = re.compile(r"\breply|\breplies|\breplied", re.IGNORECASE)
 
 
@@ -38,7 +41,7 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "confirm_signature": Kind(
         "Please confirm your signature",
-        "Hello {name},\n\nPlease confirm that you sign “{letter_title}” {signed_as}.",
+        "Hello,\n\nPlease confirm that you sign “{letter_title}” {signed_as}.",
         "The confirm button and link, how long the link works, and what happens without it.",
     ),
     "signature_approved": Kind(
@@ -149,6 +152,11 @@ def _settings(letter: Letter) -> dict[str, Any]:
     }
 
 
+def intro(text: str, values: dict[str, str]) -> str:
+    """The filled text, without the space an empty value leaves before punctuation ("Hello ,")."""
+    return _SPACE_BEFORE_PUNCTUATION.sub("", fill(text, values))
+
+
 def fill(text: str, values: dict[str, str]) -> str:
     """Put the values in; an unknown placeholder stays as typed (never an error at send time)."""
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1).strip(), m.group(0)), text)
@@ -161,7 +169,18 @@ def listed_name(signature: Signature) -> str:
     return signature.listed_as
 
 
-def values_for(letter: Letter, signature: Signature) -> dict[str, str]:
+def values_for(letter: Letter, signature: Signature, kind: str = "") -> dict[str, str]:
+    """The placeholders' values; an email to an address not yet proven gets no typed name, and
+    the organization only quoted, as plain text, so the form cannot send a stranger a message."""
+    if kind in UNVERIFIED:
+        individual = signature.kind == SignatoryKind.INDIVIDUAL
+        organization = "" if individual else f"“{signature.organization}”"
+        return {
+            "name": "",
+            "organization": organization,
+            "letter_title": letter.title,
+            "signed_as": "as an individual" if individual else f"on behalf of {organization}",
+        }
     return {
         "name": signature.name,
         "organization": listed_name(signature),
@@ -177,7 +196,9 @@ def queue_to_signer(
     and the organizers' own text for the emails they may rewrite."""
     letter = signature.letter
     if template in KINDS:
-        context["intro"] = fill(text_for(letter, template), values_for(letter, signature))
+        context["intro"] = intro(
+            text_for(letter, template), values_for(letter, signature, template)
+        )
     return mail.queue(
         signature.email,
         template,
@@ -210,7 +231,6 @@ def previews(letter: Letter, settings: Settings) -> list[Preview]:
         on_behalf="on behalf of Open Records Alliance",
         signatory=None,
     )
-    values = values_for(letter, sample)  # type: ignore[arg-type]
     sender_name = mail.one_line(settings.sender_name)[:120]
     reply_to = mail.one_line(settings.reply_to)
     name, address = mail.sender_of(sender_name)
@@ -230,7 +250,8 @@ def previews(letter: Letter, settings: Settings) -> list[Preview]:
     shown = []
     for kind, spec in KINDS.items():
         text = (settings.texts.get(kind) or "").replace("\r\n", "\n").strip() or spec.default
-        body, _ = mail.render(kind, kind, intro=fill(text, values), **context)
+        values = values_for(letter, sample, kind)  # type: ignore[arg-type]
+        body, _ = mail.render(kind, kind, intro=intro(text, values), **context)
         shown.append(
             Preview(
                 kind=kind,

@@ -141,7 +141,7 @@ def sign_letter(
             if existing is None:
                 raise
         else:
-            _send_confirmation(signature)
+            _offer_confirmation(signature)
             audit.record(
                 "signature.created", letter_id=letter.id, actor_kind="signer", subject=signature
             )
@@ -251,8 +251,7 @@ def resend_confirmation(raw: str) -> None:
     signature = token.signature
     if signature.status != SignatureStatus.UNCONFIRMED:
         return
-    if letters.accepts_signatures(signature.letter) and _may_email(signature):
-        _send_confirmation(signature)
+    if letters.accepts_signatures(signature.letter) and _offer_confirmation(signature):
         transaction.commit()
 
 
@@ -412,8 +411,7 @@ def _answer_repeat(signature: Signature, version: LetterVersion, data: Signature
         signature.version = version
         signature.attested_at = utcnow()
     if signature.status == SignatureStatus.UNCONFIRMED:
-        if _may_email(signature):
-            _send_confirmation(signature)
+        _offer_confirmation(signature)
     elif signature.status in CONFIRMED_STATES and _may_email(signature):
         _send_already_signed(signature)
 
@@ -426,6 +424,33 @@ def _may_email(signature: Signature) -> bool:
     last = signature.confirmation_sent_at
     cooldown = timedelta(seconds=config["RESEND_COOLDOWN_SECONDS"])
     return last is None or utcnow() - last >= cooldown
+
+
+def _offer_confirmation(signature: Signature) -> bool:
+    """Email the confirmation link if neither the signature's nor the address's limit is reached;
+    beyond them the signature waits, silently, for a later try."""
+    if _may_email(signature) and _address_may_get_confirmation(signature):
+        _send_confirmation(signature)
+        return True
+    return False
+
+
+def _address_may_get_confirmation(signature: Signature) -> bool:
+    """A few confirmation emails per address a day, across signatures and letters, so the form
+    cannot aim a stream of emails at someone by varying the organization or the letter.
+
+    Counted from the confirmation links in the database, so every worker agrees."""
+    since = utcnow() - timedelta(days=1)
+    sent = db.session.execute(
+        sa.select(sa.func.count(Token.id))
+        .join(Signature, Token.signature_id == Signature.id)
+        .where(
+            Token.purpose == TokenPurpose.CONFIRM,
+            Token.created_at >= since,
+            Signature.email_normalized == signature.email_normalized,
+        )
+    ).scalar_one()
+    return sent < current_app.config["MAX_UNVERIFIED_EMAILS_PER_DAY"]
 
 
 def _count_email(signature: Signature) -> None:
