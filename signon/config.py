@@ -65,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LOCK_MAX_SECONDS": 900,
     "ORGANIZER_IDLE_MINUTES": 60,
     "MIN_FILL_SECONDS": None,  # None: 2 seconds, or 0 in debug mode
+    "SIGN_FORM_MAX_AGE_HOURS": 12,
     "PURGE_AFTER_DAYS": 180,
 }
 

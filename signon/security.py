@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 import io
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.routing import IntegerConverter, Map
 
@@ -128,18 +130,37 @@ def _stamp_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(str(current_app.config["SECRET_KEY"]), salt="sign-form-started")
 
 
+# A random value kept in the browser's session: a form start stamp counts only in the session it
+# was made for, so one harvested stamp cannot let a crowd of fresh sessions through.
+_STAMP_NONCE = "sign_form_nonce"
+
+
+def _session_nonce() -> str:
+    nonce = session.get(_STAMP_NONCE)
+    if not isinstance(nonce, str):
+        nonce = secrets.token_urlsafe(16)
+        session[_STAMP_NONCE] = nonce
+    return nonce
+
+
 def form_started_stamp() -> str:
-    """A signed record of when a form was shown, for the minimum fill time."""
-    return _stamp_serializer().dumps(time.time())
+    """A signed record of when a form was shown, and to which session, for the minimum fill time."""
+    return _stamp_serializer().dumps([time.time(), _session_nonce()])
 
 
 def seconds_since_stamp(stamp: str | None) -> float | None:
-    """Seconds since the stamp was made; None if it is missing or forged."""
+    """Seconds since the stamp was made; None if it is missing, forged or from another session."""
     if not stamp:
         return None
     try:
-        started = float(_stamp_serializer().loads(stamp))
+        started, nonce = _stamp_serializer().loads(stamp)
+        started = float(started)
     except (BadSignature, TypeError, ValueError):
+        return None
+    own = session.get(_STAMP_NONCE)
+    if not isinstance(nonce, str) or not isinstance(own, str):
+        return None
+    if not hmac.compare_digest(nonce.encode(), own.encode()):
         return None
     return time.time() - started
 

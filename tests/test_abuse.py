@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from signon import security
 from signon.extensions import db
 from signon.models import Signature, SignatureStatus, Token, utcnow
 from signon.services import flags, moderation, screening, suspicion
@@ -238,3 +241,46 @@ def test_the_unverified_email_carries_no_typed_greeting_and_quotes_the_organizat
     assert "spam.example" not in html
     assert "on behalf of “Spam Inc”" in text
     assert "Hello," in text
+
+
+def test_a_form_start_stamp_harvested_in_one_session_is_a_bots_in_another(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        create_letter()
+    harvested = form_defaults(client.get("/letters/test-letter").text)["started"]
+    for n in range(2):
+        fresh = app.test_client()
+        page = fresh.get("/letters/test-letter")
+        data = (
+            form_defaults(page.text) | form_data(organization=f"Bot {n}") | {"started": harvested}
+        )
+        assert fresh.post("/letters/test-letter", data=data).status_code == 303
+    with app.app_context():
+        reasons = db.session.execute(sa.select(Signature.suspect_reason)).scalars().all()
+    assert reasons == ["no valid form start time"] * 2
+    time.sleep(0.3)
+    assert mailbox.messages == []
+
+
+def test_an_expired_form_start_stamp_shows_the_form_again_with_everything_typed(
+    app: Flask, client: FlaskClient, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+):
+    with app.app_context():
+        create_letter()
+    page = client.get("/letters/test-letter")
+    later = time.time() + 13 * 3600
+    monkeypatch.setattr(security, "time", SimpleNamespace(time=lambda: later))
+    data = form_defaults(page.text) | form_data(organization="Patient Readers")
+    again = client.post("/letters/test-letter", data=data)
+    assert again.status_code == 422
+    assert "open for a long time" in again.text
+    assert 'value="Patient Readers"' in again.text
+    with app.app_context():
+        assert db.session.execute(sa.select(Signature)).first() is None
+    fresh = form_defaults(again.text)["started"]
+    assert fresh != data["started"]
+    response = client.post("/letters/test-letter", data=data | {"started": fresh})
+    assert response.status_code == 303
+    assert only_signature(app).status == SignatureStatus.UNCONFIRMED
+    mailbox.wait_for(1)

@@ -206,6 +206,11 @@ class SignForm(FlaskForm):
             return f"submitted {elapsed:.1f} s after the form was shown"
         return ""
 
+    def stamp_expired(self, max_seconds: float) -> bool:
+        """The page was shown in this session, but longer ago than a stamp stays good for."""
+        elapsed = seconds_since_stamp(self.started.data)
+        return elapsed is not None and elapsed > max_seconds
+
     def version_id(self) -> int | None:
         try:
             return int(self.version.data or "")

@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from signon.extensions import limiter
-from signon.forms.public import ConfirmForm, WithdrawForm, sign_form
+from signon.forms.public import ConfirmForm, SignForm, WithdrawForm, sign_form
 from signon.models import Letter, LetterStatus, Signature, SignatureStatus, Token
 from signon.privacy import client_hash
 from signon.security import configured_limit, form_started_stamp
@@ -71,21 +71,11 @@ def index() -> str:
 def letter(slug: str) -> Any:
     letter = _public_letter(slug)
     form = sign_form(letter)
-    notice = None
+    notice = ""
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            signatures.sign_letter(
-                letter,
-                form.signature_data(),
-                version_id=form.version_id() or 0,
-                client_hash=client_hash(request.remote_addr),
-                trap=form.trap_reason(float(current_app.config["MIN_FILL_SECONDS"])),
-            )
+        notice = _try_to_sign(letter, form)
+        if not notice:
             return redirect(url_for("public.check_email", slug=letter.slug), code=303)
-        except signatures.TextChanged:
-            notice = "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."
-        except signatures.SigningClosed:
-            notice = "Sign-on for this letter has closed, so your signature could not be added."
     version = letters.current_version(letter)
     accepting = letters.accepts_signatures(letter)
     form.version.data = str(version.id)
@@ -113,6 +103,27 @@ def letter(slug: str) -> Any:
         updates=deliverables.updates(letter, public_only=True),
         zone=letters.zone_of(letter),
     ), status
+
+
+def _try_to_sign(letter: Letter, form: SignForm) -> str:
+    """Sign with what the form holds: '' when done, else the notice shown above the kept form."""
+    config = current_app.config
+    if form.stamp_expired(float(config["SIGN_FORM_MAX_AGE_HOURS"]) * 3600):
+        form.started.data = ""  # shown again with a fresh start time
+        return "This page was open for a long time. Please check what you typed, then press the button again: everything is still here."
+    try:
+        signatures.sign_letter(
+            letter,
+            form.signature_data(),
+            version_id=form.version_id() or 0,
+            client_hash=client_hash(request.remote_addr),
+            trap=form.trap_reason(float(config["MIN_FILL_SECONDS"])),
+        )
+    except signatures.TextChanged:
+        return "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."
+    except signatures.SigningClosed:
+        return "Sign-on for this letter has closed, so your signature could not be added."
+    return ""
 
 
 @bp.get("/letters/<slug>/check-your-email")
