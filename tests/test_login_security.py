@@ -16,10 +16,13 @@ from tests.conftest import csrf_token, login_as
 from tests.factories import PASSWORD, create_organizer
 
 
-def try_login(client: FlaskClient, email: str, password: str):
-    page = client.get("/login")
+def try_login(client: FlaskClient, email: str, password: str, address: str = "127.0.0.1"):
+    environ = {"REMOTE_ADDR": address}
+    page = client.get("/login", environ_base=environ)
     return client.post(
-        "/login", data={"csrf_token": csrf_token(page.text), "email": email, "password": password}
+        "/login",
+        data={"csrf_token": csrf_token(page.text), "email": email, "password": password},
+        environ_base=environ,
     )
 
 
@@ -140,3 +143,19 @@ def test_idle_sessions_are_signed_out(app: Flask, client: FlaskClient):
     assert response.headers["Location"].startswith("/login")
     with app.app_context():
         assert db.session.execute(sa.select(OrganizerSession.ended_at)).scalar_one() is not None
+
+
+def test_the_lock_holds_for_every_spelling_of_the_address(app: Flask):
+    app.config["LOGIN_FAILURES_BEFORE_LOCK"] = 3
+    with app.app_context():
+        create_organizer()
+    for n in range(3):
+        try_login(app.test_client(), "ana@coalition.example", f"wrong {n}", "10.3.0.1")
+    # An ideographic full stop or full-width letters in the domain reach the same account, so they
+    # must not open a fresh lock with fresh tries. Each comes from a fresh client address, so only
+    # the account's lock can stop it.
+    spellings = ("ana@coalition\u3002example", "ana@\uff43\uff4f\uff41\uff4c\uff49tion.example")
+    for n, spelling in enumerate(spellings):
+        locked = try_login(app.test_client(), spelling, PASSWORD, f"10.3.1.{n}")
+        assert locked.status_code == 422, spelling
+        assert "Too many attempts to sign in" in locked.text, spelling

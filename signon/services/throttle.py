@@ -9,13 +9,23 @@ from flask import current_app
 from signon import transaction
 from signon.extensions import db
 from signon.models import LoginThrottle, utcnow
+from signon.services.accounts import AccountError, normalize_account_email
 
 WINDOW = timedelta(minutes=15)
 
 
+def account_identity(email: str) -> str:
+    """The address as the account lookup sees it, so every spelling that reaches one account
+    (full-width letters, an ideographic full stop in the domain) shares one lock."""
+    try:
+        return normalize_account_email(email)
+    except AccountError:  # matches no account; still counted, under its plain spelling
+        return email.strip().lower()
+
+
 def keys_for(email: str, client_hash: str) -> list[str]:
     """The submitted address counts whether or not an account has it, so locks reveal nothing."""
-    keys = [f"account:{email.strip().lower()[:100]}"]
+    keys = [f"account:{account_identity(email)[:100]}"]
     if client_hash:
         keys.append(f"address:{client_hash[:100]}")
     return keys
