@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pyotp
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from signon.extensions import db
-from signon.models import Organizer, OrganizerSession, utcnow
+from signon.models import LoginThrottle, Organizer, OrganizerSession, utcnow
+from signon.services import accounts
 from tests.conftest import csrf_token, login_as
 from tests.factories import PASSWORD, create_organizer
 
 
-def try_login(client: FlaskClient, email: str, password: str):
-    page = client.get("/login")
+def try_login(client: FlaskClient, email: str, password: str, address: str = "127.0.0.1"):
+    environ = {"REMOTE_ADDR": address}
+    page = client.get("/login", environ_base=environ)
     return client.post(
-        "/login", data={"csrf_token": csrf_token(page.text), "email": email, "password": password}
+        "/login",
+        data={"csrf_token": csrf_token(page.text), "email": email, "password": password},
+        environ_base=environ,
     )
 
 
@@ -140,3 +147,62 @@ def test_idle_sessions_are_signed_out(app: Flask, client: FlaskClient):
     assert response.headers["Location"].startswith("/login")
     with app.app_context():
         assert db.session.execute(sa.select(OrganizerSession.ended_at)).scalar_one() is not None
+
+
+def test_the_lock_holds_for_every_spelling_of_the_address(app: Flask):
+    app.config["LOGIN_FAILURES_BEFORE_LOCK"] = 3
+    with app.app_context():
+        create_organizer()
+    for n in range(3):
+        try_login(app.test_client(), "ana@coalition.example", f"wrong {n}", "10.3.0.1")
+    # An ideographic full stop or full-width letters in the domain reach the same account, so they
+    # must not open a fresh lock with fresh tries. Each comes from a fresh client address, so only
+    # the account's lock can stop it.
+    spellings = ("ana@coalition\u3002example", "ana@\uff43\uff4f\uff41\uff4c\uff49tion.example")
+    for n, spelling in enumerate(spellings):
+        locked = try_login(app.test_client(), spelling, PASSWORD, f"10.3.1.{n}")
+        assert locked.status_code == 422, spelling
+        assert "Too many attempts to sign in" in locked.text, spelling
+
+
+def test_parallel_wrong_passwords_are_all_counted_and_no_more_are_checked_than_allowed(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("parallel sign-ins need a database with concurrent writers")
+    allowed, tries = 3, 8
+    app.config["LOGIN_FAILURES_BEFORE_LOCK"] = allowed
+    with app.app_context():
+        create_organizer()
+    checked: list[str] = []
+    real_check = accounts.check_password_hash
+
+    def slow_counted_check(password_hash: str, password: str) -> bool:
+        checked.append(password)
+        time.sleep(0.05)  # as a real hash would, this keeps the requests overlapping
+        return real_check(password_hash, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", slow_counted_check)
+    # One browser per guess, each from its own address, so only the account's lock stands in the way.
+    browsers = [(app.test_client(), {"REMOTE_ADDR": f"10.4.0.{n}"}) for n in range(tries)]
+    forms = [
+        {"csrf_token": csrf_token(browser.get("/login", environ_base=environ).text)}
+        for browser, environ in browsers
+    ]
+    start = threading.Barrier(tries)
+
+    def guess(n: int) -> int:
+        browser, environ = browsers[n]
+        data = forms[n] | {"email": "ana@coalition.example", "password": f"wrong {n}"}
+        start.wait()
+        return browser.post("/login", data=data, environ_base=environ).status_code
+
+    with ThreadPoolExecutor(tries) as pool:
+        statuses = list(pool.map(guess, range(tries)))
+    assert statuses == [422] * tries
+    with app.app_context():
+        failures = db.session.execute(
+            sa.select(LoginThrottle.failures).where(LoginThrottle.key.startswith("account:"))
+        ).scalar_one()
+    assert failures == tries
+    assert len(checked) == allowed

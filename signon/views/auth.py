@@ -44,12 +44,11 @@ def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
         keys = throttle.keys_for(form.email.data or "", client_hash(request.remote_addr))
-        if throttle.locked_for(keys):
+        if throttle.begin_attempt(keys):
             form.password.errors.append(LOCKED_MESSAGE)
         else:
             organizer = accounts.authenticate(form.email.data or "", form.password.data or "")
             if organizer is None:
-                throttle.record_failure(keys)
                 form.password.errors.append("That email and password do not match an account.")
             else:
                 throttle.clear(keys)
@@ -90,13 +89,12 @@ def login_code() -> Any:
     form = CodeForm()
     if form.validate_on_submit():
         keys = throttle.keys_for(organizer.email, client_hash(request.remote_addr))
-        if throttle.locked_for(keys):
+        if throttle.begin_attempt(keys):
             form.code.errors.append(LOCKED_MESSAGE)
         elif twofactor.verify(organizer, form.code.data or ""):
             throttle.clear(keys)
             return _sign_in(organizer, safe_next(pending.get("next")) or url_for("admin.index"))
         else:
-            throttle.record_failure(keys)
             form.code.errors.append("That code is not right. Codes change every 30 seconds.")
     return render_template("auth/login_code.html", form=form), 422 if form.errors else 200
 
