@@ -1,15 +1,17 @@
-"""Links spent or overtaken by events stay dead: a signer's old links after signing again."""
+"""Links spent or overtaken by events stay dead: a signer's old links after signing again, and
+other reset and invitation links once a password is chosen."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 
 from signon import tokens
 from signon.extensions import db
 from signon.models import Signature, SignatureStatus, TokenPurpose
-from signon.services import signatures
+from signon.services import accounts, signatures
 from tests.factories import create_letter, create_organizer, create_signature
 
 Outcome = signatures.Outcome
@@ -60,3 +62,21 @@ def test_a_used_withdraw_link_says_so_and_nothing_more(ctx: Flask):
     assert signatures.withdraw_signature(withdraw).outcome == Outcome.WITHDRAWN
     assert signatures.withdraw_signature(withdraw).outcome == Outcome.ALREADY_WITHDRAWN
     assert signatures.confirm_signature(confirm).outcome == Outcome.INVALID
+
+
+@pytest.mark.parametrize("used", [TokenPurpose.RESET, TokenPurpose.INVITE])
+def test_choosing_a_password_ends_every_other_reset_and_invitation_link(
+    ctx: Flask, used: TokenPurpose
+):
+    organizer = create_organizer()
+    links = {
+        purpose: [tokens.issue(purpose, DAY, organizer=organizer) for _ in range(2)]
+        for purpose in (TokenPurpose.RESET, TokenPurpose.INVITE)
+    }
+    db.session.commit()
+    first = links[used][0]
+    assert accounts.set_password_from_token(first, used, "the owner's new password") is not None
+    for purpose, raws in links.items():
+        for raw in raws:
+            assert accounts.set_password_from_token(raw, purpose, "an attacker's password") is None
+    assert accounts.authenticate(organizer.email, "the owner's new password") is not None
