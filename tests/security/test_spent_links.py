@@ -1,17 +1,21 @@
-"""Links spent or overtaken by events stay dead: a signer's old links after signing again, and
-other reset and invitation links once a password is chosen."""
+"""Links spent or overtaken by events stay dead: a signer's old links after signing again, other
+reset and invitation links after a password is chosen, and a two-step code raced twice."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
+import pyotp
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from signon import tokens
 from signon.extensions import db
-from signon.models import Signature, SignatureStatus, TokenPurpose
-from signon.services import accounts, signatures
+from signon.models import Organizer, Signature, SignatureStatus, TokenPurpose
+from signon.services import accounts, signatures, twofactor
 from tests.factories import create_letter, create_organizer, create_signature
 
 Outcome = signatures.Outcome
@@ -80,3 +84,40 @@ def test_choosing_a_password_ends_every_other_reset_and_invitation_link(
         for raw in raws:
             assert accounts.set_password_from_token(raw, purpose, "an attacker's password") is None
     assert accounts.authenticate(organizer.email, "the owner's new password") is not None
+
+
+def test_a_two_step_code_raced_in_parallel_signs_in_once(app: Flask):
+    """Meaningful on PostgreSQL, where the sign-ins really run at once."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite serializes writers; the race needs PostgreSQL")
+    with app.app_context():
+        organizer = create_organizer()
+        organizer.totp_secret = pyotp.random_base32()
+        organizer.totp_enabled = True
+        db.session.commit()
+        organizer_id, secret = organizer.id, organizer.totp_secret
+    code = pyotp.TOTP(secret).at(int(time.time()) + 30)  # the next step: stays valid throughout
+    racers = 8
+    barrier = threading.Barrier(racers)
+    results: list[bool] = []
+
+    def sign_in() -> None:
+        with app.app_context():
+            racer = db.session.get(Organizer, organizer_id)
+            assert racer is not None
+            assert racer.totp_last_step == 0  # every racer reads the code as unused
+            barrier.wait(timeout=10)
+            results.append(twofactor.verify(racer, code))
+
+    threads = [threading.Thread(target=sign_in) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == racers
+    assert results.count(True) == 1
+    with app.app_context():
+        step = db.session.execute(
+            sa.select(Organizer.totp_last_step).where(Organizer.id == organizer_id)
+        ).scalar_one()
+    assert step > 0
