@@ -6,6 +6,9 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
+
 from signon.extensions import db
 from signon.models import Letter, Organizer, Signature, Token, TokenPurpose, utcnow
 
@@ -45,6 +48,44 @@ def find_usable(raw: str, purpose: TokenPurpose) -> Token | None:
     if token is None or token.used_at is not None or is_expired(token):
         return None
     return token
+
+
+def spend(token: Token, now: datetime | None = None) -> bool:
+    """Mark the token used unless it already is: of two uses at once, only one gets True."""
+    now = now or utcnow()
+    spent = db.session.execute(
+        sa.update(Token)
+        .where(Token.id == token.id, Token.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(spent, "rowcount", 0) != 1:
+        return False
+    set_committed_value(token, "used_at", now)
+    return True
+
+
+def retire(
+    purposes: tuple[TokenPurpose, ...],
+    *,
+    signature: Signature | None = None,
+    organizer: Organizer | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Spend every outstanding token of these purposes for the signature or organizer: links
+    issued before a change of state must not act on the state after it. The caller commits."""
+    if signature is not None:
+        owner = Token.signature_id == signature.id
+    elif organizer is not None:
+        owner = Token.organizer_id == organizer.id
+    else:
+        raise ValueError("retire() needs a signature or an organizer")
+    db.session.execute(
+        sa.update(Token)
+        .where(owner, Token.purpose.in_([str(p) for p in purposes]), Token.used_at.is_(None))
+        .values(used_at=now or utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def find(raw: str, purpose: TokenPurpose) -> Token | None:

@@ -167,12 +167,16 @@ def set_password_from_token(
         return None
     check_password_rules(password)
     organizer = token.organizer
+    if not tokens.spend(token):  # the same link used twice at once: the first one wins
+        transaction.rollback()
+        return None
+    # Every other reset or invitation link of the account ends with this one.
+    tokens.retire((TokenPurpose.RESET, TokenPurpose.INVITE), organizer=organizer)
     organizer.password_hash = generate_password_hash(password)
     if name is not None and name.strip():
         organizer.name = name.strip()[:120]
     organizer.session_version += 1
     sessions.end_all(organizer)
-    token.used_at = utcnow()
     audit.record(
         f"organizer.password_{'set' if purpose == TokenPurpose.INVITE else 'reset'}",
         letter_id=None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,8 @@ from signon.services import letter_emails, letters, listing, notifications, scre
 from signon.services.normalize import clean_text, normalize_email, organization_key
 
 CONFIRMED_STATES = {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED}
+# The links a signer is sent for one round of signing; a withdrawal or a fresh start retires them.
+ROUND_PURPOSES = (TokenPurpose.CONFIRM, TokenPurpose.WITHDRAW, TokenPurpose.RECONFIRM)
 
 
 class SigningClosed(Exception):
@@ -197,7 +200,20 @@ def release(signature: Signature, *, by: Organizer) -> bool:
 
 
 def confirmation_token(raw: str) -> Token | None:
-    return tokens.find(raw, TokenPurpose.CONFIRM)
+    """The confirm link's token; a spent one only while it can say "already confirmed"."""
+    token = tokens.find(raw, TokenPurpose.CONFIRM)
+    if _retired(token, CONFIRMED_STATES):
+        return None
+    return token
+
+
+def _retired(token: Token | None, done: Iterable[str]) -> bool:
+    """A used link whose signature has since moved on (withdrawn, signed again) does nothing."""
+    return (
+        token is not None
+        and token.used_at is not None
+        and (token.signature is None or token.signature.status not in done)
+    )
 
 
 def confirm_signature(raw: str, now: datetime | None = None) -> Result:
@@ -221,7 +237,9 @@ def _confirm(raw: str, now: datetime) -> Result:
         return Result(Outcome.EXPIRED, signature)
     if not can_still_confirm(signature):
         return Result(Outcome.CLOSED, signature)
-    token.used_at = now
+    if not tokens.spend(token, now):  # two clicks at once: the other one confirmed it
+        transaction.rollback()
+        return Result(Outcome.ALREADY_CONFIRMED, signature)
     signature.confirmed_at = now
     if signature.letter.requires_approval:
         signature.status = SignatureStatus.AWAITING_REVIEW
@@ -260,7 +278,11 @@ def reconfirmation_token(raw: str) -> Token | None:
 
 
 def withdrawal_token(raw: str) -> Token | None:
-    return tokens.find(raw, TokenPurpose.WITHDRAW)
+    """The withdraw link's token; a spent one only while it can say "already withdrawn"."""
+    token = tokens.find(raw, TokenPurpose.WITHDRAW)
+    if _retired(token, (SignatureStatus.WITHDRAWN,)):
+        return None
+    return token
 
 
 def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
@@ -288,7 +310,7 @@ def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
         transaction.rollback()
         return Result(Outcome.ALREADY_WITHDRAWN, signature)
     db.session.refresh(signature)
-    token.used_at = now
+    tokens.retire(ROUND_PURPOSES, signature=signature, now=now)
     if before == SignatureStatus.APPROVED:
         listing.list_changed(signature.letter_id)
         notifications.signature_withdrawn(signature)
@@ -346,6 +368,8 @@ def keep_signature(raw: str) -> Result:
         return Result(Outcome.INVALID, signature)
     version = letters.current_version(signature.letter)
     if signature.version_id != version.id:
+        if token.used_at is not None:  # spent, or retired by a withdrawal or a fresh start
+            return Result(Outcome.INVALID, signature)
         before = signature.version.number
         signature.version = version
         token.used_at = utcnow()
@@ -401,6 +425,8 @@ def _answer_repeat(signature: Signature, version: LetterVersion, data: Signature
     if restart:
         # A person repeating what a bot (or a mistaken trap) submitted, or signing again after a
         # withdrawal, starts afresh and proves themselves by email; the confirm page shows the details.
+        # Links of the earlier round must not confirm or withdraw this one.
+        tokens.retire(ROUND_PURPOSES, signature=signature)
         signature.status = SignatureStatus.UNCONFIRMED
         signature.suspect_reason = ""
         signature.confirmation_emails = 0

@@ -12,6 +12,7 @@ import pyotp
 import segno
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from signon import audit, transaction
 from signon.extensions import db
@@ -65,7 +66,16 @@ def _code_ok(organizer: Organizer, code: str) -> bool:
     step = _matching_step(organizer, code)
     if step is None or step <= organizer.totp_last_step:
         return False
-    organizer.totp_last_step = step
+    # Conditional on the step stored, not the one read: of two sign-ins racing one code, one wins.
+    moved = db.session.execute(
+        sa.update(Organizer)
+        .where(Organizer.id == organizer.id, Organizer.totp_last_step < step)
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        return False
+    set_committed_value(organizer, "totp_last_step", step)
     return True
 
 
