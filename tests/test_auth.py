@@ -188,6 +188,9 @@ def test_password_reset_is_single_use_and_signs_out_other_sessions(
         "/reset", data={"csrf_token": csrf_token(page.text), "email": "who@coalition.example"}
     )
     assert re.sub(r"\s+", " ", answer.text) == re.sub(r"\s+", " ", unknown.text)
+    assert mailbox.messages == []  # the email leaves once the response has gone out
+    answer.close()
+    unknown.close()
     [email] = mailbox.wait_for(1)
     path = link_in(email, "/reset/").split("signon.example", 1)[1]
     form = client.get(path)

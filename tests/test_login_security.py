@@ -206,3 +206,46 @@ def test_parallel_wrong_passwords_are_all_counted_and_no_more_are_checked_than_a
         ).scalar_one()
     assert failures == tries
     assert len(checked) == allowed
+
+
+def test_the_reset_page_answers_as_fast_for_an_account_as_for_an_unknown_address(
+    app: Flask, mailbox
+):
+    """The reset link is made and sent after the response, so timing the page cannot tell
+    whether an account exists."""
+    app.config["RATE_LIMIT_RESET"] = "1000 per hour"
+    with app.app_context():
+        for n in range(20):
+            create_organizer(email=f"host{n}@coalition.example")
+    client = app.test_client()
+    token = csrf_token(client.get("/reset").text)
+    timings: dict[str, list[float]] = {"account": [], "unknown": []}
+    for n in range(20):
+        pair = (("account", f"host{n}@coalition.example"), ("unknown", f"x{n}@coalition.example"))
+        for kind, email in pair:
+            started = time.perf_counter()
+            response = client.post("/reset", data={"csrf_token": token, "email": email})
+            timings[kind].append(time.perf_counter() - started)
+            assert response.status_code == 200
+            response.close()
+    mailbox.wait_for(20)
+    account, unknown = (sorted(values)[len(values) // 2] for values in timings.values())
+    assert account < 1.5 * unknown, (
+        f"account {account * 1000:.1f} ms, unknown {unknown * 1000:.1f} ms"
+    )
+
+
+def test_one_address_gets_at_most_three_reset_emails_an_hour_however_spelled(app: Flask, mailbox):
+    app.config["RATE_LIMIT_RESET"] = "1000 per hour"
+    with app.app_context():
+        create_organizer()
+    client = app.test_client()
+    token = csrf_token(client.get("/reset").text)
+    spellings = ["ana@coalition.example", "ANA@coalition.example", "ana@coalition\u3002example"]
+    for email in spellings * 2:
+        response = client.post("/reset", data={"csrf_token": token, "email": email})
+        assert "Check your email" in response.text
+        response.close()
+    mailbox.wait_for(3)
+    time.sleep(0.3)
+    assert len(mailbox.messages) == 3

@@ -9,15 +9,17 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from signon import audit, mail, tokens, transaction
+from signon import afterwards, audit, mail, tokens, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import Letter, Organizer, Role, TokenPurpose, utcnow
-from signon.services import sessions
+from signon.services import counters, sessions
 
 MIN_PASSWORD_LENGTH = 12
 INVITE_VALID = timedelta(days=7)
 RESET_VALID = timedelta(hours=2)
+RESET_EMAILS_PER_ADDRESS = 3
+RESET_CAP_WINDOW = timedelta(hours=1)
 
 
 @cache
@@ -35,6 +37,15 @@ def normalize_account_email(email: str) -> str:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         raise AccountError(f"Not a valid email address: {error}") from error
+
+
+def account_identity(email: str) -> str:
+    """The address as the account lookup sees it, so every spelling that reaches one account
+    (full-width letters, an ideographic full stop in the domain) shares one lock and one limit."""
+    try:
+        return normalize_account_email(email)
+    except AccountError:  # matches no account; still counted, under its plain spelling
+        return email.strip().lower()
 
 
 def check_password_rules(password: str) -> None:
@@ -189,8 +200,20 @@ def set_password_from_token(
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the account exists; say nothing either way."""
+    """Email a reset link if the account exists; say nothing either way.
+
+    The request only looks the address up and counts it; the link is made and queued after the
+    response has gone out, so the page answers in the same time whether the account exists. One
+    address gets at most a few reset emails an hour, however many ask and however it is spelled."""
     organizer = by_email(email)
+    asked, _ = counters.bump(f"reset:{account_identity(email)[:100]}", utcnow(), RESET_CAP_WINDOW)
+    transaction.commit()
+    if organizer is not None and organizer.active and asked <= RESET_EMAILS_PER_ADDRESS:
+        afterwards.after_response(send_reset_link, organizer.id)
+
+
+def send_reset_link(organizer_id: int) -> None:
+    organizer = db.session.get(Organizer, organizer_id)
     if organizer is None or not organizer.active:
         return
     raw = tokens.issue(TokenPurpose.RESET, RESET_VALID, organizer=organizer)

@@ -240,7 +240,7 @@ def test_a_used_reset_link_cannot_be_replayed(
     app: Flask, client: FlaskClient, world: World, mailbox: Mailbox
 ):
     mailbox.clear()
-    client.post("/reset", data={"csrf_token": _signin_page_token(client), "email": SPARE})
+    client.post("/reset", data={"csrf_token": _signin_page_token(client), "email": SPARE}).close()
     [message] = mailbox.wait_for(1)
     path = "/reset/" + link_in(message, "/reset/").rsplit("/", 1)[1]
     form = client.get(path)
@@ -287,7 +287,7 @@ def emailed_links(
     confirm = link_in(mailbox.wait_for(1)[0], "/confirm/").split("signon.example", 1)[1]
     form = client.get(confirm)
     client.post(confirm, data={"csrf_token": csrf_token(form.text)})
-    client.post("/reset", data={"csrf_token": _signin_page_token(client), "email": SPARE})
+    client.post("/reset", data={"csrf_token": _signin_page_token(client), "email": SPARE}).close()
     mailbox.wait_for(3)
     return emailed_tokens(mailbox)
 
@@ -343,7 +343,7 @@ def test_a_forged_host_header_never_changes_the_emailed_links(
     page = attacker.get("/reset", headers=forged)
     attacker.post(
         "/reset", data={"csrf_token": csrf_token(page.text), "email": SPARE}, headers=forged
-    )
+    ).close()  # the email leaves once the response is closed
     form = attacker.get(f"/letters/{world.slug}", headers=forged)
     attacker.post(
         f"/letters/{world.slug}",
