@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
-from signon import audit, transaction
+from signon import audit, secretbox, transaction
 from signon.extensions import db
 from signon.models import Organizer, RecoveryCode, utcnow
 
@@ -27,32 +27,49 @@ def _hash(code: str) -> str:
     return hmac.new(key, b"recovery:" + normalized.encode(), hashlib.sha256).hexdigest()
 
 
-def begin_setup(organizer: Organizer) -> str:
-    """A fresh secret, stored but not yet in force until a code from the app confirms it."""
+def begin_setup(organizer: Organizer) -> None:
+    """A fresh secret, stored encrypted but not in force until a code from the app confirms it."""
     if not organizer.totp_enabled:
-        organizer.totp_secret = pyotp.random_base32()
+        organizer.totp_secret = secretbox.encrypt(pyotp.random_base32())
         transaction.commit()
-    return organizer.totp_secret
 
 
-def provisioning_uri(organizer: Organizer) -> str:
-    return pyotp.TOTP(organizer.totp_secret).provisioning_uri(
+def pending_secret(organizer: Organizer) -> str | None:
+    """The secret being set up, to show once more; None when none is, or it can no longer be read
+    (then setting up starts again)."""
+    if organizer.totp_enabled or not organizer.totp_secret:
+        return None
+    return _readable_secret(organizer)
+
+
+def _readable_secret(organizer: Organizer) -> str | None:
+    try:
+        return secretbox.decrypt(organizer.totp_secret)
+    except secretbox.UnreadableSecret:
+        return None
+
+
+def provisioning_uri(organizer: Organizer, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(
         name=organizer.email, issuer_name=current_app.config["SITE_NAME"]
     )
 
 
-def qr_svg_data_uri(organizer: Organizer) -> str:
-    return segno.make(provisioning_uri(organizer), error="m").svg_data_uri(scale=4, border=2)
+def qr_svg_data_uri(organizer: Organizer, secret: str) -> str:
+    return segno.make(provisioning_uri(organizer, secret), error="m").svg_data_uri(
+        scale=4, border=2
+    )
 
 
 def _matching_step(organizer: Organizer, code: str) -> int | None:
     """The time step (current, previous or next, for clock drift) whose code this is."""
     digits = code.replace(" ", "")
-    if not organizer.totp_secret or not (
-        digits.isascii() and digits.isdigit() and len(digits) == 6
-    ):
+    if not (digits.isascii() and digits.isdigit() and len(digits) == 6):
         return None
-    totp = pyotp.TOTP(organizer.totp_secret)
+    secret = _readable_secret(organizer) if organizer.totp_secret else None
+    if secret is None:
+        return None
+    totp = pyotp.TOTP(secret)
     now = int(time.time())
     for offset in (0, -1, 1):
         moment = now + offset * totp.interval

@@ -66,15 +66,15 @@ def account() -> Any:
                 flash("Two-step sign-in is off.", "success")
                 return redirect(url_for("admin.account"))
             form.code.errors.append("That code is not right.")
-    setting_up = bool(organizer.totp_secret) and not organizer.totp_enabled
+    secret = twofactor.pending_secret(organizer)
     return render_template(
         "admin/account.html",
         me=organizer,
         form=form,
         codes=codes,
-        setting_up=setting_up,
+        secret=secret,
         action_form=EmptyForm(),
-        qr=twofactor.qr_svg_data_uri(organizer) if setting_up else None,
+        qr=twofactor.qr_svg_data_uri(organizer, secret) if secret else None,
         remaining=twofactor.remaining_recovery_codes(organizer) if organizer.totp_enabled else 0,
     )
 
