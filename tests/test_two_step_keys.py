@@ -1,4 +1,5 @@
-"""Two-step secrets at rest: never in the clear in the database, and encrypted by the migration."""
+"""Two-step secrets at rest: never in the clear in the database, readable through a key rotation, and a
+way back in (recovery code, admin or command-line reset) when the key is lost."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
 
 from signon import create_app, secretbox
+from signon.cli import cli
 from signon.extensions import db
+from signon.models import AuditEvent, Organizer, RecoveryCode
 from tests.conftest import csrf_token, login_as
-from tests.factories import PASSWORD, create_organizer
+from tests.factories import PASSWORD, create_organizer, enable_two_step
 from tests.test_migrations import empty_database  # noqa: F401 - a fixture for the migration test
 
 EMAIL = "ana@coalition.example"
 NEW_KEY = "a-new-data-key-with-at-least-32-characters"
+KEY_LOST_TEXT = "cannot be checked here any more"
 
 
 def stored_secret(app: Flask, email: str = EMAIL) -> str:
@@ -81,6 +85,134 @@ def test_enrolment_stores_no_plain_secret_and_two_step_sign_in_works(
     assert secret not in stored
     assert stored.startswith("gAAAAA")  # a Fernet token
     browser, _ = sign_in(app, next_code(secret))
+    assert signed_in(browser)
+
+
+def test_a_lost_key_refuses_app_codes_and_says_how_to_get_back_in(app: Flask, client: FlaskClient):
+    with app.app_context():
+        create_organizer()
+    secret, codes = enrol(client)
+    app.config["DATA_KEY"] = NEW_KEY  # the key the secret was encrypted with is gone
+
+    browser = app.test_client()
+    page = browser.get("/login")
+    browser.post(
+        "/login", data={"csrf_token": csrf_token(page.text), "email": EMAIL, "password": PASSWORD}
+    )
+    code_page = browser.get("/login/code")
+    assert KEY_LOST_TEXT in code_page.text
+    assert "ask an admin to reset two-step sign-in" in code_page.text
+    refused = browser.post(
+        "/login/code", data={"csrf_token": csrf_token(code_page.text), "code": next_code(secret)}
+    )
+    assert refused.status_code == 422
+    assert KEY_LOST_TEXT in refused.text
+    assert not signed_in(browser)
+
+    # Recovery codes are keyed hashes under the secret key, which did not change: one gets in.
+    browser, _ = sign_in(app, codes[0])
+    assert signed_in(browser)
+
+
+def test_old_keys_keep_two_step_working_until_the_secrets_are_reencrypted(app: Flask):
+    with app.app_context():
+        secret = enable_two_step(create_organizer())
+        stranded = enable_two_step(create_organizer("bo@coalition.example", name="Bo"))
+        # Bo's secret was encrypted with a key nobody listed: the command reports it.
+        bo = db.session.execute(sa.select(Organizer).filter_by(email="bo@coalition.example"))
+        bo.scalar_one().totp_secret = secretbox.encrypt(
+            stranded, {"SECRET_KEY": "a-key-that-is-not-configured-anywhere"}
+        )
+        db.session.commit()
+    before = stored_secret(app)
+    app.config["DATA_KEY"] = NEW_KEY
+    app.config["OLD_DATA_KEYS"] = app.config["SECRET_KEY"]
+    browser, _ = sign_in(app, pyotp.TOTP(secret).now())
+    assert signed_in(browser)
+
+    result = app.test_cli_runner().invoke(cli, ["reencrypt-2fa-keys"])
+    assert result.exit_code == 1
+    assert "Re-encrypted 1 two-step secret." in result.output
+    assert "bo@coalition.example" in result.output
+    assert "signon reset-2fa EMAIL" in result.output
+    after = stored_secret(app)
+    assert after != before
+    assert secret not in after
+
+    app.config["OLD_DATA_KEYS"] = ""
+    browser, _ = sign_in(app, next_code(secret))
+    assert signed_in(browser)
+
+
+def test_an_admin_resets_two_step_sign_in_for_a_locked_out_organizer(
+    app: Flask, client: FlaskClient
+):
+    with app.app_context():
+        create_organizer("admin@coalition.example", role="admin", name="Alex")
+        organizer = create_organizer()
+        organizer_id = organizer.id
+        enable_two_step(organizer)
+        db.session.add(RecoveryCode(organizer_id=organizer_id, code_hash="x" * 64))
+        db.session.commit()
+    app.config["DATA_KEY"] = NEW_KEY  # Ana's codes can no longer be checked
+    token = login_as(client, "admin@coalition.example")
+    listing = client.get("/admin/organizers").text
+    assert 'Reset<span class="visually-hidden"> two-step sign-in for ana@coalition.example' in (
+        listing
+    )
+
+    reset = client.post(
+        f"/admin/organizers/{organizer_id}/reset-two-step",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Two-step sign-in is off for ana@coalition.example." in reset.text
+    again = client.post(
+        f"/admin/organizers/{organizer_id}/reset-two-step",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Two-step sign-in was already off for ana@coalition.example." in again.text
+
+    with app.app_context():
+        ana = db.session.get(Organizer, organizer_id)
+        assert ana is not None
+        assert (ana.totp_enabled, ana.totp_secret) == (False, "")
+        assert db.session.execute(sa.select(sa.func.count(RecoveryCode.id))).scalar_one() == 0
+        events = db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action == "organizer.2fa_reset")
+        ).scalars()
+        event = events.one()
+        admin = db.session.execute(
+            sa.select(Organizer).filter_by(email="admin@coalition.example")
+        ).scalar_one()
+        assert (event.actor_kind, event.actor_id, event.subject_id) == (
+            "organizer",
+            admin.id,
+            organizer_id,
+        )
+    browser, _ = sign_in(app, None)  # the password alone is enough again
+    assert signed_in(browser)
+
+
+def test_reset_2fa_command_turns_two_step_off(app: Flask):
+    with app.app_context():
+        enable_two_step(create_organizer())
+    runner = app.test_cli_runner()
+    result = runner.invoke(cli, ["reset-2fa", "Ana@Coalition.example"])
+    assert result.exit_code == 0, result.output
+    assert "Two-step sign-in is off for ana@coalition.example" in result.output
+    assert stored_secret(app) == ""
+    assert "already off" in runner.invoke(cli, ["reset-2fa", EMAIL]).output
+    unknown = runner.invoke(cli, ["reset-2fa", "nobody@coalition.example"])
+    assert unknown.exit_code == 1
+    assert "no organizer account for nobody@coalition.example" in unknown.output
+    with app.app_context():
+        event = db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action == "organizer.2fa_reset")
+        ).scalar_one()
+        assert (event.actor_kind, event.actor_id) == ("system", None)
+    browser, _ = sign_in(app, None)
     assert signed_in(browser)
 
 
