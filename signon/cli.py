@@ -18,7 +18,15 @@ from signon.config import ConfigError
 from signon.exports.model import ListOptions
 from signon.links import external_url
 from signon.models import Letter, LetterStatus
-from signon.services import accounts, deliverables, letters, notifications, retention, setup
+from signon.services import (
+    accounts,
+    deliverables,
+    letters,
+    notifications,
+    retention,
+    setup,
+    twofactor,
+)
 
 MISSING_TABLES = "the database has no tables yet: run .venv/bin/signon db upgrade"
 
@@ -76,6 +84,37 @@ def create_organizer(email: str, name: str, admin: bool, password_stdin: bool) -
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Created {organizer.role} {organizer.email}.")
+
+
+@cli.command("reset-2fa")
+@click.argument("email")
+def reset_2fa(email: str) -> None:
+    """Turn two-step sign-in off for an account locked out of it (lost phone, or a lost key)."""
+    organizer = accounts.by_email(email)
+    if organizer is None:
+        raise click.ClickException(f"no organizer account for {email}")
+    if twofactor.reset(organizer, by=None):
+        click.echo(
+            f"Two-step sign-in is off for {organizer.email}: they sign in with their password "
+            "and can set it up again under Account."
+        )
+    else:
+        click.echo(f"Two-step sign-in was already off for {organizer.email}.")
+
+
+@cli.command("reencrypt-2fa-keys")
+def reencrypt_2fa_keys() -> None:
+    """Re-encrypt every two-step secret under the current key, so SIGNON_OLD_DATA_KEYS can go."""
+    report = twofactor.reencrypt_all()
+    click.echo(
+        f"Re-encrypted {report.reencrypted} two-step secret{'s' if report.reencrypted != 1 else ''}."
+    )
+    if report.unreadable:
+        raise click.ClickException(
+            f"no configured key opens the two-step secret of {', '.join(report.unreadable)}. Add "
+            "the key it was encrypted with to SIGNON_OLD_DATA_KEYS and run this again, or turn "
+            "two-step sign-in off for them with `signon reset-2fa EMAIL`."
+        )
 
 
 @cli.command("setup-link")

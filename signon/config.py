@@ -16,6 +16,10 @@ GENERATE_KEY = (
 
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
+    # Encrypts two-step secrets at rest; None: a key derived from SECRET_KEY. OLD_DATA_KEYS: earlier
+    # values (comma-separated) that still decrypt, until `signon reencrypt-2fa-keys` has run.
+    "DATA_KEY": None,
+    "OLD_DATA_KEYS": "",
     "SQLALCHEMY_DATABASE_URI": None,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     # Public address used in every emailed link, so a forged Host header cannot change one.
@@ -140,6 +144,11 @@ def _check(app: Flask) -> None:
     ):
         raise ConfigError(
             f"SIGNON_SECRET_KEY is too weak: use at least 32 random characters: {GENERATE_KEY}"
+        )
+    if app.config["DATA_KEY"] and not relaxed and len(str(app.config["DATA_KEY"])) < 32:
+        raise ConfigError(
+            "SIGNON_DATA_KEY is too weak: use at least 32 random characters, e.g. from "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
     if app.config["MAIL_TRANSPORT"] not in {"smtp", "console"}:
         raise ConfigError("SIGNON_MAIL_TRANSPORT must be 'smtp' or 'console'.")

@@ -97,7 +97,8 @@ class Organizer(Model):
     role: Mapped[str] = mapped_column(sa.String(20), default=Role.ORGANIZER)
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
-    totp_secret: Mapped[str] = mapped_column(sa.String(64), default="")
+    # A Fernet token (signon.secretbox), never the plain secret; "" when two-step is not set up.
+    totp_secret: Mapped[str] = mapped_column(sa.String(255), default="")
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     # The 30-second step of the last code accepted, so a code seen over a shoulder cannot be reused.
     totp_last_step: Mapped[int] = mapped_column(default=0)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from signon import secretbox
 from signon.extensions import db
 from signon.models import LoginThrottle, Organizer, OrganizerSession, utcnow
 from signon.services import accounts
@@ -71,7 +72,9 @@ def test_two_step_sign_in_with_app_code_and_recovery_code(app: Flask, client: Fl
     token = login_as(client, "ana@coalition.example")
     client.post("/admin/account", data={"csrf_token": token, "action": "start"})
     with app.app_context():
-        secret = db.session.execute(sa.select(Organizer.totp_secret)).scalar_one()
+        secret = secretbox.decrypt(
+            db.session.execute(sa.select(Organizer.totp_secret)).scalar_one()
+        )
     wrong = client.post(
         "/admin/account", data={"csrf_token": token, "action": "confirm", "code": "000000"}
     )

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyotp
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
-from signon import audit, transaction
+from signon import audit, secretbox, transaction
 from signon.extensions import db
 from signon.models import Organizer, RecoveryCode, utcnow
 
@@ -27,32 +28,55 @@ def _hash(code: str) -> str:
     return hmac.new(key, b"recovery:" + normalized.encode(), hashlib.sha256).hexdigest()
 
 
-def begin_setup(organizer: Organizer) -> str:
-    """A fresh secret, stored but not yet in force until a code from the app confirms it."""
+def begin_setup(organizer: Organizer) -> None:
+    """A fresh secret, stored encrypted but not in force until a code from the app confirms it."""
     if not organizer.totp_enabled:
-        organizer.totp_secret = pyotp.random_base32()
+        organizer.totp_secret = secretbox.encrypt(pyotp.random_base32())
         transaction.commit()
-    return organizer.totp_secret
 
 
-def provisioning_uri(organizer: Organizer) -> str:
-    return pyotp.TOTP(organizer.totp_secret).provisioning_uri(
+def pending_secret(organizer: Organizer) -> str | None:
+    """The secret being set up, to show once more; None when none is, or it can no longer be read
+    (then setting up starts again)."""
+    if organizer.totp_enabled or not organizer.totp_secret:
+        return None
+    return _readable_secret(organizer)
+
+
+def key_lost(organizer: Organizer) -> bool:
+    """Two-step sign-in is on but no configured key opens its secret, so codes from the app cannot
+    be checked: recovery codes, or a reset by an admin, are the way back in."""
+    return organizer.totp_enabled and _readable_secret(organizer) is None
+
+
+def _readable_secret(organizer: Organizer) -> str | None:
+    try:
+        return secretbox.decrypt(organizer.totp_secret)
+    except secretbox.UnreadableSecret:
+        return None
+
+
+def provisioning_uri(organizer: Organizer, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(
         name=organizer.email, issuer_name=current_app.config["SITE_NAME"]
     )
 
 
-def qr_svg_data_uri(organizer: Organizer) -> str:
-    return segno.make(provisioning_uri(organizer), error="m").svg_data_uri(scale=4, border=2)
+def qr_svg_data_uri(organizer: Organizer, secret: str) -> str:
+    return segno.make(provisioning_uri(organizer, secret), error="m").svg_data_uri(
+        scale=4, border=2
+    )
 
 
 def _matching_step(organizer: Organizer, code: str) -> int | None:
     """The time step (current, previous or next, for clock drift) whose code this is."""
     digits = code.replace(" ", "")
-    if not organizer.totp_secret or not (
-        digits.isascii() and digits.isdigit() and len(digits) == 6
-    ):
+    if not (digits.isascii() and digits.isdigit() and len(digits) == 6):
         return None
-    totp = pyotp.TOTP(organizer.totp_secret)
+    secret = _readable_secret(organizer) if organizer.totp_secret else None
+    if secret is None:
+        return None
+    totp = pyotp.TOTP(secret)
     now = int(time.time())
     for offset in (0, -1, 1):
         moment = now + offset * totp.interval
@@ -149,3 +173,63 @@ def remaining_recovery_codes(organizer: Organizer) -> int:
             RecoveryCode.organizer_id == organizer.id, RecoveryCode.used_at.is_(None)
         )
     ).scalar_one()
+
+
+def reset(organizer: Organizer, *, by: Organizer | None) -> bool:
+    """Turn two-step sign-in off for someone who cannot use it (a lost phone, or a lost key), by an
+    admin or from the command line; False when it was off already."""
+    moved = db.session.execute(
+        sa.update(Organizer)
+        .where(
+            Organizer.id == organizer.id,
+            sa.or_(Organizer.totp_enabled.is_(True), Organizer.totp_secret != ""),
+        )
+        .values(totp_enabled=False, totp_secret="")
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        return False
+    set_committed_value(organizer, "totp_enabled", False)
+    set_committed_value(organizer, "totp_secret", "")
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.organizer_id == organizer.id))
+    audit.record(
+        "organizer.2fa_reset",
+        letter_id=None,
+        actor_kind="organizer" if by else "system",
+        actor_id=by.id if by else None,
+        subject=organizer,
+    )
+    transaction.commit()
+    return True
+
+
+@dataclass
+class ReencryptReport:
+    reencrypted: int = 0
+    unreadable: list[str] = field(default_factory=list)  # emails whose secret no key opens
+
+
+def reencrypt_all() -> ReencryptReport:
+    """Every stored secret as a fresh token under the current key, so old keys can be retired."""
+    report = ReencryptReport()
+    rows = db.session.execute(
+        sa.select(Organizer.id, Organizer.email, Organizer.totp_secret)
+        .where(Organizer.totp_secret != "")
+        .order_by(Organizer.email)
+    ).all()
+    for organizer_id, email, token in rows:
+        try:
+            fresh = secretbox.reencrypt(token)
+        except secretbox.UnreadableSecret:
+            report.unreadable.append(email)
+            continue
+        # Conditional on the token read: a secret set up meanwhile is already under the new key.
+        moved = db.session.execute(
+            sa.update(Organizer)
+            .where(Organizer.id == organizer_id, Organizer.totp_secret == token)
+            .values(totp_secret=fresh)
+            .execution_options(synchronize_session=False)
+        )
+        report.reencrypted += getattr(moved, "rowcount", 0)
+    transaction.commit()
+    return report

@@ -32,6 +32,12 @@ bp = Blueprint("auth", __name__)
 
 LOCKED_MESSAGE = "Too many attempts to sign in. Wait a few minutes, then try again."
 PENDING_SECONDS = 300
+WRONG_CODE_MESSAGE = "That code is not right. Codes change every 30 seconds."
+KEY_LOST_MESSAGE = (
+    "Codes from your authenticator app cannot be checked here any more: the site's key for "
+    "two-step sign-in has changed. Enter one of your recovery codes, or ask an admin to reset "
+    "two-step sign-in for your account."
+)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -87,6 +93,7 @@ def login_code() -> Any:
         flash("Sign in again: the code has to follow the password within five minutes.", "info")
         return redirect(url_for("auth.login"))
     form = CodeForm()
+    key_lost = twofactor.key_lost(organizer)
     if form.validate_on_submit():
         keys = throttle.keys_for(organizer.email, client_hash(request.remote_addr))
         if throttle.begin_attempt(keys):
@@ -95,8 +102,10 @@ def login_code() -> Any:
             throttle.clear(keys)
             return _sign_in(organizer, safe_next(pending.get("next")) or url_for("admin.index"))
         else:
-            form.code.errors.append("That code is not right. Codes change every 30 seconds.")
-    return render_template("auth/login_code.html", form=form), 422 if form.errors else 200
+            form.code.errors.append(KEY_LOST_MESSAGE if key_lost else WRONG_CODE_MESSAGE)
+    return render_template(
+        "auth/login_code.html", form=form, key_lost=key_lost
+    ), 422 if form.errors else 200
 
 
 @bp.post("/logout")

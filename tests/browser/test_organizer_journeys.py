@@ -12,7 +12,7 @@ from signon.extensions import db
 from signon.models import Letter, Signature, SignatureStatus
 from signon.services import letters, setup
 from tests.browser.conftest import LiveServer, assert_accessible, screenshot
-from tests.factories import PASSWORD, confirmed_signature, create_organizer
+from tests.factories import PASSWORD, confirmed_signature, create_organizer, enable_two_step
 
 
 def sign_in(page: Any, live_server: LiveServer) -> None:
@@ -140,12 +140,15 @@ def test_organizer_moderates_in_bulk_edits_a_listing_merges_and_closes(
 def test_admin_invites_an_organizer(page: Any, live_server: LiveServer, mailbox: Any):
     with live_server.context():
         create_organizer("boss@coalition.example", role="admin")
+        enable_two_step(create_organizer("kim@coalition.example", name="Kim"))
     page.goto(live_server.url + "/login")
     page.get_by_label("Email address").fill("boss@coalition.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name="Organizers").click()
     assert_accessible(page, "organizers")
+    page.get_by_role("button", name="Reset two-step sign-in for kim@coalition.example").click()
+    expect(page.get_by_text("Two-step sign-in is off for kim@coalition.example.")).to_be_visible()
     page.get_by_label("Email address").fill("nia@partner.example")
     page.get_by_label("Name").fill("Nia")
     page.get_by_role("button", name="Send the invitation").click()

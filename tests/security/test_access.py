@@ -15,7 +15,7 @@ from signon.extensions import db
 from signon.models import Letter, Organizer, Signature
 from signon.services import deliverables
 from tests.conftest import Mailbox, csrf_token, form_defaults, link_in
-from tests.factories import form_data
+from tests.factories import enable_two_step, form_data
 from tests.security.conftest import (
     ADMIN,
     OTHER,
@@ -154,6 +154,8 @@ def test_another_organizers_ids_do_not_work_inside_ones_own_letter(
 def test_admin_only_routes_are_not_found_for_organizers(
     app: Flask, client: FlaskClient, world: World
 ):
+    with app.app_context():
+        enable_two_step(db.session.get(Organizer, world.spare_id))
     csrf = sign_in(client, OTHER)
     before = fingerprint(app)
     for method, path, data in (
@@ -162,6 +164,7 @@ def test_admin_only_routes_are_not_found_for_organizers(
         ("GET", "/admin/email-rules", {}),
         ("POST", "/admin/email-rules", {"pattern": "approved.example", "action": "block"}),
         ("POST", f"/admin/email-rules/{world.rule_id}/remove", {}),
+        ("POST", f"/admin/organizers/{world.spare_id}/reset-two-step", {}),
     ):
         response = client.open(path, method=method, data=data | {"csrf_token": csrf})
         assert response.status_code == 404, (method, path, response.status_code)

@@ -10,9 +10,8 @@ import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 
-from signon.extensions import db
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, enable_two_step
 from tests.security.conftest import ADMIN, World, quick_organizer, relax_rate_limits
 
 SITE = "https://signon.example/login"
@@ -114,11 +113,9 @@ def test_the_two_step_sign_in_never_redirects_off_site(app: Flask):
         if "\x00" in payload:
             continue  # refused outright, see above
         # An account of its own each round: a code is accepted once, so rounds must not share one.
-        email, secret = f"two-step-{n}@coalition.example", pyotp.random_base32()
+        email = f"two-step-{n}@coalition.example"
         with app.app_context():
-            organizer = quick_organizer(email)
-            organizer.totp_secret, organizer.totp_enabled = secret, True
-            db.session.commit()
+            secret = enable_two_step(quick_organizer(email))
         browser = app.test_client()
         query = "?next=" + quote(payload, safe="")
         page = browser.get("/login" + query)

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from signon.extensions import db
 from signon.models import Organizer, OrganizerSession, utcnow
 from tests.conftest import csrf_token, form_defaults
-from tests.factories import PASSWORD, create_letter, form_data
+from tests.factories import PASSWORD, create_letter, enable_two_step, form_data
 from tests.security.conftest import (
     ADMIN,
     OTHER,
@@ -298,11 +298,8 @@ def test_a_deactivated_organizer_is_signed_out_at_once(
 
 def test_a_two_step_code_works_only_once(app: Flask, client: FlaskClient, people: dict[str, int]):
     """RFC 6238 section 5.2: a one-time password that was accepted must not be accepted again."""
-    secret = pyotp.random_base32()
     with app.app_context():
-        admin = db.session.get(Organizer, people[ADMIN])
-        admin.totp_secret, admin.totp_enabled = secret, True
-        db.session.commit()
+        secret = enable_two_step(db.session.get(Organizer, people[ADMIN]))
     code = pyotp.TOTP(secret).now()
     answers = []
     for _ in range(2):

@@ -16,7 +16,7 @@ from signon import tokens
 from signon.extensions import db
 from signon.models import Organizer, Signature, SignatureStatus, TokenPurpose
 from signon.services import accounts, signatures, twofactor
-from tests.factories import create_letter, create_organizer, create_signature
+from tests.factories import create_letter, create_organizer, create_signature, enable_two_step
 
 Outcome = signatures.Outcome
 DAY = timedelta(days=1)
@@ -92,10 +92,8 @@ def test_a_two_step_code_raced_in_parallel_signs_in_once(app: Flask):
         pytest.skip("SQLite serializes writers; the race needs PostgreSQL")
     with app.app_context():
         organizer = create_organizer()
-        organizer.totp_secret = pyotp.random_base32()
-        organizer.totp_enabled = True
-        db.session.commit()
-        organizer_id, secret = organizer.id, organizer.totp_secret
+        secret = enable_two_step(organizer)
+        organizer_id = organizer.id
     code = pyotp.TOTP(secret).at(int(time.time()) + 30)  # the next step: stays valid throughout
     racers = 8
     barrier = threading.Barrier(racers)

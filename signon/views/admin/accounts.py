@@ -14,11 +14,13 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from signon.extensions import db
 from signon.forms.admin import (
     EmailRuleForm,
     InviteForm,
 )
 from signon.forms.auth import CodeForm, EmptyForm
+from signon.models import Organizer
 from signon.services import (
     accounts,
     screening,
@@ -44,7 +46,30 @@ def organizers() -> Any:
             return redirect(url_for("admin.organizers"))
         except accounts.AccountError as error:
             form.email.errors.append(str(error))
-    return render_template("admin/organizers.html", organizers=accounts.organizers(), form=form)
+    return render_template(
+        "admin/organizers.html",
+        organizers=accounts.organizers(),
+        form=form,
+        action_form=EmptyForm(),
+    )
+
+
+@bp.post("/organizers/<int:organizer_id>/reset-two-step")
+def reset_two_step(organizer_id: int) -> Response:
+    """An admin turns two-step sign-in off for an organizer locked out of it."""
+    organizer = db.session.get(Organizer, organizer_id)
+    if not me().is_admin or organizer is None:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        if twofactor.reset(organizer, by=me()):
+            flash(
+                f"Two-step sign-in is off for {organizer.email}. They sign in with their password "
+                "and can set it up again under Account.",
+                "success",
+            )
+        else:
+            flash(f"Two-step sign-in was already off for {organizer.email}.", "info")
+    return redirect(url_for("admin.organizers"))
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -66,15 +91,15 @@ def account() -> Any:
                 flash("Two-step sign-in is off.", "success")
                 return redirect(url_for("admin.account"))
             form.code.errors.append("That code is not right.")
-    setting_up = bool(organizer.totp_secret) and not organizer.totp_enabled
+    secret = twofactor.pending_secret(organizer)
     return render_template(
         "admin/account.html",
         me=organizer,
         form=form,
         codes=codes,
-        setting_up=setting_up,
+        secret=secret,
         action_form=EmptyForm(),
-        qr=twofactor.qr_svg_data_uri(organizer) if setting_up else None,
+        qr=twofactor.qr_svg_data_uri(organizer, secret) if secret else None,
         remaining=twofactor.remaining_recovery_codes(organizer) if organizer.totp_enabled else 0,
     )
 
