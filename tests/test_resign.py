@@ -304,6 +304,29 @@ def test_the_digest_names_a_signer_who_signed_again_once(ctx: Flask, mailbox: Ma
     assert str(digest["Subject"]) == "1 new signature: Publish the data"
 
 
+def test_the_review_queue_says_who_signed_again_after_withdrawing(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        owner = create_organizer()
+        letter = create_letter(owner=owner, requires_approval=True)
+        withdrawn_signer(letter)
+        confirmed_signature(letter, name="Dana Q. Reyes")
+        letter_id = letter.id
+    login_as(client, "ana@coalition.example")
+    queue = client.get(f"/admin/letters/{letter_id}/signatures").text
+    assert "Dana Q. Reyes" in queue
+    assert "Signed again after withdrawing" in queue
+    assert "status=all&amp;q=dana@openrecords.example" in queue
+    withdrawn = client.get(f"/admin/letters/{letter_id}/signatures?status=withdrawn").text
+    assert "Signed again later" in withdrawn
+    both = client.get(
+        f"/admin/letters/{letter_id}/signatures?status=all&q=dana@openrecords.example"
+    )
+    assert "Dana Q. Reyes, Director" in both.text
+    assert "Dana Reyes, Director" in both.text
+
+
 def test_an_organizer_cannot_add_back_a_signer_who_withdrew(ctx: Flask, mailbox: Mailbox):
     owner = create_organizer()
     letter = create_letter(owner=owner)

@@ -53,3 +53,13 @@ def same_signer(signature: Signature) -> list[Signature]:
             .order_by(Signature.id)
         ).scalars()
     )
+
+
+def signed_again(signature_ids: list[int]) -> set[int]:
+    """Which of these signatures (withdrawn ones) their signer has signed again after."""
+    if not signature_ids:
+        return set()
+    found = db.session.execute(
+        sa.select(Signature.previous_id).where(Signature.previous_id.in_(signature_ids))
+    ).scalars()
+    return {signature_id for signature_id in found if signature_id is not None}
