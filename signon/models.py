@@ -212,11 +212,25 @@ class Signatory(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+# The rows the one-signature-per-signer rule covers (a literal, so both databases index it alike).
+STANDING = "status != 'withdrawn'"
+
+
 class Signature(Model):
     """One person's act of signing for an organization, exactly as they typed it."""
 
     __table_args__ = (
-        sa.UniqueConstraint("letter_id", "email_normalized", "organization_key"),
+        # One standing signature per signer and organization on a letter. Withdrawn ones are left
+        # out: they stay as their signer left them, and signing again makes a new signature.
+        sa.Index(
+            "uq_signature_standing_signer",
+            "letter_id",
+            "email_normalized",
+            "organization_key",
+            unique=True,
+            sqlite_where=sa.text(STANDING),
+            postgresql_where=sa.text(STANDING),
+        ),
         sa.Index("ix_signature_letter_status", "letter_id", "status"),
     )
 
@@ -261,11 +275,14 @@ class Signature(Model):
     # Set when an organizer added the signature (by hand or from a file) instead of the signer.
     added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
     source: Mapped[str] = mapped_column(sa.String(300), default="")
+    # The withdrawn signature this one follows, when its signer signed again after withdrawing.
+    previous_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"), unique=True)
 
     letter: Mapped[Letter] = relationship()
     version: Mapped[LetterVersion] = relationship()
     signatory: Mapped[Signatory | None] = relationship()
     added_by: Mapped[Organizer | None] = relationship(foreign_keys=[added_by_id])
+    previous: Mapped[Signature | None] = relationship(remote_side=[id])
 
     @property
     def listed_as(self) -> str:

@@ -181,7 +181,8 @@ def test_withdrawn_signer_can_sign_again(ctx: Flask, mailbox: Mailbox):
     assert (
         signatures.confirm_signature(token_from(mailbox, 2, "confirm")).outcome == Outcome.CONFIRMED
     )
-    assert db.session.execute(sa.select(Signature.status)).scalar() == SignatureStatus.APPROVED
+    statuses = db.session.execute(sa.select(Signature.status).order_by(Signature.id)).scalars()
+    assert list(statuses) == [SignatureStatus.WITHDRAWN, SignatureStatus.APPROVED]
 
 
 def test_withdrawing_twice_is_harmless(ctx: Flask, mailbox: Mailbox):

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from signon.extensions import db
 from signon.models import Letter, Signatory, Signature, SignatureStatus
+from signon.services.history import superseded
 from signon.services.listing import SignatoryList, cached_public_list, sort_key
 
 STATUS_LABELS: dict[SignatureStatus, str] = {
@@ -82,10 +83,11 @@ def letter_stats(letter: Letter) -> LetterStats:
 
 
 def status_counts(letter: Letter) -> list[Count]:
-    """Every status, zeros included, so the organizer sees at once that nothing is waiting."""
+    """Every status, zeros included, so the organizer sees at once that nothing is waiting. A
+    signer who withdrew and signed again counts once, as their latest signature stands."""
     rows = db.session.execute(
         db.select(Signature.status, sa.func.count())
-        .where(Signature.letter_id == letter.id)
+        .where(Signature.letter_id == letter.id, ~superseded())
         .group_by(Signature.status)
     ).all()
     counts = {status: count for status, count in rows}
@@ -138,11 +140,12 @@ def place_counts(letter: Letter) -> list[Count]:
 
 def confirmations_per_day(letter: Letter) -> list[DayCount]:
     """Confirmations per calendar day where the organizers are, every day from the first to the
-    last; the bucketing happens here because SQLite has no time zones."""
+    last; the bucketing happens here because SQLite has no time zones. A signer who signed again
+    after withdrawing counts on the day of their latest confirmation only."""
     zone = ZoneInfo(letter.timezone)
     stamps = db.session.execute(
         db.select(Signature.confirmed_at).where(
-            Signature.letter_id == letter.id, Signature.confirmed_at.is_not(None)
+            Signature.letter_id == letter.id, Signature.confirmed_at.is_not(None), ~superseded()
         )
     ).scalars()
     days = Counter(stamp.astimezone(zone).date() for stamp in stamps if stamp is not None)

@@ -29,7 +29,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import letter_emails, letters, listing, questions
+from signon.services import history, letter_emails, letters, listing, questions
 from signon.services.listing import Entry, Group
 
 LIST_FORMATS: dict[str, tuple[str, str]] = {
@@ -383,14 +383,18 @@ def unsubscribe(raw: str) -> Signature | None:
     if token is None or token.signature is None or tokens.is_expired(token):
         return None
     signature = token.signature
-    if signature.keep_informed:
-        signature.keep_informed = False
+    # Their other signatures for the organization on the letter too: one who withdrew and signed
+    # again may still hold the older email's link.
+    informed = [s for s in history.same_signer(signature) if s.keep_informed]
+    for each in informed:
+        each.keep_informed = False
         audit.record(
             "signature.unsubscribed",
-            letter_id=signature.letter_id,
+            letter_id=each.letter_id,
             actor_kind="signer",
-            subject=signature,
+            subject=each,
         )
+    if informed:
         transaction.commit()
     return signature
 

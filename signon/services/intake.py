@@ -175,7 +175,7 @@ def _check_row(
         )
         return
     seen[key] = number
-    existing = signatures.find_existing(letter, data)
+    existing = signatures.find_latest(letter, data)
     if existing is not None and existing.status == SignatureStatus.UNCONFIRMED:
         check.rows.append(Row(number, data, pending_id=existing.id))
         return
@@ -201,8 +201,14 @@ def add_signature(
     tell_signer: bool,
 ) -> Signature:
     """One signature that reached an organizer another way (email, phone, a meeting). A signer
-    who filled the form but never confirmed it is confirmed by this, as they typed it."""
-    existing = signatures.find_existing(letter, data.cleaned())
+    who filled the form but never confirmed it is confirmed by this, as they typed it. A signer
+    who withdrew is not added back: only they can sign again."""
+    existing = signatures.find_latest(letter, data.cleaned())
+    if existing is not None and existing.status == SignatureStatus.WITHDRAWN:
+        raise IntakeError(
+            "This signer withdrew their signature for this organization; only they can sign again, "
+            "on the letter's page."
+        )
     if existing is not None and existing.status != SignatureStatus.UNCONFIRMED:
         raise IntakeError("This email address has already signed for this organization.")
     try:

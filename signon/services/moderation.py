@@ -24,7 +24,7 @@ from signon.models import (
     SignatureStatus,
     utcnow,
 )
-from signon.services import letter_emails, listing, signatures
+from signon.services import history, letter_emails, listing, signatures
 
 PAGE_SIZE = 50
 STATUS_FILTERS: dict[str, str] = {
@@ -97,6 +97,8 @@ class QueueRow:
     signatory: Signatory | None
     version_number: int
     organizations_for_email: int
+    # A withdrawn signature its signer has since signed again after.
+    signed_again: bool = False
 
 
 @dataclass
@@ -224,12 +226,16 @@ def _rows(letter: Letter, signatures: list[Signature]) -> list[QueueRow]:
             .group_by(Signature.email_normalized)
         ).all()
     )
+    signed_again = history.signed_again(
+        [s.id for s in signatures if s.status == SignatureStatus.WITHDRAWN]
+    )
     return [
         QueueRow(
             s,
             s.signatory,
             version_numbers.get(s.version_id, 0),
             per_email.get(s.email_normalized, 1),
+            s.id in signed_again,
         )
         for s in signatures
     ]

@@ -11,6 +11,7 @@ from signon.extensions import db
 from signon.links import external_url
 from signon.models import LetterHost, NotifyMode, Organizer, Signature, SignatureStatus, utcnow
 from signon.services import letters
+from signon.services.history import superseded
 
 # A digest run twice the same day (a retried cron job) sends nothing the second time.
 DIGEST_MIN_INTERVAL = timedelta(hours=20)
@@ -109,6 +110,7 @@ def send_digests(now: datetime | None = None) -> int:
 
 
 def _confirmed_between(letter_id: int, since: datetime, until: datetime) -> list[Signature]:
+    """Confirmed in the window; a signer who withdrew and signed again is named once."""
     return list(
         db.session.execute(
             sa.select(Signature)
@@ -116,6 +118,7 @@ def _confirmed_between(letter_id: int, since: datetime, until: datetime) -> list
                 Signature.letter_id == letter_id,
                 Signature.confirmed_at > since,
                 Signature.confirmed_at <= until,
+                ~superseded(),
             )
             .order_by(Signature.confirmed_at)
         ).scalars()

@@ -20,6 +20,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
+from signon.services import history
 
 ERASED = "[erased]"
 
@@ -61,19 +62,24 @@ def erasure_token(raw: str) -> Token | None:
 
 
 def erase_on_request(raw: str) -> Signature | None:
-    """The signer asked, through the link in their email: their contact data goes, the listing stays."""
+    """The signer asked, through the link in their email: their contact data goes, the listing stays.
+
+    Every signature they made for the organization on the letter goes with it, the withdrawn
+    ones included, whichever of their emails the link came in."""
     token = erasure_token(raw)
     if token is None or token.signature is None:
         return None
     signature = token.signature
     if signature.erased_at is None:
-        _erase([signature.id], [signature.email])
-        audit.record(
-            "signature.erased",
-            letter_id=signature.letter_id,
-            actor_kind="signer",
-            subject=signature,
-        )
+        erased = [s for s in history.same_signer(signature) if s.erased_at is None]
+        _erase([s.id for s in erased], [s.email for s in erased])
+        for each in erased:
+            audit.record(
+                "signature.erased",
+                letter_id=each.letter_id,
+                actor_kind="signer",
+                subject=each,
+            )
         transaction.commit()
     return signature
 

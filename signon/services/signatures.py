@@ -28,7 +28,15 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import letter_emails, letters, listing, notifications, screening, suspicion
+from signon.services import (
+    history,
+    letter_emails,
+    letters,
+    listing,
+    notifications,
+    screening,
+    suspicion,
+)
 from signon.services.normalize import clean_text, normalize_email, organization_key
 
 CONFIRMED_STATES = {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED}
@@ -146,7 +154,11 @@ def sign_letter(
         else:
             _offer_confirmation(signature)
             audit.record(
-                "signature.created", letter_id=letter.id, actor_kind="signer", subject=signature
+                "signature.created",
+                letter_id=letter.id,
+                actor_kind="signer",
+                subject=signature,
+                after=_follows(signature),
             )
             transaction.commit()
             return signature
@@ -174,10 +186,17 @@ def _keep_suspected(signature: Signature, reason: str) -> Signature:
         letter_id=signature.letter_id,
         actor_kind="system",
         subject=signature,
-        after={"reason": signature.suspect_reason},
+        after={"reason": signature.suspect_reason} | (_follows(signature) or {}),
     )
     transaction.commit()
     return signature
+
+
+def _follows(signature: Signature) -> dict[str, Any] | None:
+    """For the audit log: the withdrawn signature a new one follows, if any."""
+    if signature.previous_id is None:
+        return None
+    return {"signed_again_after": signature.previous_id}
 
 
 def release(signature: Signature, *, by: Organizer) -> bool:
@@ -386,26 +405,39 @@ def keep_signature(raw: str) -> Result:
 
 
 def find_existing(letter: Letter, data: SignatureData) -> Signature | None:
+    """The signer's standing signature for this organization: any but a withdrawn one, which
+    stays as it was (the database keeps one standing signature per signer)."""
     return db.session.execute(
         db.select(Signature).where(
             Signature.letter_id == letter.id,
             Signature.email_normalized == normalize_email(data.email),
             Signature.organization_key == data.key,
+            Signature.status != SignatureStatus.WITHDRAWN,
         )
     ).scalar_one_or_none()
+
+
+def find_latest(letter: Letter, data: SignatureData) -> Signature | None:
+    """The standing signature, else the last one the signer withdrew."""
+    return find_existing(letter, data) or history.withdrawn_before(
+        letter.id, normalize_email(data.email), data.key
+    )
 
 
 def new_signature(
     letter: Letter, version: LetterVersion, data: SignatureData, client_hash: str
 ) -> Signature:
+    """A signature as typed, unsaved; after a withdrawal it follows the withdrawn one."""
+    email = normalize_email(data.email)
     signature = Signature(
         letter=letter,
         version=version,
         status=SignatureStatus.UNCONFIRMED,
-        email_normalized=normalize_email(data.email),
+        email_normalized=email,
         organization_key=data.key,
         attested_at=utcnow(),
         client_hash=client_hash,
+        previous=history.withdrawn_before(letter.id, email, data.key),
     )
     _copy_typed(signature, data)
     return signature
@@ -417,22 +449,19 @@ def _copy_typed(signature: Signature, data: SignatureData) -> None:
 
 
 def _answer_repeat(signature: Signature, version: LetterVersion, data: SignatureData) -> None:
-    """Same email and organization again: re-send, remind, or restart after a withdrawal.
+    """Same email and organization again while a signature stands: re-send, remind, or restart a
+    suspected one. (After a withdrawal there is none standing: signing again makes a new one.)
 
     A pending signature keeps what was first typed: anyone who knows a signer's email and
     organization could otherwise change what the signer's own link confirms."""
-    restart = signature.status in (SignatureStatus.SUSPECTED, SignatureStatus.WITHDRAWN)
-    if restart:
-        # A person repeating what a bot (or a mistaken trap) submitted, or signing again after a
-        # withdrawal, starts afresh and proves themselves by email; the confirm page shows the details.
-        # Links of the earlier round must not confirm or withdraw this one.
+    if signature.status == SignatureStatus.SUSPECTED:
+        # A person repeating what a bot (or a mistaken trap) submitted starts afresh and proves
+        # themselves by email; the confirm page shows the details. Links of the earlier round
+        # must not confirm or withdraw this one.
         tokens.retire(ROUND_PURPOSES, signature=signature)
         signature.status = SignatureStatus.UNCONFIRMED
         signature.suspect_reason = ""
         signature.confirmation_emails = 0
-        signature.withdrawn_at = None
-        signature.confirmed_at = None
-        signature.signatory = None
         _copy_typed(signature, data)
         signature.version = version
         signature.attested_at = utcnow()

@@ -39,21 +39,24 @@ def test_old_confirm_and_withdraw_links_do_nothing_after_the_signer_signs_again(
     assert signatures.confirm_signature(first_confirm).outcome == Outcome.CONFIRMED
     assert signatures.withdraw_signature(first_withdraw).outcome == Outcome.WITHDRAWN
 
-    create_signature(letter)  # signs again: a fresh round that the signer's new email confirms
-    assert _status(signature_id) == SignatureStatus.UNCONFIRMED
+    # Signs again: a new signature, which the signer's new email confirms.
+    again_id = create_signature(letter).id
+    assert again_id != signature_id
+    assert _status(again_id) == SignatureStatus.UNCONFIRMED
     for old in (first_confirm, resent_confirm):
         assert signatures.confirm_signature(old).outcome == Outcome.INVALID
         assert signatures.confirmation_token(old) is None  # the page offers no button either
-    assert _status(signature_id) == SignatureStatus.UNCONFIRMED
+    assert _status(again_id) == SignatureStatus.UNCONFIRMED
 
-    fresh = tokens.issue(
-        TokenPurpose.CONFIRM, DAY, signature=db.session.get(Signature, signature_id)
-    )
+    fresh = tokens.issue(TokenPurpose.CONFIRM, DAY, signature=db.session.get(Signature, again_id))
     db.session.commit()
     assert signatures.confirm_signature(fresh).outcome == Outcome.CONFIRMED
-    for old in (first_withdraw, spare_withdraw):
-        assert signatures.withdraw_signature(old).outcome == Outcome.INVALID
-    assert _status(signature_id) == SignatureStatus.APPROVED
+    for old in (first_withdraw, spare_withdraw):  # they speak of the withdrawn signature only
+        result = signatures.withdraw_signature(old)
+        assert result.signature is not None
+        assert result.signature.id == signature_id
+    assert _status(again_id) == SignatureStatus.APPROVED
+    assert _status(signature_id) == SignatureStatus.WITHDRAWN
 
 
 def test_a_used_withdraw_link_says_so_and_nothing_more(ctx: Flask):
