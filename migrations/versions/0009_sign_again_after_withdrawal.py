@@ -4,8 +4,8 @@ A withdrawn signature is no longer reused when its signer signs again: the one-p
 becomes a partial unique index over signatures that are not withdrawn, and a new signature points
 at the withdrawn one it follows.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
