@@ -297,7 +297,8 @@ class Token(Model):
 
 
 class OutboxMessage(Model):
-    """An email written in the transaction that caused it, delivered after commit."""
+    """An email written in the transaction that caused it, delivered after commit (or by the
+    worker). A sender holds a message through a short lease it renews before each send."""
 
     __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
 
@@ -312,7 +313,9 @@ class OutboxMessage(Model):
     status: Mapped[str] = mapped_column(sa.String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While status is "sending": which sender holds it, and until when (then anyone may take it).
+    claimed_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
