@@ -25,12 +25,14 @@ def queue(
     *,
     sender_name: str = "",
     reply_to: str = "",
+    letter_id: int | None = None,
     **context: Any,
 ) -> OutboxMessage:
     """Render templates/email/<template>.txt and .html and add the message to the session.
 
     `sender_name` and `reply_to` are a letter's own (empty: the site's defaults); the templates see
-    them too, so an email invites a reply only when a reply can arrive."""
+    them too, so an email invites a reply only when a reply can arrive. `letter_id` marks an email
+    to a letter's signer, so the letter's organizers see it if it cannot be delivered."""
     sender_name, reply_to = one_line(sender_name)[:120], one_line(reply_to)[:254]
     body_text, body_html = render(
         template, subject, sender_name=sender_name, reply_to=reply_to, **context
@@ -42,6 +44,7 @@ def queue(
         body_html=body_html,
         sender_name=sender_name,
         reply_to=reply_to,
+        letter_id=letter_id,
     )
     db.session.add(message)
     db.session.info.setdefault(QUEUE_KEY, []).append(message)

@@ -310,6 +310,8 @@ class OutboxMessage(Model):
     # A letter's own sender name and Reply-To; empty means the site's defaults.
     sender_name: Mapped[str] = mapped_column(sa.String(120), default="")
     reply_to: Mapped[str] = mapped_column(sa.String(254), default="")
+    # The letter whose signer it goes to, so its organizers see the ones that could not be delivered.
+    letter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("letter.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -21,8 +21,8 @@ from signon import create_app, delivery, mail, transaction
 from signon.config import ConfigError
 from signon.extensions import db
 from signon.models import OutboxMessage, OutboxStatus, utcnow
-from tests.conftest import Mailbox, build_app, form_defaults
-from tests.factories import create_letter, form_data
+from tests.conftest import Mailbox, build_app, form_defaults, login_as
+from tests.factories import create_letter, create_organizer, create_signature, form_data
 from tests.faults import (
     Refuser,
     SlowMailbox,
@@ -211,10 +211,13 @@ def test_smtp_down_keeps_mail_queued_and_each_email_goes_out_once_when_it_is_bac
         assert worker.terminate() == 0
 
 
-def test_a_permanent_refusal_is_failed_for_good(
+def test_a_permanent_refusal_is_failed_for_good_and_shown_on_the_letter_page(
     queue_app: Flask, workers: Workers, app_config: dict[str, Any]
 ):
-    queue_emails(queue_app, 1, prefix="typo")
+    with queue_app.app_context():
+        letter = create_letter(owner=create_organizer())
+        create_signature(letter, email="typo@example.org")
+        letter_id = letter.id
     with mail_server(Refuser()) as refuser:
         worker = workers.start(
             app_config["SQLALCHEMY_DATABASE_URI"], refuser.port, "--interval", "0.2", **FAST
@@ -226,6 +229,26 @@ def test_a_permanent_refusal_is_failed_for_good(
     assert failed.attempts == 1
     assert failed.last_error == "SMTPRecipientsRefused: 550 5.1.1 No such user here"
     assert "failed for good" in worker.output()
+
+    client = queue_app.test_client()
+    login_as(client, "ana@coalition.example")
+    page = client.get(f"/admin/letters/{letter_id}").text
+    assert "1 email could not be delivered" in page
+    assert "typo@example.org" in page
+    assert "550 5.1.1 No such user here" in page
+
+
+def test_the_letter_page_says_nothing_of_emails_while_all_were_delivered(
+    app: Flask, mailbox: Mailbox
+):
+    with app.app_context():
+        letter = create_letter(owner=create_organizer())
+        create_signature(letter, email="fine@example.org")
+        letter_id = letter.id
+    mailbox.wait_for(1)
+    client = app.test_client()
+    login_as(client, "ana@coalition.example")
+    assert "could not be delivered" not in client.get(f"/admin/letters/{letter_id}").text
 
 
 def test_a_batch_goes_over_one_smtp_connection(
