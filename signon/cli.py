@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_commands
 
-from signon import create_app, demo, mail
+from signon import create_app, demo, mailworker
 from signon.config import ConfigError
 from signon.exports.model import ListOptions
 from signon.links import external_url
@@ -211,26 +210,16 @@ def demo_command() -> None:
 @click.option("--once", is_flag=True, help="Deliver everything due now, then exit.")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between polls.")
 def send_mail(once: bool, interval: float) -> None:
-    """Deliver the outbox: pending emails, and retries whose time has come."""
-    while True:
-        total = mail.DeliveryReport()
-        while True:
-            report = mail.deliver_due()
-            total.sent += report.sent
-            total.retrying += report.retrying
-            total.dead += report.dead
-            if not report.sent or report.retrying:
-                break
-        if total.sent or total.retrying or total.dead or once:
-            click.echo(
-                f"sent {len(total.sent)}, to retry {len(total.retrying)}, "
-                f"failed for good {len(total.dead)}"
-            )
-        if once:
-            if total.retrying or total.dead:
-                sys.exit(1)
-            return
-        time.sleep(interval)
+    """Deliver the outbox. Run it as a service beside the web server: it waits out database and
+    mail server outages, and SIGTERM stops it after the message being sent."""
+    worker = mailworker.Worker(interval=interval, echo=click.echo)
+    if not once:
+        worker.run()
+        return
+    totals = worker.drain()
+    click.echo(str(totals))
+    if totals.retrying or totals.dead:
+        sys.exit(1)
 
 
 def _letter(slug: str) -> Letter:

@@ -43,10 +43,12 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_TIMEOUT": 10,
     "MAIL_CA_FILE": None,
     "MAIL_SUPPRESS_SEND": False,
-    "MAIL_DELIVER_INLINE": True,
-    "OUTBOX_BATCH_SIZE": 100,
+    # None: send inside the request only in debug mode (`make run`); in production the request
+    # queues the email and `signon send-mail` sends it, so a hung mail server never holds a request.
+    "MAIL_DELIVER_INLINE": None,
+    "OUTBOX_BATCH_SIZE": 10,
     "OUTBOX_MAX_ATTEMPTS": 30,
-    "OUTBOX_STALE_CLAIM_SECONDS": 600,
+    "OUTBOX_LEASE_SECONDS": 60,
     # Signing rules.
     "CONFIRM_TOKEN_DAYS": 7,
     "WITHDRAW_TOKEN_DAYS": 400,
@@ -94,6 +96,11 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_uri(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if app.config["MAIL_DELIVER_INLINE"] is None:
+        app.config["MAIL_DELIVER_INLINE"] = app.debug
+    # A connection the database dropped (restart, failover, network cut) is noticed and replaced
+    # when it leaves the pool, so the same processes work again once the database is back.
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("pool_pre_ping", True)
     if app.config["MIN_FILL_SECONDS"] is None:
         # Under `make run` scripted tries of the form are welcome; production keeps the trap.
         app.config["MIN_FILL_SECONDS"] = 0 if app.debug else 2
@@ -154,3 +161,6 @@ def _check(app: Flask) -> None:
         raise ConfigError("SIGNON_MAIL_TRANSPORT must be 'smtp' or 'console'.")
     if app.config["MAIL_TRANSPORT"] == "console" and not relaxed:
         raise ConfigError("SIGNON_MAIL_TRANSPORT=console only works in debug mode; use smtp.")
+    if float(app.config["OUTBOX_LEASE_SECONDS"]) < 2 * float(app.config["MAIL_TIMEOUT"]):
+        # A sender renews its lease before each message; one slow send must not outlast it.
+        raise ConfigError("SIGNON_OUTBOX_LEASE_SECONDS must be at least twice SIGNON_MAIL_TIMEOUT.")

@@ -315,7 +315,8 @@ class Token(Model):
 
 
 class OutboxMessage(Model):
-    """An email written in the transaction that caused it, delivered after commit."""
+    """An email written in the transaction that caused it, delivered after commit (or by the
+    worker). A sender holds a message through a short lease it renews before each send."""
 
     __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
 
@@ -327,10 +328,14 @@ class OutboxMessage(Model):
     # A letter's own sender name and Reply-To; empty means the site's defaults.
     sender_name: Mapped[str] = mapped_column(sa.String(120), default="")
     reply_to: Mapped[str] = mapped_column(sa.String(254), default="")
+    # The letter whose signer it goes to, so its organizers see the ones that could not be delivered.
+    letter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("letter.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While status is "sending": which sender holds it, and until when (then anyone may take it).
+    claimed_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

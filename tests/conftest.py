@@ -156,6 +156,8 @@ def base_config(controller: Controller, database_uri: str) -> dict[str, Any]:
         "MAIL_PORT": controller.port,
         "MAIL_DEFAULT_SENDER": "signon <letters@signon.example>",
         "MAIL_TIMEOUT": 5,
+        # Most tests read the email a request sent; tests/test_mail_worker.py covers the worker.
+        "MAIL_DELIVER_INLINE": True,
         "RESEND_COOLDOWN_SECONDS": 0,
         "MIN_FILL_SECONDS": 0,
     }

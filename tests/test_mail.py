@@ -16,7 +16,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from flask import Flask
 
-from signon import mail, transaction
+from signon import delivery, mail, transaction
 from signon.cli import cli
 from signon.extensions import db
 from signon.models import OutboxMessage, OutboxStatus, Signature, utcnow
@@ -87,15 +87,15 @@ def test_message_not_yet_due_waits_for_its_back_off(ctx: Flask, mailbox: Mailbox
     message.next_attempt_at = utcnow() + timedelta(minutes=5)
     ctx.config["MAIL_DELIVER_INLINE"] = False
     transaction.commit()
-    assert mail.deliver_due().sent == []
+    assert delivery.deliver_due().sent == []
     assert mailbox.messages == []
 
 
 def test_backoff_grows_and_is_capped():
-    assert mail.backoff(1) == timedelta(seconds=30)
-    assert mail.backoff(2) == timedelta(seconds=60)
-    assert mail.backoff(5) == timedelta(seconds=480)
-    assert mail.backoff(20) == timedelta(hours=1)
+    assert delivery.backoff(1) == timedelta(seconds=30)
+    assert delivery.backoff(2) == timedelta(seconds=60)
+    assert delivery.backoff(5) == timedelta(seconds=480)
+    assert delivery.backoff(20) == timedelta(hours=1)
 
 
 def test_nothing_is_sent_for_a_rolled_back_change(ctx: Flask, mailbox: Mailbox):
@@ -112,8 +112,8 @@ def test_a_claimed_message_is_sent_once(ctx: Flask, mailbox: Mailbox):
     ctx.config["MAIL_DELIVER_INLINE"] = False
     message = queue_test_email("Once", to="a@example.org")
     transaction.commit()
-    first = mail.deliver([message.id])
-    second = mail.deliver([message.id])
+    first = delivery.deliver([message.id])
+    second = delivery.deliver([message.id])
     assert first.sent == [message.id]
     assert second.sent == []
     assert len(mailbox.wait_for(1)) == 1

@@ -205,6 +205,7 @@ def queue_to_signer(
         subject,
         sender_name=letter.sender_name,
         reply_to=letter.reply_to,
+        letter_id=letter.id,
         signature=signature,
         letter=letter,
         **context,

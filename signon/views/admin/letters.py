@@ -32,6 +32,7 @@ from signon.services import (
     moderation,
     retention,
     signatures,
+    undelivered,
 )
 from signon.services.letters import LetterError
 from signon.views.admin.base import bp, letter_or_404, me
@@ -111,6 +112,7 @@ def letter(letter_id: int) -> str:
         deadline=letters.local_deadline(letter),
         version=letters.current_version(letter),
         purge_on=retention.purge_date(letter),
+        undelivered=undelivered.of_letter(letter),
     )
 
 
