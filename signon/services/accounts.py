@@ -206,10 +206,12 @@ def request_password_reset(email: str) -> None:
     response has gone out, so the page answers in the same time whether the account exists. One
     address gets at most a few reset emails an hour, however many ask and however it is spelled."""
     organizer = by_email(email)
+    # Read before the commit expires it, so an account costs no extra query.
+    account_id = organizer.id if organizer is not None and organizer.active else None
     asked, _ = counters.bump(f"reset:{account_identity(email)[:100]}", utcnow(), RESET_CAP_WINDOW)
     transaction.commit()
-    if organizer is not None and organizer.active and asked <= RESET_EMAILS_PER_ADDRESS:
-        afterwards.after_response(send_reset_link, organizer.id)
+    if account_id is not None and asked <= RESET_EMAILS_PER_ADDRESS:
+        afterwards.after_response(send_reset_link, account_id)
 
 
 def send_reset_link(organizer_id: int) -> None:
