@@ -3,11 +3,13 @@ and restored with pg_restore, as docs/deploy.md says."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import shlex
 import shutil
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +22,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask_migrate import upgrade
 
-from signon import create_app, secretbox
+from signon import ROOT, create_app, secretbox
 from signon.cli import cli
 from signon.extensions import db
 from signon.models import Letter, Signature
@@ -258,22 +260,54 @@ def two_databases() -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
+def dump_with_printed_command(app: Flask, live_url: str, backups: Path) -> Path:
+    """The command `signon backup` prints, run as an operator would."""
+    dump = backups / "signon.dump"
+    printed = app.test_cli_runner().invoke(cli, ["backup", str(dump)]).output
+    [command] = [
+        line.strip() for line in printed.splitlines() if line.strip().startswith("pg_dump")
+    ]
+    subprocess.run(shlex.split(command), check=True, capture_output=True, timeout=120)
+    return dump
+
+
+def dump_with_deploy_script(app: Flask, live_url: str, backups: Path) -> Path:
+    """deploy/backup.sh, as the compose backup job and the systemd timer run it."""
+    url = sa.make_url(live_url)
+    env = {
+        "PATH": os.environ["PATH"],
+        "PGHOST": url.host or "",
+        "PGPORT": str(url.port or 5432),
+        "PGUSER": url.username or "",
+        "PGPASSWORD": url.password or "",
+        "PGDATABASE": url.database or "",
+        "BACKUP_DIR": str(backups),
+    }
+    subprocess.run(
+        [str(ROOT / "deploy" / "backup.sh"), "postgresql"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env=env,
+    )
+    [dump] = backups.glob("signon-*.dump")
+    assert dump.stat().st_mode & 0o077 == 0  # contact data: readable by the owner alone
+    return dump
+
+
+@pytest.mark.parametrize("dump_with", [dump_with_printed_command, dump_with_deploy_script])
 def test_pg_dump_backup_restores_into_a_new_database(
-    two_databases: tuple[str, str], tmp_path: Path, smtp_server: tuple[Controller, Mailbox]
+    dump_with: Any,
+    two_databases: tuple[str, str],
+    tmp_path: Path,
+    smtp_server: tuple[Controller, Mailbox],
 ):
     live_url, restored_url = two_databases
     app = site(smtp_server[0], live_url)
     secret = populate(app)
     counts = row_counts(app)
     assert counts["signature"] == 3
-    dump = tmp_path / "signon.dump"
-
-    # The command `signon backup` prints, run as an operator would.
-    printed = app.test_cli_runner().invoke(cli, ["backup", str(dump)]).output
-    [command] = [
-        line.strip() for line in printed.splitlines() if line.strip().startswith("pg_dump")
-    ]
-    subprocess.run(shlex.split(command), check=True, capture_output=True, timeout=120)
+    dump = dump_with(app, live_url, tmp_path)
     with app.app_context():
         db.engine.dispose()
 
@@ -302,3 +336,43 @@ def test_pg_dump_backup_restores_into_a_new_database(
         assert secretbox.decrypt(organizer_secret) == secret
         db.session.remove()
         db.engine.dispose()
+
+
+# --- deploy/backup.sh on SQLite ----------------------------------------------------------------
+
+
+def test_deploy_backup_script_copies_sqlite_and_keeps_two_weeks(
+    sqlite_site: tuple[Flask, Path], tmp_path: Path
+):
+    app, live = sqlite_site
+    populate(app)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    old, recent = backups / "signon-2026-01-01T0215Z.sqlite3", backups / "signon-recent.sqlite3"
+    for path, days in ((old, 15), (recent, 13)):
+        path.write_text("an earlier backup")
+        stamp = time.time() - days * 86400 - 3600
+        os.utime(path, (stamp, stamp))
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "SIGNON_SECRET_KEY": "test-secret-key-with-at-least-32-characters",
+        "SIGNON_SQLALCHEMY_DATABASE_URI": f"sqlite:///{live}",
+        "BACKUP_DIR": str(backups),
+    }
+    result = subprocess.run(
+        [str(ROOT / "deploy" / "backup.sh"), "sqlite"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    [copy] = [path for path in backups.glob("signon-*.sqlite3") if path not in (old, recent)]
+    assert f"backup: wrote {copy} (" in result.stdout
+    assert not old.exists()
+    assert recent.exists()
+    with sqlite3.connect(copy) as connection:
+        assert connection.execute("SELECT count(*) FROM signature").fetchone() == (3,)
+    connection.close()
