@@ -101,11 +101,7 @@ def run_migrations_online():
     with connectable.connect() as connection:
         sqlite = connection.dialect.name == 'sqlite'
         if sqlite:
-            # Batch mode rebuilds a table by dropping it, which SQLite refuses while other
-            # tables' foreign keys point at its rows. The pragma is ignored inside a
-            # transaction, so it is set before the migrations begin and checked after.
-            connection.exec_driver_sql('PRAGMA foreign_keys=OFF')
-            connection.commit()
+            without_foreign_keys(connection)
         try:
             context.configure(
                 connection=connection,
@@ -115,15 +111,34 @@ def run_migrations_online():
 
             with context.begin_transaction():
                 context.run_migrations()
-            if sqlite:
-                broken = connection.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
-                if broken:
-                    raise RuntimeError(f'Foreign keys point at missing rows after migrating: {broken[:5]}')
+                if sqlite:
+                    check_foreign_keys(connection)
         finally:
             if sqlite:
-                connection.rollback()
-                connection.exec_driver_sql('PRAGMA foreign_keys=ON')
+                connection.exec_driver_sql('PRAGMA foreign_keys = ON')
                 connection.commit()
+
+
+def without_foreign_keys(connection):
+    """Let SQLite batch migrations rebuild tables that other rows refer to.
+
+    A batch migration copies a table, drops the old one and renames the copy; with foreign keys
+    enforced, dropping a table that rows of another table refer to fails, so a populated database
+    could not be upgraded. The setting only changes outside a transaction, hence the commit; it is
+    on again before the connection goes back to the pool.
+    """
+    connection.exec_driver_sql('PRAGMA foreign_keys = OFF')
+    connection.commit()
+
+
+def check_foreign_keys(connection):
+    """Refuse to finish a migration that left a row pointing at nothing."""
+    broken = connection.exec_driver_sql('PRAGMA foreign_key_check').all()
+    if broken:
+        raise RuntimeError(
+            'the migration left rows that refer to missing rows (table, rowid, parent): '
+            + ', '.join(f'{row[0]} {row[1]} -> {row[2]}' for row in broken[:10])
+        )
 
 
 if context.is_offline_mode():

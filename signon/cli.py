@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_commands
 
-from signon import create_app, demo, mailworker
+from signon import backup, create_app, demo, mailworker
 from signon.config import ConfigError
 from signon.exports.model import ListOptions
+from signon.extensions import db
 from signon.links import external_url
 from signon.models import Letter, LetterStatus
 from signon.services import (
@@ -322,6 +323,25 @@ def purge(days: int | None) -> None:
     click.echo(
         f"Erased the contact data of {report.signatures} signatures on: {', '.join(report.letters)}."
     )
+
+
+@cli.command("backup")
+@click.argument("file", type=click.Path(path_type=Path))
+def backup_command(file: Path) -> None:
+    """Copy the live SQLite database into FILE, safely while the site runs (PostgreSQL: pg_dump)."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        raise click.ClickException(
+            f"signon backup copies SQLite databases; this site's database is {engine.dialect.name}. "
+            "Nothing was written. Back it up with pg_dump (give the password in PGPASSWORD or "
+            f"~/.pgpass):\n\n    {backup.pg_dump_command(engine.url, str(file))}\n\n"
+            "and restore it with pg_restore, as docs/deploy.md shows."
+        )
+    try:
+        size = backup.backup_sqlite(engine, file)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up the database to {file} ({size / 1_000_000:.1f} MB).")
 
 
 def main() -> None:
