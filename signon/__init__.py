@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from signon import config, database, errors, extensions, security, templating
+from signon import config, database, errors, extensions, forwarding, security, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
     extensions.csrf.init_app(app)
     extensions.mail.init_app(app)
     _init_login(app)
+    forwarding.register(app)  # notes the X-Forwarded-For hops requests arrive with
     hops = app.config["TRUSTED_PROXIES"]
     if isinstance(hops, int) and hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

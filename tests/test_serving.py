@@ -257,6 +257,12 @@ def run_signon(args: list[str], env: dict[str, str], stdin: str = "") -> None:
     )
 
 
+def gunicorn_command(port: int) -> list[str]:
+    """The README's production command, on a loopback port."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    return [gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}", "wsgi:app"]
+
+
 def wait_until_up(base: str, server: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -287,14 +293,7 @@ def test_sign_in_form_works_under_gunicorn_over_plain_http(tmp_path: Path):
         stdin="a long organizer password\n",
     )
     server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "-c",
-            str(ROOT / "gunicorn.conf.py"),
-            "-b",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
+        gunicorn_command(port),
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -338,14 +337,7 @@ def test_sign_in_form_works_under_gunicorn_over_plain_http(tmp_path: Path):
 
 def test_gunicorn_conf_stops_on_a_bad_setting_with_one_line(tmp_path: Path):
     result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "-c",
-            str(ROOT / "gunicorn.conf.py"),
-            "-b",
-            f"127.0.0.1:{free_port()}",
-            "wsgi:app",
-        ],
+        gunicorn_command(free_port()),
         env=clean_environment(
             tmp_path, SIGNON_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db"
         ),
