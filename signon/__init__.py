@@ -8,19 +8,21 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from signon import config, database, errors, extensions, security, templating
+from signon import config, database, errors, extensions, forwarding, security, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) -> Flask:
+    """The application. strict=False builds it even from settings it would refuse, for
+    `signon check` to report them all."""
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
         instance_relative_config=True,
     )
-    config.load(app, overrides)
+    config.load(app, overrides, strict=strict)
     security.register(app)  # first, so malformed input is refused before any form is parsed
 
     extensions.db.init_app(app)
@@ -30,8 +32,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     extensions.csrf.init_app(app)
     extensions.mail.init_app(app)
     _init_login(app)
-    if app.config["TRUSTED_PROXIES"]:
-        hops = int(app.config["TRUSTED_PROXIES"])
+    forwarding.register(app)  # notes the X-Forwarded-For hops requests arrive with
+    hops = app.config["TRUSTED_PROXIES"]
+    if isinstance(hops, int) and hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from signon.views import admin, api, auth, dev, public

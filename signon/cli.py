@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_commands
 
-from signon import backup, create_app, demo, mailworker
+from signon import backup, checks, create_app, demo, mailworker, serving
 from signon.config import ConfigError
 from signon.exports.model import ListOptions
 from signon.extensions import db
@@ -342,6 +342,36 @@ def backup_command(file: Path) -> None:
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Backed up the database to {file} ({size / 1_000_000:.1f} MB).")
+
+
+@cli.command("check", with_appcontext=False)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="gunicorn workers to check for (default: as gunicorn.conf.py starts them).",
+)
+def check(workers: int | None) -> None:
+    """Check the settings and this machine for problems, each with its fix; exit 1 on a fatal one."""
+    site = checks.Site(app=create_app(strict=False), workers=workers or serving.worker_count())
+    click.echo(f"Checking for {site.workers} gunicorn worker{'s' if site.workers != 1 else ''}.")
+    try:
+        problems = checks.run(site)
+    finally:
+        with site.app.app_context():
+            db.engine.dispose()
+    for problem in problems:
+        click.echo(f"\n{problem.level}: {problem.message}\n  fix: {problem.fix}")
+    fatal = sum(problem.level == checks.Level.FATAL for problem in problems)
+    warnings = len(problems) - fatal
+    if not problems:
+        click.echo("No problems found.")
+    else:
+        click.echo(
+            f"\n{fatal} fatal problem{'s' if fatal != 1 else ''}, "
+            f"{warnings} warning{'s' if warnings != 1 else ''}."
+        )
+    if fatal:
+        sys.exit(1)
 
 
 def main() -> None:

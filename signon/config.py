@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": None,  # None: Secure exactly when BASE_URL is https
+    "HSTS": None,  # None: on when BASE_URL is https, outside debug; only ever sent over https
     # Mail: "smtp" delivers through Flask-Mail; "console" (debug only) prints and keeps it in the dev mailbox.
     "MAIL_TRANSPORT": "smtp",
     "MAIL_SERVER": "127.0.0.1",
@@ -85,8 +86,11 @@ class ConfigError(RuntimeError):
     """The app was asked to start with settings it cannot run safely with."""
 
 
-def load(app: Flask, overrides: dict[str, Any] | None) -> None:
-    """Fill app.config from defaults, the environment and overrides, then check it."""
+def load(app: Flask, overrides: dict[str, Any] | None, *, strict: bool = True) -> None:
+    """Fill app.config from defaults, the environment and overrides, then check it.
+
+    Not strict (for `signon check`), settings the app would refuse are left for the caller to report.
+    """
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("SIGNON")
     if overrides:
@@ -108,13 +112,16 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         # A Secure cookie never comes back over plain http, so every form there would fail with
         # "session expired": follow the scheme people actually reach the site by.
         app.config["SESSION_COOKIE_SECURE"] = uses_https(app)
-    _check(app)
-    if not (app.debug or app.testing) and not uses_https(app):
-        app.logger.warning(
-            "SIGNON_BASE_URL is %s, plain http: session cookies are not Secure and no HSTS is "
-            "sent. Serve the site over https and set SIGNON_BASE_URL=https://... for real use.",
-            app.config["BASE_URL"],
-        )
+    if app.config["HSTS"] is None:
+        # Not in debug: HSTS on a development host name would pin it to https for a year.
+        app.config["HSTS"] = uses_https(app) and not app.debug
+    if (app.debug or app.testing) and not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = DEV_SECRET_KEY
+    if strict:
+        refused = refusals(app)
+        if refused:
+            raise ConfigError(str(refused[0]))
+        _warn_plain_http(app)
 
 
 def uses_https(app: Flask) -> bool:
@@ -137,30 +144,81 @@ def _default_database_uri(app: Flask) -> str:
     return f"sqlite:///{Path(app.instance_path) / 'signon.sqlite3'}"
 
 
-def _check(app: Flask) -> None:
+class Refusal(NamedTuple):
+    """A setting the app will not start with: what is wrong, and what to do."""
+
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.problem}. {self.fix}"
+
+
+def refusals(app: Flask) -> list[Refusal]:
+    """Every setting the app will not start with; outside debug and testing the rules are stricter."""
     # Maintenance commands (create-organizer, purge ...) need the real key too: it also keys the
     # stored hashes of client addresses and recovery codes, so a command run with another key
     # would write hashes the server never matches.
     relaxed = app.debug or app.testing
-    if not app.config["SECRET_KEY"]:
-        if not relaxed:
-            raise ConfigError(f"SIGNON_SECRET_KEY is not set. Generate one with: {GENERATE_KEY}")
-        app.config["SECRET_KEY"] = DEV_SECRET_KEY
-    elif not relaxed and (
-        app.config["SECRET_KEY"] == DEV_SECRET_KEY or len(str(app.config["SECRET_KEY"])) < 32
-    ):
-        raise ConfigError(
-            f"SIGNON_SECRET_KEY is too weak: use at least 32 random characters: {GENERATE_KEY}"
+    found = []
+    key = app.config["SECRET_KEY"]
+    if not relaxed and not key:
+        found.append(Refusal("SIGNON_SECRET_KEY is not set", f"Generate one with: {GENERATE_KEY}"))
+    elif not relaxed and (key == DEV_SECRET_KEY or len(str(key)) < 32):
+        found.append(
+            Refusal(
+                "SIGNON_SECRET_KEY is too weak",
+                f"Use at least 32 random characters: {GENERATE_KEY}",
+            )
         )
     if app.config["DATA_KEY"] and not relaxed and len(str(app.config["DATA_KEY"])) < 32:
-        raise ConfigError(
-            "SIGNON_DATA_KEY is too weak: use at least 32 random characters, e.g. from "
-            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        found.append(
+            Refusal(
+                "SIGNON_DATA_KEY is too weak",
+                "Use at least 32 random characters, e.g. from "
+                "python3 -c 'import secrets; print(secrets.token_hex(32))'",
+            )
         )
     if app.config["MAIL_TRANSPORT"] not in {"smtp", "console"}:
-        raise ConfigError("SIGNON_MAIL_TRANSPORT must be 'smtp' or 'console'.")
-    if app.config["MAIL_TRANSPORT"] == "console" and not relaxed:
-        raise ConfigError("SIGNON_MAIL_TRANSPORT=console only works in debug mode; use smtp.")
+        found.append(
+            Refusal("SIGNON_MAIL_TRANSPORT must be 'smtp' or 'console'", "Use smtp on a server.")
+        )
+    elif app.config["MAIL_TRANSPORT"] == "console" and not relaxed:
+        found.append(Refusal("SIGNON_MAIL_TRANSPORT=console only works in debug mode", "Use smtp."))
     if float(app.config["OUTBOX_LEASE_SECONDS"]) < 2 * float(app.config["MAIL_TIMEOUT"]):
         # A sender renews its lease before each message; one slow send must not outlast it.
-        raise ConfigError("SIGNON_OUTBOX_LEASE_SECONDS must be at least twice SIGNON_MAIL_TIMEOUT.")
+        found.append(
+            Refusal(
+                "SIGNON_OUTBOX_LEASE_SECONDS is shorter than twice SIGNON_MAIL_TIMEOUT",
+                "Raise SIGNON_OUTBOX_LEASE_SECONDS or lower SIGNON_MAIL_TIMEOUT.",
+            )
+        )
+    proxies = app.config["TRUSTED_PROXIES"]
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
+        found.append(
+            Refusal(
+                f"SIGNON_TRUSTED_PROXIES must be a whole number, not {proxies!r}",
+                "Set it to the number of proxies in front of signon: 0 without one.",
+            )
+        )
+    return found
+
+
+def _warn_plain_http(app: Flask) -> None:
+    """Say once, as the app starts, that plain http is for trying signon out, not for real use."""
+    if app.debug or app.testing or uses_https(app):
+        return
+    if app.config["SESSION_COOKIE_SECURE"]:
+        app.logger.warning(
+            "SIGNON_BASE_URL is %s, plain http, but SIGNON_SESSION_COOKIE_SECURE is on: browsers "
+            "never send the session cookie back over http, so every form will fail with 'session "
+            "expired'. Set SIGNON_BASE_URL=https://... or unset SIGNON_SESSION_COOKIE_SECURE.",
+            app.config["BASE_URL"],
+        )
+        return
+    app.logger.warning(
+        "SIGNON_BASE_URL is %s, plain http: fine for a trial, not for real use. Session cookies "
+        "are not Secure and no HSTS is sent, so passwords and sessions cross the network "
+        "readable. Serve the site over https and set SIGNON_BASE_URL=https://... .",
+        app.config["BASE_URL"],
+    )

@@ -473,3 +473,12 @@ class PressRelease(Model):
     body_markdown: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+
+
+class ForwardedHops(Model):
+    """Requests per day by how many X-Forwarded-For entries they arrived with, so `signon check` can
+    compare the proxies really in front of the site with SIGNON_TRUSTED_PROXIES."""
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    hops: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    requests: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -14,8 +14,6 @@ from flask import Flask, Response, abort, current_app, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.routing import IntegerConverter, Map
 
-from signon import config
-
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -104,21 +102,21 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _hsts(response: Response) -> Response:
+    # Only on https responses (behind a trusted proxy, the forwarded scheme counts): over plain
+    # http the header is meaningless, and a site reached only over http has no https to pin.
+    if current_app.config["HSTS"] and request.is_secure:
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
+    return response
+
+
 def register(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter
     app.before_request(_reject_bad_input)
     app.after_request(_headers)
-    # HSTS only where the public address is https: browsers ignore it over plain http, and a
-    # site served only over http has no https to hold them to.
-    https = config.uses_https(app)
-    if https and (not (app.debug or app.testing) or app.config.get("HSTS_IN_TESTING")):
-
-        @app.after_request
-        def _hsts(response: Response) -> Response:
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
-            return response
+    app.after_request(_hsts)
 
 
 def configured_limit(name: str) -> Callable[[], str]:

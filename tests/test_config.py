@@ -160,6 +160,8 @@ def test_dev_mailbox_exists_only_in_debug(tmp_path):
         {"SECRET_KEY": "short"},
         {"SECRET_KEY": STRONG, "MAIL_TRANSPORT": "pigeon"},
         {"SECRET_KEY": STRONG, "MAIL_TRANSPORT": "console"},
+        {"SECRET_KEY": STRONG, "TRUSTED_PROXIES": "one"},
+        {"SECRET_KEY": STRONG, "TRUSTED_PROXIES": -1},
     ],
 )
 def test_config_errors_are_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path, settings):

@@ -41,17 +41,21 @@ def test_hsts_outside_debug_on_an_https_site(tmp_path: Path):
         "SECRET_KEY": secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/h.db",
     }
-    app = create_app(settings | {"BASE_URL": "https://letters.example.org"})
+    https = "https://letters.example.org"
+    app = create_app(settings | {"BASE_URL": https})
     assert (
         app.test_client()
-        .get("/no-such-page")
+        .get("/no-such-page", base_url=https)
         .headers["Strict-Transport-Security"]
         .startswith("max-age=")
     )
     plain = create_app(settings | {"BASE_URL": "http://127.0.0.1:8000"})
     assert "Strict-Transport-Security" not in plain.test_client().get("/no-such-page").headers
-    debug = create_app({"DEBUG": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/h.db"})
-    assert "Strict-Transport-Security" not in debug.test_client().get("/no-such-page").headers
+    debug = create_app(
+        {"DEBUG": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/h.db", "BASE_URL": https}
+    )
+    response = debug.test_client().get("/no-such-page", base_url=https)
+    assert "Strict-Transport-Security" not in response.headers
 
 
 def test_nul_bytes_and_bad_utf8_get_a_clean_400(app: Flask, client: FlaskClient):

@@ -4,10 +4,9 @@ populated database keeps every row through every migration."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,21 +21,6 @@ from flask_migrate import downgrade, upgrade
 from signon import ROOT, create_app, secretbox
 from signon.cli import cli
 from signon.extensions import db
-from tests.conftest import PG_URL, drop_pg_schema, make_pg_schema
-
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-        return
-    schema, url = make_pg_schema()
-    try:
-        yield url
-    finally:
-        drop_pg_schema(schema)
 
 
 def test_migrations_have_a_single_head():

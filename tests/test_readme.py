@@ -8,7 +8,7 @@ from signon import ROOT
 from signon.config import DEFAULTS
 
 # Read by libraries rather than by signon's own code, and documented because people set them.
-READ_BY_LIBRARIES = {"FLASK_DEBUG"}
+READ_BY_LIBRARIES = {"FLASK_DEBUG", "WEB_CONCURRENCY"}  # WEB_CONCURRENCY: gunicorn, and its conf
 
 _ENV_READ = re.compile(r"""os\.(?:environ\.get\(|environ\[|getenv\()\s*["']([A-Z][A-Z0-9_]*)["']""")
 

@@ -1,6 +1,6 @@
 """Security headers: a strict Content-Security-Policy and friends on every kind of response,
-no-store on the workspace and on every page reached through a secret link, and HSTS plus Secure
-cookies once the app runs outside debug and testing."""
+no-store on the workspace and on every page reached through a secret link, and HSTS (on https
+requests) plus Secure cookies once the app runs outside debug and testing."""
 
 from __future__ import annotations
 
@@ -173,7 +173,7 @@ def production_app(app: Flask, app_config: dict[str, Any]) -> Iterator[Flask]:
 def test_hsts_is_sent_outside_debug(production_app: Flask):
     client = production_app.test_client()
     for path in ("/", "/login", "/no-such-page", "/api/v1/letters"):
-        response = client.get(path)
+        response = client.get(path, base_url=production_app.config["BASE_URL"])
         hsts = response.headers.get("Strict-Transport-Security", "")
         directives = {}
         for part in hsts.split(";"):
