@@ -34,12 +34,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from signon.views import admin, api, auth, dev, public
+    from signon.views import admin, api, auth, dev, ops, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(ops.bp)
     if app.debug:
         app.register_blueprint(dev.bp)
     errors.register(app)

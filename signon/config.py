@@ -123,6 +123,11 @@ def normalize_database_uri(uri: str) -> str:
     return uri
 
 
+def uses_redis(app: Flask) -> bool:
+    """Whether rate limits are counted in Redis (SIGNON_RATELIMIT_STORAGE_URI)."""
+    return str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "valkey"))
+
+
 def _default_database_uri(app: Flask) -> str:
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
