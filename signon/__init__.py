@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from signon import config, database, errors, extensions, security, templating
+from signon import config, database, errors, extensions, outages, security, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,16 +44,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.debug:
         app.register_blueprint(dev.bp)
     errors.register(app)
+    outages.register(app)
     templating.register(app)
     return app
 
 
 def _init_login(app: Flask) -> None:
-    from flask import session
+    from flask import g, session
 
     from signon.services import accounts, sessions
 
     def load_user(user_id: str) -> object:
+        if g.get("database_unavailable"):
+            return None  # the 503 page is shown to everyone alike, without asking the database
         organizer = accounts.load_session_user(user_id)
         if organizer is None or not sessions.is_live(organizer, session.get("sid")):
             return None

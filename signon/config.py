@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "OLD_DATA_KEYS": "",
     "SQLALCHEMY_DATABASE_URI": None,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    # Seconds to wait for a PostgreSQL connection, so a request fails (503) instead of hanging.
+    "DATABASE_CONNECT_TIMEOUT": 5,
     # Public address used in every emailed link, so a forged Host header cannot change one.
     "BASE_URL": "http://127.0.0.1:5000",
     "SITE_NAME": "signon",
@@ -94,6 +96,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_uri(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    _engine_options(app)
     if app.config["MIN_FILL_SECONDS"] is None:
         # Under `make run` scripted tries of the form are welcome; production keeps the trap.
         app.config["MIN_FILL_SECONDS"] = 0 if app.debug else 2
@@ -121,6 +124,18 @@ def normalize_database_uri(uri: str) -> str:
         if uri.startswith(prefix):
             return replacement + uri[len(prefix) :]
     return uri
+
+
+def _engine_options(app: Flask) -> None:
+    """Check each pooled connection before use, so the app recovers by itself once the database
+    is back; and give up connecting after DATABASE_CONNECT_TIMEOUT instead of hanging."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_pre_ping", True)
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", int(app.config["DATABASE_CONNECT_TIMEOUT"]))
+        options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def uses_redis(app: Flask) -> bool:
