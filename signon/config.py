@@ -59,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     # redis:// URL so that every worker shares them.
     "TRUSTED_PROXIES": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Redis unreachable: count in this process's memory meanwhile, instead of refusing requests.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_STORAGE_OPTIONS": None,  # None: 2-second timeouts for redis:// storage
     "RATELIMIT_KEY_PREFIX": "signon",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATE_LIMIT_SIGN": "10 per minute; 60 per hour",
@@ -97,6 +100,8 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
     _engine_options(app)
+    if app.config["RATELIMIT_STORAGE_OPTIONS"] is None:
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = _storage_options(app)
     if app.config["MIN_FILL_SECONDS"] is None:
         # Under `make run` scripted tries of the form are welcome; production keeps the trap.
         app.config["MIN_FILL_SECONDS"] = 0 if app.debug else 2
@@ -141,6 +146,13 @@ def _engine_options(app: Flask) -> None:
 def uses_redis(app: Flask) -> bool:
     """Whether rate limits are counted in Redis (SIGNON_RATELIMIT_STORAGE_URI)."""
     return str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "valkey"))
+
+
+def _storage_options(app: Flask) -> dict[str, Any]:
+    """A Redis that stops answering costs a request at most a couple of seconds, not minutes."""
+    if uses_redis(app):
+        return {"socket_connect_timeout": 2, "socket_timeout": 2}
+    return {}
 
 
 def _default_database_uri(app: Flask) -> str:

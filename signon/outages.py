@@ -1,5 +1,5 @@
-"""Staying useful while the database is down: a 503 that keeps what was typed instead of a 500,
-and a log line once a minute instead of per request."""
+"""Staying useful while the database or Redis is down: a 503 that keeps what was typed instead of a
+500, rate limits counted in memory meanwhile, and a log line once a minute instead of per request."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from flask import Flask, current_app, g, jsonify, make_response, render_template
 from flask.typing import ResponseReturnValue
 
 from signon import transaction
+from signon.extensions import limiter
 
 # What a database that is down, restarting, failing over or out of connections raises.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (
@@ -24,6 +25,8 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (
 )
 RETRY_AFTER_SECONDS = 60
 LOG_EVERY_SECONDS = 60
+# Flask-Limiter's own line when Redis fails; _watch_rate_limit_storage says it better, once a minute.
+_LIMITER_STORAGE_DOWN = "Rate limit storage unreachable"
 
 View = TypeVar("View", bound=Callable[..., object])
 
@@ -56,11 +59,14 @@ class _EveryMinute:
 
 
 _every_minute = _EveryMinute()
+_rate_limits_in_memory = threading.Event()
 
 
 def register(app: Flask) -> None:
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, _database_unavailable)
+    limiter.logger.addFilter(_without_limiter_storage_warning)  # one filter, however many apps
+    app.before_request(_watch_rate_limit_storage)
 
 
 def _database_unavailable(error: Exception) -> ResponseReturnValue:
@@ -101,3 +107,28 @@ def _retry_page() -> str | None:
     except DATABASE_ERRORS:
         _forget_unsaved_work()
         return None
+
+
+def _without_limiter_storage_warning(record: object) -> bool:
+    return not str(getattr(record, "msg", "")).startswith(_LIMITER_STORAGE_DOWN)
+
+
+def counting_rate_limits_in_memory() -> bool:
+    """Flask-Limiter switched to its in-memory fallback because the storage (Redis) failed."""
+    if not (limiter.enabled and limiter.initialized):
+        return False
+    return limiter.limiter.storage is not limiter.storage
+
+
+def _watch_rate_limit_storage() -> None:
+    if counting_rate_limits_in_memory():
+        _rate_limits_in_memory.set()
+        if _every_minute.ready("rate limits"):
+            current_app.logger.warning(
+                "Rate limits: the storage at SIGNON_RATELIMIT_STORAGE_URI is unreachable, so "
+                "limits are counted in this process's memory until it is back (logged once a "
+                "minute)."
+            )
+    elif _rate_limits_in_memory.is_set():
+        _rate_limits_in_memory.clear()
+        current_app.logger.warning("Rate limits: the storage is reachable again and shared.")

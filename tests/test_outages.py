@@ -1,14 +1,18 @@
-"""Outages made for real: PostgreSQL behind a TCP proxy that the test cuts and restores.
+"""Outages made for real: PostgreSQL and Redis behind a TCP proxy that the test cuts and restores.
 Signers and organizers get a 503 that keeps what they typed, never a 500; /healthz tells operators."""
 
 from __future__ import annotations
 
 import logging
 import re
+import secrets
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import flask_migrate
 import pytest
@@ -26,6 +30,7 @@ from tests.conftest import (
     Mailbox,
     base_config,
     build_app,
+    csrf_token,
     drop_pg_schema,
     form_defaults,
     login_as,
@@ -33,6 +38,7 @@ from tests.conftest import (
 )
 from tests.factories import PASSWORD, create_letter, create_organizer, create_signature, form_data
 from tests.faults import TcpProxy
+from tests.test_hardening import REDIS_URL
 
 SIGN_LATER = (
     "We could not save your signature just now. Nothing was lost from this page: please try "
@@ -348,3 +354,113 @@ def test_a_database_outage_is_logged_once_a_minute_not_per_request(
     assert len(lines) == 1, lines
     assert "OperationalError" in lines[0]
     assert "[SQL:" not in lines[0]  # never the statement or its parameters
+
+
+# --- Redis behind a proxy ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_proxy() -> Iterator[tuple[TcpProxy, str]]:
+    needs(REDIS_URL, "SIGNON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    real = urlsplit(REDIS_URL)
+    with TcpProxy(real.hostname or "127.0.0.1", real.port or 6379) as proxy:
+        yield proxy, real._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+
+
+@pytest.fixture
+def redis_app(
+    redis_proxy: tuple[TcpProxy, str],
+    tmp_path: Path,
+    smtp_server: tuple[Controller, Mailbox],
+    mailbox: Mailbox,
+) -> Iterator[Flask]:
+    # Limits with periods no other test uses name this test's keys in Redis (the limiter is one
+    # object per process, so its key prefix is the first app's).
+    sign_per, login_per = 3600 + secrets.randbelow(3600), 7200 + secrets.randbelow(3600)
+    config = base_config(smtp_server[0], f"sqlite:///{tmp_path / 'redis.sqlite3'}") | {
+        "RATELIMIT_STORAGE_URI": redis_proxy[1],
+        "RATE_LIMIT_SIGN": f"100 per {sign_per} seconds",
+        "RATE_LIMIT_LOGIN": f"3 per {login_per} seconds",
+        "TEST_LIMIT_KEYS": (f"*/100/{sign_per}/second", f"*/3/{login_per}/second"),
+    }
+    yield from build_app(config)
+    with redis_client() as store:
+        for pattern in config["TEST_LIMIT_KEYS"]:
+            for key in store.scan_iter(pattern):
+                store.delete(key)
+
+
+def redis_client() -> Any:
+    import redis
+
+    return redis.Redis.from_url(REDIS_URL)
+
+
+def counted_in_redis(app: Flask) -> int:
+    """How many requests the limits counted in Redis."""
+    with redis_client() as store:
+        keys = [
+            key for pattern in app.config["TEST_LIMIT_KEYS"] for key in store.scan_iter(pattern)
+        ]
+        return sum(int(value) for value in store.mget(keys) if value) if keys else 0
+
+
+def sign(client: FlaskClient, number: int) -> int:
+    page = client.get("/letters/test-letter")
+    data = form_defaults(page.text) | form_data(
+        organization=f"Coalition member {number}", email=f"member{number}@coalition.example"
+    )
+    return client.post("/letters/test-letter", data=data).status_code
+
+
+def log_in(client: FlaskClient, password: str) -> int:
+    token = csrf_token(client.get("/login").text)
+    data = {"csrf_token": token, "email": "ana@coalition.example", "password": password}
+    return client.post("/login", data=data).status_code
+
+
+def test_signing_and_signing_in_work_while_redis_is_down_with_limits_counted_in_memory(
+    redis_app: Flask,
+    redis_proxy: tuple[TcpProxy, str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(outages, "_every_minute", outages._EveryMinute())
+    proxy, _ = redis_proxy
+    with redis_app.app_context():
+        create_letter()
+        create_organizer()
+    client = redis_app.test_client()
+    assert sign(client, 0) == 303
+    assert counted_in_redis(redis_app) > 0
+
+    proxy.cut()
+    with caplog.at_level(logging.WARNING):
+        signed = [sign(client, number) for number in range(1, 6)]
+        logins = [log_in(redis_app.test_client(), password) for password in ("wrong", PASSWORD)]
+        beyond = [log_in(redis_app.test_client(), "wrong") for _ in range(2)]
+        health = client.get("/healthz")
+
+    assert signed == [303] * 5
+    assert logins == [422, 302]
+    assert beyond == [422, 429]  # "3 per minute" still holds, counted in this process
+    assert health.status_code == 200
+    assert health.json is not None
+    assert health.json["redis"] == {"reachable": False}
+    assert health.json["failing"] == ["schema", "redis"]
+    down = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(down) == 1, [r.getMessage() for r in caplog.records]
+    assert "SIGNON_RATELIMIT_STORAGE_URI" in down[0].getMessage()
+    assert "127.0.0.1" not in down[0].getMessage()  # the address may hold a password
+
+    proxy.restore()
+    with caplog.at_level(logging.WARNING):
+        deadline = time.monotonic() + 90  # Flask-Limiter retries Redis 1, 2, 4 ... 32 s apart
+        while not any("reachable again" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "rate limits never went back to Redis"
+            client.get("/")  # a route without limits of its own: the middleware checks Redis
+            time.sleep(0.25)
+    before = counted_in_redis(redis_app)
+    assert log_in(redis_app.test_client(), "wrong") == 422
+    assert counted_in_redis(redis_app) > before
+    assert client.get("/healthz").json["redis"] == {"reachable": True}  # type: ignore[index]
