@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from signon import config, database, errors, extensions, forwarding, security, templating
+from signon import config, database, errors, extensions, forwarding, outages, security, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,25 +37,29 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
     if isinstance(hops, int) and hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from signon.views import admin, api, auth, dev, public
+    from signon.views import admin, api, auth, dev, ops, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(ops.bp)
     if app.debug:
         app.register_blueprint(dev.bp)
     errors.register(app)
+    outages.register(app)
     templating.register(app)
     return app
 
 
 def _init_login(app: Flask) -> None:
-    from flask import session
+    from flask import g, session
 
     from signon.services import accounts, sessions
 
     def load_user(user_id: str) -> object:
+        if g.get("database_unavailable"):
+            return None  # the 503 page is shown to everyone alike, without asking the database
         organizer = accounts.load_session_user(user_id)
         if organizer is None or not sessions.is_live(organizer, session.get("sid")):
             return None

@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "OLD_DATA_KEYS": "",
     "SQLALCHEMY_DATABASE_URI": None,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    # Seconds to wait for a PostgreSQL connection, so a request fails (503) instead of hanging.
+    "DATABASE_CONNECT_TIMEOUT": 5,
     # Public address used in every emailed link, so a forged Host header cannot change one.
     "BASE_URL": "http://127.0.0.1:5000",
     "SITE_NAME": "signon",
@@ -60,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     # redis:// URL so that every worker shares them.
     "TRUSTED_PROXIES": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Redis unreachable: count in this process's memory meanwhile, instead of refusing requests.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_STORAGE_OPTIONS": None,  # None: 2-second timeouts for redis:// storage
     "RATELIMIT_KEY_PREFIX": "signon",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATE_LIMIT_SIGN": "10 per minute; 60 per hour",
@@ -100,11 +105,22 @@ def load(app: Flask, overrides: dict[str, Any] | None, *, strict: bool = True) -
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_uri(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    _engine_options(app)
+    _fill_defaults_that_depend_on_others(app)
+    if (app.debug or app.testing) and not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = DEV_SECRET_KEY
+    if strict:
+        refused = refusals(app)
+        if refused:
+            raise ConfigError(str(refused[0]))
+        _warn_plain_http(app)
+
+
+def _fill_defaults_that_depend_on_others(app: Flask) -> None:
     if app.config["MAIL_DELIVER_INLINE"] is None:
         app.config["MAIL_DELIVER_INLINE"] = app.debug
-    # A connection the database dropped (restart, failover, network cut) is noticed and replaced
-    # when it leaves the pool, so the same processes work again once the database is back.
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("pool_pre_ping", True)
+    if app.config["RATELIMIT_STORAGE_OPTIONS"] is None:
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = _storage_options(app)
     if app.config["MIN_FILL_SECONDS"] is None:
         # Under `make run` scripted tries of the form are welcome; production keeps the trap.
         app.config["MIN_FILL_SECONDS"] = 0 if app.debug else 2
@@ -115,13 +131,6 @@ def load(app: Flask, overrides: dict[str, Any] | None, *, strict: bool = True) -
     if app.config["HSTS"] is None:
         # Not in debug: HSTS on a development host name would pin it to https for a year.
         app.config["HSTS"] = uses_https(app) and not app.debug
-    if (app.debug or app.testing) and not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = DEV_SECRET_KEY
-    if strict:
-        refused = refusals(app)
-        if refused:
-            raise ConfigError(str(refused[0]))
-        _warn_plain_http(app)
 
 
 def uses_https(app: Flask) -> bool:
@@ -135,6 +144,30 @@ def normalize_database_uri(uri: str) -> str:
         if uri.startswith(prefix):
             return replacement + uri[len(prefix) :]
     return uri
+
+
+def _engine_options(app: Flask) -> None:
+    """Check each pooled connection before use, so the app recovers by itself once the database
+    is back; and give up connecting after DATABASE_CONNECT_TIMEOUT instead of hanging."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_pre_ping", True)
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", int(app.config["DATABASE_CONNECT_TIMEOUT"]))
+        options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def uses_redis(app: Flask) -> bool:
+    """Whether rate limits are counted in Redis (SIGNON_RATELIMIT_STORAGE_URI)."""
+    return str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "valkey"))
+
+
+def _storage_options(app: Flask) -> dict[str, Any]:
+    """A Redis that stops answering costs a request at most a couple of seconds, not minutes."""
+    if uses_redis(app):
+        return {"socket_connect_timeout": 2, "socket_timeout": 2}
+    return {}
 
 
 def _default_database_uri(app: Flask) -> str:

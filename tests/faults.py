@@ -53,6 +53,8 @@ class TcpProxy:
         self.restore()
 
     def restore(self) -> None:
+        if self._listener is not None:
+            return  # already relaying
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -71,6 +73,12 @@ class TcpProxy:
 
     def close(self) -> None:
         self.cut()
+
+    def __enter__(self) -> TcpProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _accept(self, listener: socket.socket) -> None:
         while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -327,13 +328,28 @@ def _question_field(question: Question, required: bool) -> Field:
     )
 
 
-def sign_form(letter: Letter, form_class: type[SignForm] = SignForm, **kwargs: Any) -> SignForm:
+@dataclass(frozen=True)
+class FormShape:
+    """What a letter's sign form is made of, as plain values that outlive a database session."""
+
+    categories: tuple[str, ...] = ()
+    allows_individuals: bool = False
+    questions: tuple[Question, ...] = ()
+
+    @classmethod
+    def of(cls, letter: Letter) -> FormShape:
+        return cls(tuple(letter.categories), letter.allows_individuals, tuple(questions_of(letter)))
+
+
+def sign_form(
+    letter: Letter | FormShape, form_class: type[SignForm] = SignForm, **kwargs: Any
+) -> SignForm:
     """The sign form with the letter's own questions; organizers adding a signature may leave
     them unanswered."""
-    questions = questions_of(letter)
+    shape = letter if isinstance(letter, FormShape) else FormShape.of(letter)
     required = form_class is SignForm
-    fields = {q.field_name: _question_field(q, required and q.required) for q in questions}
+    fields = {q.field_name: _question_field(q, required and q.required) for q in shape.questions}
     cls = type(form_class.__name__, (form_class,), fields) if fields else form_class
-    form = cls(letter.categories, allows_individuals=letter.allows_individuals, **kwargs)
-    form.questions = tuple(questions)
+    form = cls(list(shape.categories), allows_individuals=shape.allows_individuals, **kwargs)
+    form.questions = shape.questions
     return form

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -21,8 +23,9 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from signon.extensions import limiter
-from signon.forms.public import ConfirmForm, SignForm, WithdrawForm, sign_form
+from signon.forms.public import ConfirmForm, FormShape, SignForm, WithdrawForm, sign_form
 from signon.models import Letter, LetterStatus, Signature, SignatureStatus, Token
+from signon.outages import keeps_input
 from signon.privacy import client_hash
 from signon.security import configured_limit, form_started_stamp
 from signon.services import deliverables, letters, listing, retention, signatures
@@ -66,11 +69,59 @@ def index() -> str:
     return render_template("public/index.html", letters=letters.open_letters())
 
 
+# The sign forms this process has shown, by letter: enough to show one again, with what was
+# typed, while the database is unavailable.
+_SIGN_FORMS = "signon.sign_forms"
+_SIGN_FORMS_KEPT = 500
+
+
+@dataclass(frozen=True)
+class _SignPage:
+    title: str
+    shape: FormShape
+
+
+_sign_forms_lock = threading.Lock()
+
+
+def _remember_sign_form(letter: Letter, shape: FormShape) -> None:
+    with _sign_forms_lock:
+        shown: dict[str, _SignPage] = current_app.extensions.setdefault(_SIGN_FORMS, {})
+        shown.pop(letter.slug, None)
+        shown[letter.slug] = _SignPage(letter.title, shape)
+        if len(shown) > _SIGN_FORMS_KEPT:
+            shown.pop(next(iter(shown)))  # the one shown longest ago
+
+
+def _sign_later() -> str:
+    """The sign form again with everything typed, when the database could not take it."""
+    slug = str((request.view_args or {}).get("slug", ""))
+    page = current_app.extensions.get(_SIGN_FORMS, {}).get(slug) or _SignPage("", FormShape())
+    form = sign_form(page.shape)
+    form.started.data = form.started.data or form_started_stamp()
+    shown = set(form._fields) - {
+        *(() if form.allows_individuals else ("signing_as",)),
+        *(() if form.categories else ("category",)),
+    }
+    kept = [
+        (name, value)
+        for name, values in request.form.lists()
+        if name not in shown
+        for value in values
+    ]
+    return render_template(
+        "public/sign_later.html", title=page.title, slug=slug, form=form, kept=kept
+    )
+
+
 @bp.route("/letters/<slug>", methods=["GET", "POST"])
 @limiter.limit(configured_limit("SIGN"), methods=["POST"])
+@keeps_input(_sign_later)
 def letter(slug: str) -> Any:
     letter = _public_letter(slug)
-    form = sign_form(letter)
+    shape = FormShape.of(letter)
+    form = sign_form(shape)
+    _remember_sign_form(letter, shape)
     notice = ""
     if request.method == "POST" and form.validate_on_submit():
         notice = _try_to_sign(letter, form)

@@ -24,6 +24,7 @@ from signon.forms.admin import (
 from signon.forms.auth import EmptyForm
 from signon.links import external_url
 from signon.models import Letter, LetterStatus, NotifyMode
+from signon.outages import keeps_input
 from signon.sanitize import markdown_to_html
 from signon.services import (
     access,
@@ -45,7 +46,21 @@ def index() -> str:
     )
 
 
+def _editor_later() -> str:
+    """The editor again with everything typed, when the database could not save it."""
+    return render_template(
+        "admin/letter_form.html",
+        form=LetterForm(),
+        letter=None,
+        editing=request.endpoint == "admin.edit_letter",
+        preview_html=None,
+        notice="We could not save the letter just now. Nothing was lost from this page: please "
+        "try again in a minute.",
+    )
+
+
 @bp.route("/letters/new", methods=["GET", "POST"])
+@keeps_input(_editor_later)
 def new_letter() -> Any:
     form = LetterForm()
     if form.validate_on_submit():
@@ -62,6 +77,7 @@ def new_letter() -> Any:
 
 
 @bp.route("/letters/<int:letter_id>/edit", methods=["GET", "POST"])
+@keeps_input(_editor_later)
 def edit_letter(letter_id: int) -> Any:
     letter = letter_or_404(letter_id)
     form = LetterForm()
