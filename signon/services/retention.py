@@ -20,6 +20,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
+from signon.services import signatures
 
 ERASED = "[erased]"
 
@@ -65,16 +66,18 @@ def erase_on_request(raw: str) -> Signature | None:
     token = erasure_token(raw)
     if token is None or token.signature is None:
         return None
-    signature = token.signature
-    if signature.erased_at is None:
-        _erase([signature.id], [signature.email])
-        audit.record(
-            "signature.erased",
-            letter_id=signature.letter_id,
-            actor_kind="signer",
-            subject=signature,
-        )
-        transaction.commit()
+    signature = signatures.lock(token.signature)  # two clicks at once erase (and record) once
+    if signature.erased_at is not None:
+        transaction.rollback()
+        return signature
+    _erase([signature.id], [signature.email])
+    audit.record(
+        "signature.erased",
+        letter_id=signature.letter_id,
+        actor_kind="signer",
+        subject=signature,
+    )
+    transaction.commit()
     return signature
 
 
