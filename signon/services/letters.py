@@ -25,6 +25,7 @@ from signon.models import (
     utcnow,
 )
 from signon.sanitize import markdown_to_html
+from signon.services import listing
 
 PREVIEW_VALID = timedelta(days=30)
 
@@ -277,8 +278,7 @@ def update_letter(
     after = {name: _plain(getattr(letter, name)) for name in _SETTINGS}
     changed = {k: v for k, v in after.items() if before[k] != v}
     if "categories" in changed:
-        letter.list_version += 1
-        letter.list_changed_at = utcnow()
+        listing.list_changed(letter.id)  # in SQL: a list change committed meanwhile still counts
     if changed or text_action:
         audit.record(
             "letter.edited",

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from signon import audit, transaction
+from signon import audit, database, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import (
@@ -251,8 +251,9 @@ def decide(
     status: str = "all",
 ) -> DecisionReport:
     """Approve or reject a selection; signers are told by email. Ineligible rows are skipped, with
-    the reason. Each change is conditional on the state it was read in, so of two organizers
-    deciding at once exactly one moves a signature and sends its email."""
+    the reason. The selection is read under its row locks, so of two organizers deciding at once
+    (or an organizer and the signer withdrawing) the second waits, sees what the first did, and
+    is told why it changed nothing; each change is also conditional on the state it was read in."""
     report = DecisionReport()
     reason = " ".join(reason.split())[:500]
     for signature in _signatures(letter, signature_ids):
@@ -330,14 +331,17 @@ def decide_planned(
 
 
 def _signatures(letter: Letter, ids: list[int]) -> list[Signature]:
+    """The letter's signatures among these ids, as committed now and locked, in id order (so two
+    bulk decisions never wait on each other in a circle)."""
     found: list[Signature] = []
     unique = sorted(set(ids))
     for start in range(0, len(unique), 500):  # within every database's limit on bound values
-        found += db.session.execute(
-            sa.select(Signature)
-            .where(Signature.letter_id == letter.id, Signature.id.in_(unique[start : start + 500]))
-            .order_by(Signature.id)
+        ours = db.session.execute(
+            sa.select(Signature.id).where(
+                Signature.letter_id == letter.id, Signature.id.in_(unique[start : start + 500])
+            )
         ).scalars()
+        found += database.locked(Signature, ours)
     return found
 
 
@@ -399,7 +403,16 @@ def edit_signatory(signatory: Signatory, changes: dict[str, str], *, by: Organiz
 
 
 def merge(letter: Letter, signatory_ids: list[int], into_id: int, *, by: Organizer) -> Signatory:
-    """List several signatories as one: their signatures (contacts) move to the one kept."""
+    """List several signatories as one: their signatures (contacts) move to the one kept.
+
+    The lines are locked first: a colleague confirming meanwhile waits and then joins the one kept,
+    or confirms first and is moved with the rest."""
+    chosen = db.session.execute(
+        sa.select(Signatory.id).where(
+            Signatory.letter_id == letter.id, Signatory.id.in_([into_id, *signatory_ids])
+        )
+    ).scalars()
+    database.locked(Signatory, chosen)
     target = signatory_of(letter, into_id)
     others = [
         s
@@ -407,6 +420,7 @@ def merge(letter: Letter, signatory_ids: list[int], into_id: int, *, by: Organiz
         if s is not None
     ]
     if target is None or target.merged_into_id is not None or not others:
+        transaction.rollback()
         raise ModerationError(
             "Choose at least two signatories of this letter, and the one to keep."
         )

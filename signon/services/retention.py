@@ -20,7 +20,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import history
+from signon.services import history, signatures
 
 ERASED = "[erased]"
 
@@ -69,18 +69,20 @@ def erase_on_request(raw: str) -> Signature | None:
     token = erasure_token(raw)
     if token is None or token.signature is None:
         return None
-    signature = token.signature
-    if signature.erased_at is None:
-        erased = [s for s in history.same_signer(signature) if s.erased_at is None]
-        _erase([s.id for s in erased], [s.email for s in erased])
-        for each in erased:
-            audit.record(
-                "signature.erased",
-                letter_id=each.letter_id,
-                actor_kind="signer",
-                subject=each,
-            )
-        transaction.commit()
+    signature = signatures.lock(token.signature)  # two clicks at once erase (and record) once
+    if signature.erased_at is not None:
+        transaction.rollback()
+        return signature
+    erased = [s for s in history.same_signer(signature) if s.erased_at is None]
+    _erase([s.id for s in erased], [s.email for s in erased])
+    for each in erased:
+        audit.record(
+            "signature.erased",
+            letter_id=each.letter_id,
+            actor_kind="signer",
+            subject=each,
+        )
+    transaction.commit()
     return signature
 
 

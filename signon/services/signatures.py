@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from signon import audit, tokens, transaction
+from signon import audit, database, tokens, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import (
@@ -40,6 +40,8 @@ from signon.services import (
 from signon.services.normalize import clean_text, normalize_email, organization_key
 
 CONFIRMED_STATES = {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED}
+# A signer may withdraw a rejected signature too, so that no later change of mind lists it again.
+WITHDRAWABLE_STATES = CONFIRMED_STATES | {SignatureStatus.REJECTED}
 # The links a signer is sent for one round of signing; a withdrawal or a fresh start retires them.
 ROUND_PURPOSES = (TokenPurpose.CONFIRM, TokenPurpose.WITHDRAW, TokenPurpose.RECONFIRM)
 
@@ -163,9 +165,16 @@ def sign_letter(
             transaction.commit()
             return signature
     if not suspect:
-        _answer_repeat(existing, version, data)
+        _answer_repeat(lock(existing), version, data)
     transaction.commit()
     return existing
+
+
+def lock(signature: Signature) -> Signature:
+    """Read the signature again, locked until the commit: every change of its state starts here, so
+    of two at once the second waits, sees what the first did, and answers "already done"."""
+    database.locked(Signature, [signature.id])
+    return signature
 
 
 def _blocked(email: str) -> str:
@@ -201,7 +210,7 @@ def _follows(signature: Signature) -> dict[str, Any] | None:
 
 def release(signature: Signature, *, by: Organizer) -> bool:
     """A suspected signature was a person after all: it gets its confirmation email like any other."""
-    if signature.status != SignatureStatus.SUSPECTED:
+    if lock(signature).status != SignatureStatus.SUSPECTED:
         return False
     signature.status = SignatureStatus.UNCONFIRMED
     signature.confirmation_emails = 0
@@ -236,37 +245,28 @@ def _retired(token: Token | None, done: Iterable[str]) -> bool:
 
 
 def confirm_signature(raw: str, now: datetime | None = None) -> Result:
-    """Confirm through the emailed link (POST only); confirming twice is harmless."""
-    try:
-        return _confirm(raw, now or utcnow())
-    except IntegrityError:  # a colleague's confirmation created the same signatory just now
-        return _confirm(raw, now or utcnow())
-
-
-def _confirm(raw: str, now: datetime) -> Result:
+    """Confirm through the emailed link (POST only); confirming twice is harmless: of many clicks
+    at once, one confirms and sends the email, the others wait and say "already confirmed"."""
+    now = now or utcnow()
     token = confirmation_token(raw)
     if token is None or token.signature is None:
         return Result(Outcome.INVALID)
-    signature = token.signature
-    if signature.status in CONFIRMED_STATES:
-        return Result(Outcome.ALREADY_CONFIRMED, signature)
-    if signature.status != SignatureStatus.UNCONFIRMED:
-        return Result(Outcome.INVALID, signature)
-    if tokens.is_expired(token, now):
-        return Result(Outcome.EXPIRED, signature)
-    if not can_still_confirm(signature):
-        return Result(Outcome.CLOSED, signature)
-    if not tokens.spend(token, now):  # two clicks at once: the other one confirmed it
-        transaction.rollback()
-        return Result(Outcome.ALREADY_CONFIRMED, signature)
+    signature = lock(token.signature)
+    refusal = _cannot_confirm(token, signature, now)
+    if refusal is None and not tokens.spend(token, now):
+        refusal = Outcome.ALREADY_CONFIRMED
+    if refusal is not None:
+        transaction.rollback()  # nothing changed; the lock ends here
+        return Result(refusal, signature)
     signature.confirmed_at = now
+    # The organization's line first, then the letter: every change takes its locks in this order.
+    signature.signatory = signatory_for(signature)
     if signature.letter.requires_approval:
         signature.status = SignatureStatus.AWAITING_REVIEW
     else:
         signature.status = SignatureStatus.APPROVED
         signature.decided_at = now
         listing.list_changed(signature.letter_id)
-    signature.signatory = signatory_for(signature)
     _send_confirmed(signature)
     notifications.signature_confirmed(signature)
     audit.record(
@@ -280,16 +280,31 @@ def _confirm(raw: str, now: datetime) -> Result:
     return Result(Outcome.CONFIRMED, signature)
 
 
+def _cannot_confirm(token: Token, signature: Signature, now: datetime) -> Outcome | None:
+    if signature.status in CONFIRMED_STATES:
+        return Outcome.ALREADY_CONFIRMED
+    if signature.status != SignatureStatus.UNCONFIRMED:
+        return Outcome.INVALID
+    if tokens.is_expired(token, now):
+        return Outcome.EXPIRED
+    if not can_still_confirm(signature):
+        return Outcome.CLOSED
+    return None
+
+
 def resend_confirmation(raw: str) -> None:
     """From an expired link: send a fresh one if the signature still waits for it."""
     token = confirmation_token(raw)
     if token is None or token.signature is None:
         return
-    signature = token.signature
+    signature = lock(token.signature)
     if signature.status != SignatureStatus.UNCONFIRMED:
+        transaction.rollback()
         return
     if letters.accepts_signatures(signature.letter) and _offer_confirmation(signature):
         transaction.commit()
+    else:
+        transaction.rollback()
 
 
 def reconfirmation_token(raw: str) -> Token | None:
@@ -305,29 +320,30 @@ def withdrawal_token(raw: str) -> Token | None:
 
 
 def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
-    """Take the signature off the letter at once; it is kept, marked withdrawn, for the record."""
+    """Take the signature off the letter at once; it is kept, marked withdrawn, for the record.
+
+    Decided on the state as it is under the lock, so a withdrawal always wins: an approval that
+    lands first is undone (and the hosts told), one that lands second finds it withdrawn."""
     now = now or utcnow()
     token = withdrawal_token(raw)
     if token is None or token.signature is None:
         return Result(Outcome.INVALID)
-    signature = token.signature
-    if signature.status == SignatureStatus.WITHDRAWN:
-        return Result(Outcome.ALREADY_WITHDRAWN, signature)
-    if signature.status not in CONFIRMED_STATES:
-        return Result(Outcome.INVALID, signature)
-    if tokens.is_expired(token, now):
-        return Result(Outcome.EXPIRED, signature)
+    signature = lock(token.signature)
+    refusal = _cannot_withdraw(token, signature, now)
+    if refusal is not None:
+        transaction.rollback()
+        return Result(refusal, signature)
     before = str(signature.status)
-    # Conditional on the state read: of two clicks at once, one withdraws and one is told so.
+    # Conditional on the state read under the lock, in case a change ever comes without it.
     moved = db.session.execute(
         sa.update(Signature)
         .where(Signature.id == signature.id, Signature.status == before)
         .values(status=SignatureStatus.WITHDRAWN, withdrawn_at=now)
         .execution_options(synchronize_session=False)
     )
-    if getattr(moved, "rowcount", 0) != 1:
+    if getattr(moved, "rowcount", 0) != 1:  # not under the lock after all: claim nothing
         transaction.rollback()
-        return Result(Outcome.ALREADY_WITHDRAWN, signature)
+        return Result(Outcome.INVALID, signature)
     db.session.refresh(signature)
     tokens.retire(ROUND_PURPOSES, signature=signature, now=now)
     if before == SignatureStatus.APPROVED:
@@ -343,6 +359,16 @@ def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
     )
     transaction.commit()
     return Result(Outcome.WITHDRAWN, signature)
+
+
+def _cannot_withdraw(token: Token, signature: Signature, now: datetime) -> Outcome | None:
+    if signature.status == SignatureStatus.WITHDRAWN:
+        return Outcome.ALREADY_WITHDRAWN
+    if signature.status not in WITHDRAWABLE_STATES:
+        return Outcome.INVALID
+    if tokens.is_expired(token, now):
+        return Outcome.EXPIRED
+    return None
 
 
 def ask_to_reconfirm(letter: Letter, message: str, *, by: Organizer) -> int:
@@ -382,25 +408,28 @@ def keep_signature(raw: str) -> Result:
     token = tokens.find(raw, TokenPurpose.RECONFIRM)
     if token is None or token.signature is None or tokens.is_expired(token):
         return Result(Outcome.INVALID)
-    signature = token.signature
+    signature = lock(token.signature)
     if signature.status not in CONFIRMED_STATES:
+        transaction.rollback()
         return Result(Outcome.INVALID, signature)
     version = letters.current_version(signature.letter)
-    if signature.version_id != version.id:
-        if token.used_at is not None:  # spent, or retired by a withdrawal or a fresh start
-            return Result(Outcome.INVALID, signature)
-        before = signature.version.number
-        signature.version = version
-        token.used_at = utcnow()
-        audit.record(
-            "signature.kept",
-            letter_id=signature.letter_id,
-            actor_kind="signer",
-            subject=signature,
-            before={"version": before},
-            after={"version": version.number},
-        )
-        transaction.commit()
+    if signature.version_id == version.id:  # kept already, by this click's twin perhaps
+        transaction.rollback()
+        return Result(Outcome.CONFIRMED, signature)
+    if not tokens.spend(token):  # spent, or retired by a withdrawal or a fresh start
+        transaction.rollback()
+        return Result(Outcome.INVALID, signature)
+    before = signature.version.number
+    signature.version = version
+    audit.record(
+        "signature.kept",
+        letter_id=signature.letter_id,
+        actor_kind="signer",
+        subject=signature,
+        before={"version": before},
+        after={"version": version.number},
+    )
+    transaction.commit()
     return Result(Outcome.CONFIRMED, signature)
 
 
@@ -583,29 +612,53 @@ def can_still_confirm(signature: Signature) -> bool:
 
 
 def signatory_for(signature: Signature) -> Signatory:
-    """The listed line this signature stands behind, shared with colleagues from the same group."""
+    """The listed line this signature stands behind, shared with colleagues from the same group.
+
+    Read under its lock, so a merge running now is seen once it commits; made in a savepoint, so
+    a colleague confirming at the same moment who makes it first leaves this one to join it."""
     individual = signature.kind == SignatoryKind.INDIVIDUAL
-    match_key = f"person {signature.email_normalized}" if individual else signature.organization_key
-    signatory = db.session.execute(
-        db.select(Signatory).where(
+    match_key = (
+        f"person {signature.email_normalized}" if individual else signature.organization_key
+    )[:200]
+    signatory = _signatory_by_key(signature, match_key)
+    if signatory is None:
+        signatory = _new_signatory(signature, match_key)
+    while signatory.merged_into_id is not None:
+        signatory = database.locked(Signatory, [signatory.merged_into_id])[0]
+    return signatory
+
+
+def _signatory_by_key(signature: Signature, match_key: str) -> Signatory | None:
+    found = db.session.execute(
+        sa.select(Signatory.id).where(
             Signatory.letter_id == signature.letter_id,
             Signatory.kind == signature.kind,
             Signatory.match_key == match_key,
         )
     ).scalar_one_or_none()
-    while signatory is not None and signatory.merged_into_id is not None:
-        signatory = db.session.get(Signatory, signatory.merged_into_id)
-    if signatory is None:
-        signatory = Signatory(
-            letter_id=signature.letter_id,
-            kind=signature.kind,
-            match_key=match_key[:200],
-            display_name=signature.name if individual else signature.organization,
-            category="" if individual else signature.category,
-            city=signature.city,
-            region=signature.region,
-            country=signature.country,
-            website=signature.website,
-        )
-        db.session.add(signatory)
+    return database.locked(Signatory, [found])[0] if found is not None else None
+
+
+def _new_signatory(signature: Signature, match_key: str) -> Signatory:
+    individual = signature.kind == SignatoryKind.INDIVIDUAL
+    signatory = Signatory(
+        letter_id=signature.letter_id,
+        kind=signature.kind,
+        match_key=match_key,
+        display_name=signature.name if individual else signature.organization,
+        category="" if individual else signature.category,
+        city=signature.city,
+        region=signature.region,
+        country=signature.country,
+        website=signature.website,
+    )
+    db.session.flush()  # only the new line goes into the savepoint
+    try:
+        with db.session.begin_nested():
+            db.session.add(signatory)
+    except IntegrityError:  # a colleague's confirmation made the line a moment ago
+        existing = _signatory_by_key(signature, match_key)
+        if existing is None:
+            raise
+        return existing
     return signatory
