@@ -8,20 +8,21 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from signon import config, database, errors, extensions, security, templating
+from signon import config, database, errors, extensions, logs, security, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    app = Flask(
+    app = logs.Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
         instance_relative_config=True,
     )
     config.load(app, overrides)
-    security.register(app)  # first, so malformed input is refused before any form is parsed
+    logs.register(app)  # first, so every later hook and log line has the request id
+    security.register(app)  # next, so malformed input is refused before any form is parsed
 
     extensions.db.init_app(app)
     database.configure_engine(app)

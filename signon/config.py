@@ -71,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "MIN_FILL_SECONDS": None,  # None: 2 seconds, or 0 in debug mode
     "SIGN_FORM_MAX_AGE_HOURS": 12,
     "PURGE_AFTER_DAYS": 180,
+    # Operations: log lines as "text" or "json".
+    "LOG_FORMAT": "text",
 }
 
 _DATABASE_URL_PREFIXES = {
@@ -154,3 +156,5 @@ def _check(app: Flask) -> None:
         raise ConfigError("SIGNON_MAIL_TRANSPORT must be 'smtp' or 'console'.")
     if app.config["MAIL_TRANSPORT"] == "console" and not relaxed:
         raise ConfigError("SIGNON_MAIL_TRANSPORT=console only works in debug mode; use smtp.")
+    if app.config["LOG_FORMAT"] not in {"text", "json"}:
+        raise ConfigError("SIGNON_LOG_FORMAT must be 'text' or 'json'.")

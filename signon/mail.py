@@ -196,7 +196,8 @@ def _mark_failed(
 ) -> None:
     message.attempts += 1
     message.last_error = f"{type(error).__name__}: {error}"[:500]
-    if permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+    given_up = permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    if given_up:
         message.status = OutboxStatus.DEAD
         report.dead.append(message.id)
     else:
@@ -204,7 +205,22 @@ def _mark_failed(
         message.next_attempt_at = utcnow() + backoff(message.attempts)
         report.retrying.append(message.id)
     db.session.commit()
-    current_app.logger.warning("Email %s to be retried or dead: %s", message.id, message.last_error)
+    # The error's text often names the recipient: the log gets its kind and SMTP code only.
+    current_app.logger.warning(
+        "Email %s not delivered (%s, attempt %s): %s",
+        message.id,
+        _error_kind(error),
+        message.attempts,
+        "given up" if given_up else "will retry",
+    )
+
+
+def _error_kind(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in error.recipients.values()})
+        return f"{type(error).__name__} {','.join(map(str, codes))}"
+    code = getattr(error, "smtp_code", None)
+    return f"{type(error).__name__} {code}" if isinstance(code, int) else type(error).__name__
 
 
 def backoff(attempts: int) -> timedelta:
