@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from signon import config, database, errors, extensions, logs, security, templating
+from signon import config, database, errors, extensions, logs, metrics, security, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from signon.views import admin, api, auth, dev, public
+    from signon.views import metrics as metrics_view
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
@@ -43,6 +44,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     if app.debug:
         app.register_blueprint(dev.bp)
+    if app.config["METRICS_ENABLED"]:
+        metrics.register(app)
+        app.register_blueprint(metrics_view.bp)
     errors.register(app)
     templating.register(app)
     return app

@@ -121,8 +121,8 @@ def _start() -> None:
     request.environ[_STARTED_KEY] = time.perf_counter()
 
 
-# What browsers and load balancers ask for all day: logged at DEBUG unless it fails.
-QUIET_ENDPOINTS = frozenset({"static"})
+# What browsers, load balancers and Prometheus ask for all day: logged at DEBUG unless it fails.
+QUIET_ENDPOINTS = frozenset({"static", "metrics.scrape"})
 QUIET_PATHS = frozenset({"/healthz"})
 
 

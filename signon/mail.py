@@ -13,6 +13,7 @@ import flask_mail
 import sqlalchemy as sa
 from flask import current_app, render_template
 
+from signon import metrics
 from signon.extensions import db, mail
 from signon.models import OutboxMessage, OutboxStatus, utcnow
 
@@ -205,6 +206,7 @@ def _mark_failed(
         message.next_attempt_at = utcnow() + backoff(message.attempts)
         report.retrying.append(message.id)
     db.session.commit()
+    metrics.count_delivery_failure(given_up=given_up)
     # The error's text often names the recipient: the log gets its kind and SMTP code only.
     current_app.logger.warning(
         "Email %s not delivered (%s, attempt %s): %s",
