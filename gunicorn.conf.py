@@ -6,6 +6,7 @@ Settings given on the command line win over these (e.g. `-b 0.0.0.0:8000`, `-w 4
 from typing import Any
 
 from signon import serving
+from signon.metrics import child_exit  # noqa: F401 - hands an exited worker's metrics over
 
 wsgi_app = "wsgi:app"
 

@@ -8,7 +8,18 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from signon import config, database, errors, extensions, forwarding, outages, security, templating
+from signon import (
+    config,
+    database,
+    errors,
+    extensions,
+    forwarding,
+    logs,
+    metrics,
+    outages,
+    security,
+    templating,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,14 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) -> Flask:
     """The application. strict=False builds it even from settings it would refuse, for
     `signon check` to report them all."""
-    app = Flask(
+    app = logs.Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
         instance_relative_config=True,
     )
     config.load(app, overrides, strict=strict)
-    security.register(app)  # first, so malformed input is refused before any form is parsed
+    logs.register(app)  # first, so every later hook and log line has the request id
+    security.register(app)  # next, so malformed input is refused before any form is parsed
 
     extensions.db.init_app(app)
     database.configure_engine(app)
@@ -38,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from signon.views import admin, api, auth, dev, ops, public
+    from signon.views import metrics as metrics_view
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
@@ -46,6 +59,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
     app.register_blueprint(ops.bp)
     if app.debug:
         app.register_blueprint(dev.bp)
+    if app.config["METRICS_ENABLED"]:
+        metrics.register(app)
+        app.register_blueprint(metrics_view.bp)
     errors.register(app)
     outages.register(app)
     templating.register(app)

@@ -79,6 +79,10 @@ DEFAULTS: dict[str, Any] = {
     "MIN_FILL_SECONDS": None,  # None: 2 seconds, or 0 in debug mode
     "SIGN_FORM_MAX_AGE_HOURS": 12,
     "PURGE_AFTER_DAYS": 180,
+    # Operations: log lines as "text" or "json"; Prometheus metrics at /metrics, off by default.
+    "LOG_FORMAT": "text",
+    "METRICS_ENABLED": False,
+    "METRICS_ALLOW": "127.0.0.1,::1",
 }
 
 _DATABASE_URL_PREFIXES = {
@@ -234,6 +238,8 @@ def refusals(app: Flask) -> list[Refusal]:
                 "Set it to the number of proxies in front of signon: 0 without one.",
             )
         )
+    if app.config["LOG_FORMAT"] not in {"text", "json"}:
+        found.append(Refusal("SIGNON_LOG_FORMAT must be 'text' or 'json'", "Unset it for text."))
     return found
 
 

@@ -19,6 +19,7 @@ import flask_mail
 import sqlalchemy as sa
 from flask import current_app
 
+from signon import metrics
 from signon.extensions import db, mail
 from signon.mail import one_line, sender_of
 from signon.models import OutboxMessage, OutboxStatus, utcnow
@@ -317,12 +318,22 @@ def _mark_failed(
         report.released.append(message.id)
         return
     (report.dead if dead else report.retrying).append(message.id)
+    metrics.count_delivery_failure(given_up=dead)
+    # The error's text often names the recipient: the log gets its kind and SMTP code only.
     current_app.logger.warning(
         "Email %s %s: %s",
         message.id,
         "failed for good" if dead else f"will be retried in {backoff(attempts)}",
-        reason,
+        _error_kind(error),
     )
+
+
+def _error_kind(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in error.recipients.values()})
+        return f"{type(error).__name__} {','.join(map(str, codes))}"
+    code = getattr(error, "smtp_code", None)
+    return f"{type(error).__name__} {code}" if isinstance(code, int) else type(error).__name__
 
 
 def _release(sender: Sender, ids: list[int], report: DeliveryReport) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (
     sa.exc.DisconnectionError,
     sa.exc.TimeoutError,
 )
+_SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o")
 RETRY_AFTER_SECONDS = 60
 LOG_EVERY_SECONDS = 60
 # Flask-Limiter's own line when Redis fails; _watch_rate_limit_storage says it better, once a minute.
@@ -69,7 +71,18 @@ def register(app: Flask) -> None:
     app.before_request(_watch_rate_limit_storage)
 
 
+def is_unavailable(error: Exception) -> bool:
+    """Whether the error says the database cannot be reached or is busy, rather than that the
+    query is wrong. SQLite calls a missing table an OperationalError too: that is a bug (500)."""
+    cause = getattr(error, "orig", None)
+    if isinstance(cause, sqlite3.OperationalError):
+        return any(word in str(cause).lower() for word in _SQLITE_UNAVAILABLE)
+    return True
+
+
 def _database_unavailable(error: Exception) -> ResponseReturnValue:
+    if not is_unavailable(error):
+        raise error
     g.database_unavailable = True  # pages leave out what would ask the database again
     _forget_unsaved_work()
     if _every_minute.ready("database"):

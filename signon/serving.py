@@ -37,6 +37,8 @@ TOKEN_ROUTES = (
 )
 _TOKEN_IN_PATH = re.compile(rf"(/(?:{'|'.join(TOKEN_ROUTES)})/)[^/?#\s\"]+")
 REDACTED = "[redacted]"
+# Query strings can carry what people typed (a search for an email address): never logged.
+_QUERY = re.compile(r"\?[^\s\"]*")
 
 
 def cpu_count() -> int:
@@ -76,8 +78,8 @@ def forwarded_allow_ips(environ: Mapping[str, str] = os.environ) -> str:
 
 
 def redact(text: str) -> str:
-    """The text with the token of every secret link in it replaced."""
-    return _TOKEN_IN_PATH.sub(r"\g<1>" + REDACTED, text)
+    """The text with the token of every secret link and every query string in it replaced."""
+    return _QUERY.sub("?" + REDACTED, _TOKEN_IN_PATH.sub(r"\g<1>" + REDACTED, text))
 
 
 class RedactingLogger(Logger):

@@ -204,13 +204,14 @@ def test_access_log_keeps_tokens_out_and_names_the_request():
     token = secrets.token_urlsafe(32)
     line = access_line(
         {
-            "RAW_URI": f"/confirm/{token}?x=1",
+            "RAW_URI": f"/confirm/{token}?q=dana@example.org",
             "PATH_INFO": f"/confirm/{token}",
             "HTTP_REFERER": f"https://letters.example.org/withdraw/{token}",
         }
     )
     assert token not in line
-    assert '"GET /confirm/[redacted]?x=1 HTTP/1.1"' in line
+    assert "dana@" not in line  # a query string can hold what was typed: never logged
+    assert '"GET /confirm/[redacted]?[redacted] HTTP/1.1"' in line
     assert '"https://letters.example.org/withdraw/[redacted]"' in line
     assert "request_id=abc123" in line
     assert line.startswith("203.0.113.9 ")
