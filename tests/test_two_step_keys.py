@@ -19,7 +19,6 @@ from signon.extensions import db
 from signon.models import AuditEvent, Organizer, RecoveryCode
 from tests.conftest import csrf_token, login_as
 from tests.factories import PASSWORD, create_organizer, enable_two_step
-from tests.test_migrations import empty_database  # noqa: F401 - a fixture for the migration test
 
 EMAIL = "ana@coalition.example"
 NEW_KEY = "a-new-data-key-with-at-least-32-characters"
@@ -217,7 +216,7 @@ def test_reset_2fa_command_turns_two_step_off(app: Flask):
 
 
 def test_the_migration_encrypts_stored_secrets_and_the_downgrade_restores_them(
-    empty_database: str,  # noqa: F811 - the fixture imported above
+    empty_database: str,
 ):
     plain = pyotp.random_base32()
     app = create_app(
