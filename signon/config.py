@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     # redis:// URL so that every worker shares them.
     "TRUSTED_PROXIES": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Said outright: Flask-Limiter keeps one `enabled` for the process and an app that does not
+    # set it inherits whatever the last app set.
+    "RATELIMIT_ENABLED": True,
     # Redis unreachable: count in this process's memory meanwhile, instead of refusing requests.
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_STORAGE_OPTIONS": None,  # None: 2-second timeouts for redis:// storage
