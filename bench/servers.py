@@ -108,10 +108,18 @@ def _spawn(name: str, command: list[str], env: dict[str, str], log_dir: Path, po
 def start_gunicorn(
     name: str, app: str, env: dict[str, str], log_dir: Path, port: int | None = None
 ) -> Server:
-    """`gunicorn -w 2 -b 127.0.0.1:PORT APP` with the default sync workers."""
+    """`gunicorn -w 2 -b 127.0.0.1:PORT APP` with the default sync workers.
+
+    With an empty config file: gunicorn would otherwise read the repository's gunicorn.conf.py
+    (its cwd), whose production hooks expect signon's app, and both sides run on gunicorn's
+    defaults."""
     port = port or free_port()
+    defaults = log_dir / "gunicorn-defaults.conf.py"
+    defaults.write_text("")
     command = [
         str(BIN / "gunicorn"),
+        "-c",
+        str(defaults),
         "-w",
         str(WORKERS),
         "-b",
