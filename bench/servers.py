@@ -106,14 +106,30 @@ def _spawn(name: str, command: list[str], env: dict[str, str], log_dir: Path, po
 
 
 def start_gunicorn(
-    name: str, app: str, env: dict[str, str], log_dir: Path, port: int | None = None
+    name: str,
+    app: str,
+    env: dict[str, str],
+    log_dir: Path,
+    port: int | None = None,
+    *,
+    config: Path | None = None,
+    workers: int = WORKERS,
 ) -> Server:
-    """`gunicorn -w 2 -b 127.0.0.1:PORT APP` with the default sync workers."""
+    """`gunicorn -w 2 -b 127.0.0.1:PORT APP` with the default sync workers.
+
+    Without `config`, with an empty config file: gunicorn would otherwise read the repository's
+    gunicorn.conf.py (its cwd), whose production hooks expect signon's app, and both sides of a
+    comparison run on gunicorn's defaults."""
     port = port or free_port()
+    if config is None:
+        config = log_dir / "gunicorn-defaults.conf.py"
+        config.write_text("")
     command = [
         str(BIN / "gunicorn"),
+        "-c",
+        str(config),
         "-w",
-        str(WORKERS),
+        str(workers),
         "-b",
         f"{HOST}:{port}",
         "--log-level",
@@ -121,6 +137,11 @@ def start_gunicorn(
         app,
     ]
     return _spawn(name, command, env, log_dir, port)
+
+
+def start_signon(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Server:
+    """A long-running `signon ARGS` command (such as `send-mail`), its output in a log file."""
+    return _spawn(name, signon_command(*args), env, log_dir, 0)
 
 
 def start_smtp_sink(env: dict[str, str], log_dir: Path) -> Server:

@@ -285,3 +285,36 @@ def test_forged_host_header_does_not_change_emailed_links(
     email = mailbox.wait_for(1)[0]
     assert "evil.example" not in text_body(email)
     assert link_in(email, "/confirm/").startswith("https://signon.example/")
+
+
+def test_signing_writes_its_four_rows_in_at_most_nine_sql_statements(
+    app: Flask, client: FlaskClient
+):
+    """Read the letter, its text, the email rules, the signer's earlier signatures and the
+    address's confirmations today; write the signature, its link and its email together, then the
+    audit event. A statement more per signature is a cost every signer pays."""
+    app.config["MAIL_DELIVER_INLINE"] = False  # production: the request only queues the email
+    with app.app_context():
+        create_letter()
+        engine = db.engine
+    assert sign(client, email="first@example.org").status_code == 303
+    page = client.get("/letters/test-letter")
+    data = form_defaults(page.text) | form_data(email="second@example.org")
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()[:3]))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.post("/letters/test-letter", data=data).status_code == 303
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    writes = sorted(s for s in statements if not s.startswith("SELECT"))
+    assert writes == [
+        "INSERT INTO audit_event",
+        "INSERT INTO outbox_message",
+        "INSERT INTO signature",
+        "INSERT INTO token",
+    ], statements
+    assert len(statements) <= 9, statements

@@ -196,11 +196,18 @@ class SignForm(FlaskForm):
             answers={q.id: answer_record(q, self[q.field_name].data) for q in self.questions},
         )
 
+    def seconds_shown(self) -> float | None:
+        """Seconds since the form was shown, from its signed start stamp (read once per request);
+        None if the stamp is missing, forged or from another session."""
+        if not hasattr(self, "_seconds_shown"):
+            self._seconds_shown = seconds_since_stamp(self.started.data)
+        return self._seconds_shown
+
     def trap_reason(self, min_seconds: float) -> str:
         """Why this submission looks like a bot's, or '' if it looks like a person's."""
         if (self.contact_fax.data or "").strip():
             return "filled the hidden field"
-        elapsed = seconds_since_stamp(self.started.data)
+        elapsed = self.seconds_shown()
         if elapsed is None:
             return "no valid form start time"
         if elapsed < min_seconds:
@@ -209,7 +216,7 @@ class SignForm(FlaskForm):
 
     def stamp_expired(self, max_seconds: float) -> bool:
         """The page was shown in this session, but longer ago than a stamp stays good for."""
-        elapsed = seconds_since_stamp(self.started.data)
+        elapsed = self.seconds_shown()
         return elapsed is not None and elapsed > max_seconds
 
     def version_id(self) -> int | None:

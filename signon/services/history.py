@@ -9,34 +9,51 @@ from sqlalchemy.orm import aliased
 from signon.extensions import db
 from signon.models import Signature, SignatureStatus
 
-
-def _later() -> type[Signature]:
-    return aliased(Signature, name="later")
+# Made once: a fresh alias per query costs a copy of every column and misses SQLAlchemy's
+# statement cache.
+_LATER = aliased(Signature, name="later")
 
 
 def superseded() -> sa.ColumnElement[bool]:
     """True for a withdrawn signature its signer has since signed again after; counts leave it
     out, so a signer who came back counts once."""
-    later = _later()
-    return sa.exists().where(later.previous_id == Signature.id)
+    return sa.exists().where(_LATER.previous_id == Signature.id)
+
+
+# Built once: every signature asks it.
+_SIGNER_RECORD = (
+    sa.select(Signature, superseded())
+    .where(
+        Signature.letter_id == sa.bindparam("letter_id"),
+        Signature.email_normalized == sa.bindparam("email"),
+        Signature.organization_key == sa.bindparam("key"),
+    )
+    .order_by(Signature.id)
+)
+
+
+def on_record(
+    letter_id: int, email_normalized: str, organization_key: str
+) -> tuple[Signature | None, Signature | None]:
+    """In one query, the signer's signatures for this organization on the letter as signing needs
+    them: the standing one (any but a withdrawn one), and the last withdrawn one not yet signed
+    again after, which a new signature follows."""
+    rows = db.session.execute(
+        _SIGNER_RECORD,
+        {"letter_id": letter_id, "email": email_normalized, "key": organization_key},
+    ).all()
+    standing = next((s for s, _ in rows if s.status != SignatureStatus.WITHDRAWN), None)
+    open_ended = [
+        s for s, followed in rows if s.status == SignatureStatus.WITHDRAWN and not followed
+    ]
+    return standing, open_ended[-1] if open_ended else None
 
 
 def withdrawn_before(
     letter_id: int, email_normalized: str, organization_key: str
 ) -> Signature | None:
     """The signer's last withdrawn signature on the letter, which a new one follows."""
-    return db.session.execute(
-        sa.select(Signature)
-        .where(
-            Signature.letter_id == letter_id,
-            Signature.email_normalized == email_normalized,
-            Signature.organization_key == organization_key,
-            Signature.status == SignatureStatus.WITHDRAWN,
-            ~superseded(),
-        )
-        .order_by(Signature.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    return on_record(letter_id, email_normalized, organization_key)[1]
 
 
 def same_signer(signature: Signature) -> list[Signature]:

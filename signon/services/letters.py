@@ -49,8 +49,19 @@ class LetterDraft:
     thank_you_markdown: str = ""
 
 
+# Built once: every public page and every signature runs these, and building a statement costs
+# about as much as running it on SQLite.
+_BY_SLUG = sa.select(Letter).where(Letter.slug == sa.bindparam("slug"))
+_CURRENT_VERSION = (
+    sa.select(LetterVersion)
+    .where(LetterVersion.letter_id == sa.bindparam("letter_id"))
+    .order_by(LetterVersion.number.desc())
+    .limit(1)
+)
+
+
 def get_by_slug(slug: str) -> Letter | None:
-    return db.session.execute(db.select(Letter).where(Letter.slug == slug)).scalar_one_or_none()
+    return db.session.execute(_BY_SLUG, {"slug": slug}).scalar_one_or_none()
 
 
 def open_letters() -> list[Letter]:
@@ -64,12 +75,7 @@ def open_letters() -> list[Letter]:
 
 
 def current_version(letter: Letter) -> LetterVersion:
-    version = db.session.execute(
-        db.select(LetterVersion)
-        .where(LetterVersion.letter_id == letter.id)
-        .order_by(LetterVersion.number.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    version = db.session.execute(_CURRENT_VERSION, {"letter_id": letter.id}).scalar_one_or_none()
     if version is None:
         raise LetterError(f"letter {letter.slug!r} has no text")
     return version

@@ -27,17 +27,19 @@ def normalize_pattern(pattern: str) -> str:
     return pattern.rstrip(".")
 
 
+# Built once: every signature asks it.
+_RULES_FOR = sa.select(EmailRule.pattern, EmailRule.action).where(
+    EmailRule.pattern.in_(sa.bindparam("candidates", expanding=True))
+)
+
+
 def verdict(email: str) -> str | None:
     """'allow' or 'block' from the most specific rule (address, then domain, then parent domains)."""
     address = normalize_email(email)
     domain = address.rpartition("@")[2]
     labels = domain.split(".")
     candidates = [address] + [".".join(labels[i:]) for i in range(len(labels) - 1)]
-    found = dict(
-        db.session.execute(
-            sa.select(EmailRule.pattern, EmailRule.action).where(EmailRule.pattern.in_(candidates))
-        ).all()
-    )
+    found = dict(db.session.execute(_RULES_FOR, {"candidates": candidates}).all())
     for candidate in candidates:
         if candidate in found:
             return found[candidate]

@@ -138,23 +138,22 @@ def sign_letter(
         raise TextChanged
     warnings = "\n".join(flag.message for flag in suspicion.name_flags(data.organization))[:500]
     data = data.cleaned()
-    suspect = trap or _blocked(data.email)
-    existing = find_existing(letter, data)
+    email = normalize_email(data.email)
+    suspect = trap or _blocked(email)
+    existing, withdrawn = history.on_record(letter.id, email, data.key)
     if existing is None:
-        signature = new_signature(letter, version, data, client_hash)
+        signature = _unsaved(letter, version, data, client_hash, email, previous=withdrawn)
         signature.name_warnings = warnings
         if suspect:
             return _keep_suspected(signature, suspect)
-        db.session.add(signature)
         try:
-            db.session.flush()
+            _add_with_confirmation(signature)
         except IntegrityError:  # the same form submitted twice at once
             transaction.rollback()
             existing = find_existing(letter, data)
             if existing is None:
                 raise
         else:
-            _offer_confirmation(signature)
             audit.record(
                 "signature.created",
                 letter_id=letter.id,
@@ -170,6 +169,16 @@ def sign_letter(
     return existing
 
 
+def _add_with_confirmation(signature: Signature) -> None:
+    """Save a new signature with its confirmation link and email in one flush: the address's
+    daily limit is counted first, so that no query flushes half of them."""
+    offer = _address_may_get_confirmation(signature.email_normalized)
+    db.session.add(signature)
+    if offer:
+        _send_confirmation(signature)
+    db.session.flush()
+
+
 def lock(signature: Signature) -> Signature:
     """Read the signature again, locked until the commit: every change of its state starts here, so
     of two at once the second waits, sees what the first did, and answers "already done"."""
@@ -177,8 +186,12 @@ def lock(signature: Signature) -> Signature:
     return signature
 
 
-def _blocked(email: str) -> str:
-    return "blocked email address or domain" if screening.verdict(email) == screening.BLOCK else ""
+def _blocked(email_normalized: str) -> str:
+    return (
+        "blocked email address or domain"
+        if screening.verdict(email_normalized) == screening.BLOCK
+        else ""
+    )
 
 
 def _keep_suspected(signature: Signature, reason: str) -> Signature:
@@ -436,21 +449,13 @@ def keep_signature(raw: str) -> Result:
 def find_existing(letter: Letter, data: SignatureData) -> Signature | None:
     """The signer's standing signature for this organization: any but a withdrawn one, which
     stays as it was (the database keeps one standing signature per signer)."""
-    return db.session.execute(
-        db.select(Signature).where(
-            Signature.letter_id == letter.id,
-            Signature.email_normalized == normalize_email(data.email),
-            Signature.organization_key == data.key,
-            Signature.status != SignatureStatus.WITHDRAWN,
-        )
-    ).scalar_one_or_none()
+    return history.on_record(letter.id, normalize_email(data.email), data.key)[0]
 
 
 def find_latest(letter: Letter, data: SignatureData) -> Signature | None:
     """The standing signature, else the last one the signer withdrew."""
-    return find_existing(letter, data) or history.withdrawn_before(
-        letter.id, normalize_email(data.email), data.key
-    )
+    standing, withdrawn = history.on_record(letter.id, normalize_email(data.email), data.key)
+    return standing or withdrawn
 
 
 def new_signature(
@@ -458,15 +463,29 @@ def new_signature(
 ) -> Signature:
     """A signature as typed, unsaved; after a withdrawal it follows the withdrawn one."""
     email = normalize_email(data.email)
+    previous = history.withdrawn_before(letter.id, email, data.key)
+    return _unsaved(letter, version, data, client_hash, email, previous=previous)
+
+
+def _unsaved(
+    letter: Letter,
+    version: LetterVersion,
+    data: SignatureData,
+    client_hash: str,
+    email_normalized: str,
+    *,
+    previous: Signature | None,
+) -> Signature:
     signature = Signature(
         letter=letter,
         version=version,
         status=SignatureStatus.UNCONFIRMED,
-        email_normalized=email,
+        email_normalized=email_normalized,
         organization_key=data.key,
         attested_at=utcnow(),
         client_hash=client_hash,
-        previous=history.withdrawn_before(letter.id, email, data.key),
+        previous=previous,
+        confirmation_emails=0,
     )
     _copy_typed(signature, data)
     return signature
@@ -513,26 +532,32 @@ def _may_email(signature: Signature) -> bool:
 def _offer_confirmation(signature: Signature) -> bool:
     """Email the confirmation link if neither the signature's nor the address's limit is reached;
     beyond them the signature waits, silently, for a later try."""
-    if _may_email(signature) and _address_may_get_confirmation(signature):
+    if _may_email(signature) and _address_may_get_confirmation(signature.email_normalized):
         _send_confirmation(signature)
         return True
     return False
 
 
-def _address_may_get_confirmation(signature: Signature) -> bool:
+# Built once: every signature asks it.
+_CONFIRMATIONS_SENT = (
+    sa.select(sa.func.count(Token.id))
+    .join(Signature, Token.signature_id == Signature.id)
+    .where(
+        Token.purpose == TokenPurpose.CONFIRM,
+        Token.created_at >= sa.bindparam("since"),
+        Signature.email_normalized == sa.bindparam("email"),
+    )
+)
+
+
+def _address_may_get_confirmation(email_normalized: str) -> bool:
     """A few confirmation emails per address a day, across signatures and letters, so the form
     cannot aim a stream of emails at someone by varying the organization or the letter.
 
     Counted from the confirmation links in the database, so every worker agrees."""
     since = utcnow() - timedelta(days=1)
     sent = db.session.execute(
-        sa.select(sa.func.count(Token.id))
-        .join(Signature, Token.signature_id == Signature.id)
-        .where(
-            Token.purpose == TokenPurpose.CONFIRM,
-            Token.created_at >= since,
-            Signature.email_normalized == signature.email_normalized,
-        )
+        _CONFIRMATIONS_SENT, {"since": since, "email": email_normalized}
     ).scalar_one()
     return sent < current_app.config["MAX_UNVERIFIED_EMAILS_PER_DAY"]
 

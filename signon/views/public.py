@@ -125,8 +125,8 @@ def letter(slug: str) -> Any:
     notice = ""
     if request.method == "POST" and form.validate_on_submit():
         notice = _try_to_sign(letter, form)
-        if not notice:
-            return redirect(url_for("public.check_email", slug=letter.slug), code=303)
+        if not notice:  # `slug`, not letter.slug: the commit expired the letter
+            return redirect(url_for("public.check_email", slug=slug), code=303)
     version = letters.current_version(letter)
     accepting = letters.accepts_signatures(letter)
     form.version.data = str(version.id)
