@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
 from collections import OrderedDict
@@ -18,7 +19,7 @@ from signon.models import Letter, Signatory, SignatoryKind, Signature, Signature
 from signon.services.normalize import without_leading_article
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     name: str
     place: str
@@ -57,19 +58,25 @@ def _collator() -> Collator:
 
 
 @lru_cache(maxsize=100_000)
-def _collation_key(name: str) -> tuple[int, ...]:
-    return _collator().sort_key(without_leading_article(name).casefold())
+def _collation_key(name: str) -> bytes:
+    """pyuca's weights (each below 2**16) packed big-endian: the bytes compare as the tuple of
+    weights does, in a quarter of its memory, and faster."""
+    weights = _collator().sort_key(without_leading_article(name).casefold())
+    return struct.pack(f">{len(weights)}H", *weights)
 
 
-def sort_key(name: str) -> tuple[tuple[int, ...], str]:
+def sort_key(name: str) -> tuple[bytes, str]:
     """Alphabetical for people, not code points: accents and case sort as readers expect,
     and 'The Sentencing Project' files under S."""
     return _collation_key(name), name
 
 
 def place_of(signatory: Any) -> str:
-    parts = [signatory.city, signatory.region or signatory.country]
-    return ", ".join(p for p in parts if p)
+    return _place(signatory.city, signatory.region or signatory.country)
+
+
+def _place(city: str | None, area: str | None) -> str:
+    return f"{city}, {area}" if city and area else city or area or ""
 
 
 def plural(count: int, singular: str, plural_form: str) -> str:
@@ -97,29 +104,28 @@ def listed_signatories(letter: Letter) -> list[Signatory]:
 
 
 def _listed_rows(letter: Letter) -> list[Any]:
+    """The six columns the list shows, as plain rows (no ORM work per row)."""
     approved = sa.exists().where(
         Signature.signatory_id == Signatory.id, Signature.status == SignatureStatus.APPROVED
     )
-    return list(
-        db.session.execute(
-            sa.select(
-                Signatory.display_name,
-                Signatory.city,
-                Signatory.region,
-                Signatory.country,
-                Signatory.category,
-                Signatory.kind,
-            ).where(Signatory.letter_id == letter.id, approved)
-        ).all()
-    )
+    query = sa.select(
+        Signatory.display_name,
+        Signatory.city,
+        Signatory.region,
+        Signatory.country,
+        Signatory.category,
+        Signatory.kind,
+    ).where(Signatory.letter_id == letter.id, approved)
+    return list(db.session.connection().execute(query).all())
 
 
 def public_list(letter: Letter, *, grouped: bool = True) -> SignatoryList:
     """The list as it stands now, read from the database (exports always use this)."""
-    entries = sorted(
-        (Entry(r.display_name, place_of(r), r.category, r.kind) for r in _listed_rows(letter)),
-        key=lambda e: sort_key(e.name),
-    )
+    entries = [
+        Entry(name, _place(city, region or country), category, kind)
+        for name, city, region, country, category, kind in _listed_rows(letter)
+    ]
+    entries.sort(key=lambda e: sort_key(e.name))
     organizations = [e for e in entries if e.kind == SignatoryKind.ORGANIZATION]
     individuals = [e for e in entries if e.kind == SignatoryKind.INDIVIDUAL]
     groups = group_entries(letter, organizations) if grouped else [Group("", organizations)]
