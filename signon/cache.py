@@ -1,10 +1,6 @@
-"""A small cache of built things (the rendered signatory list): one copy per site in Redis when
-SIGNON_REDIS_URL is set, else a few letters' worth in each process's memory.
-
-Every entry carries the version it was built from, and a reader asks for exactly the version it
-has just read from the database, so an entry left over from before a change is never served. One
-worker builds a missing entry while the others wait for it, instead of every worker building it.
-"""
+"""The cache of built things (each letter's public list): one copy per site in Redis when there
+is one, else a few letters' worth in each process; an entry serves only the version it was built
+from, and one worker builds a missing entry while the others wait for it."""
 
 from __future__ import annotations
 
@@ -13,14 +9,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-import redis
 from flask import Flask, current_app
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from signon import outages
+
+if TYPE_CHECKING:
+    import redis
 
 ENTRY_SECONDS = 300  # a safety net: versions are what keep entries current
 BUILD_LOCK_SECONDS = 30  # a builder that died frees its lock after this long
@@ -98,10 +94,15 @@ class RedisStore:
     keeps entries in memory instead (a cache that fails builds, it never refuses a page)."""
 
     def __init__(self, url: str, prefix: str, fallback: MemoryStore | None = None) -> None:
+        import redis  # here: a site without Redis need not load the client (4 MB)
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         # Two seconds at most, and no retries: a page waits for its list, not for Redis.
-        self.client = redis.Redis.from_url(
+        self.client: redis.Redis = redis.Redis.from_url(
             url, socket_connect_timeout=2, socket_timeout=2, retry=Retry(NoBackoff(), 0)
         )
+        self._errors = redis.RedisError
         self.prefix = prefix
         self.fallback = fallback or MemoryStore()
         self._down_until = 0.0
@@ -115,7 +116,7 @@ class RedisStore:
             return self.fallback.get(group, name)
         try:
             raw = self.client.get(self.key(group, name))
-        except redis.RedisError as error:
+        except self._errors as error:
             self._failed(error)
             return self.fallback.get(group, name)
         self._answered()
@@ -131,7 +132,7 @@ class RedisStore:
         value = entry.version.encode() + b"\n" + entry.payload
         try:
             self.client.set(self.key(group, name), value, ex=ENTRY_SECONDS)
-        except redis.RedisError as error:
+        except self._errors as error:
             self._failed(error)
             self.fallback.put(group, name, entry)
 
@@ -149,14 +150,14 @@ class RedisStore:
         )
         try:
             acquired = lock.acquire()
-        except redis.RedisError as error:
+        except self._errors as error:
             self._failed(error)
             acquired = False
         try:
             yield
         finally:
             if acquired:
-                with contextlib.suppress(redis.RedisError):  # expired, or Redis went away
+                with contextlib.suppress(self._errors):  # expired, or Redis went away
                     lock.release()
 
     def _resting(self) -> bool:
