@@ -108,10 +108,13 @@ def _spawn(name: str, command: list[str], env: dict[str, str], log_dir: Path, po
 def start_gunicorn(
     name: str, app: str, env: dict[str, str], log_dir: Path, port: int | None = None
 ) -> Server:
-    """`gunicorn -w 2 -b 127.0.0.1:PORT APP` with the default sync workers."""
+    """`gunicorn -w 2 -b 127.0.0.1:PORT APP` with the default sync workers, and none of the
+    production settings in gunicorn.conf.py."""
     port = port or free_port()
     command = [
         str(BIN / "gunicorn"),
+        "-c",
+        str(Path(__file__).resolve().parent / "gunicorn_plain.conf.py"),
         "-w",
         str(WORKERS),
         "-b",
