@@ -93,7 +93,13 @@ class RedisStore:
     """One copy per site in Redis, under `prefix`. While Redis does not answer, each process
     keeps entries in memory instead (a cache that fails builds, it never refuses a page)."""
 
-    def __init__(self, url: str, prefix: str, fallback: MemoryStore | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        fallback: MemoryStore | None = None,
+        setting: str = "SIGNON_REDIS_URL",
+    ) -> None:
         import redis  # here: a site without Redis need not load the client (4 MB)
         from redis.backoff import NoBackoff
         from redis.retry import Retry
@@ -104,6 +110,7 @@ class RedisStore:
         )
         self._errors = redis.RedisError
         self.prefix = prefix
+        self.setting = setting  # where the URL came from, for the log (never the URL itself)
         self.fallback = fallback or MemoryStore()
         self._down_until = 0.0
         self._was_down = threading.Event()
@@ -168,15 +175,16 @@ class RedisStore:
         self._was_down.set()
         if outages.once_a_minute("cache"):
             current_app.logger.warning(
-                "Cache: the Redis at SIGNON_REDIS_URL is unreachable (%s), so each process builds "
-                "and keeps signatory lists itself until it is back (logged once a minute).",
+                "List cache: the Redis at %s is unreachable (%s), so each process builds and "
+                "keeps signatory lists itself until it is back (logged once a minute).",
+                self.setting,
                 type(error).__name__,
             )
 
     def _answered(self) -> None:
         if self._was_down.is_set():
             self._was_down.clear()
-            current_app.logger.warning("Cache: Redis is reachable again and shared.")
+            current_app.logger.warning("List cache: Redis answers again; lists are shared again.")
 
 
 def redis_url(app: Flask) -> str | None:
@@ -190,7 +198,10 @@ def redis_url(app: Flask) -> str | None:
 
 def init_app(app: Flask) -> None:
     url = redis_url(app)
-    store: Store = RedisStore(url, str(app.config["CACHE_KEY_PREFIX"])) if url else MemoryStore()
+    store: Store = MemoryStore()
+    if url:
+        setting = "SIGNON_REDIS_URL" if app.config["REDIS_URL"] else "SIGNON_RATELIMIT_STORAGE_URI"
+        store = RedisStore(url, str(app.config["CACHE_KEY_PREFIX"]), setting=setting)
     app.extensions[_EXTENSION] = store
 
 
