@@ -117,13 +117,12 @@ def start_gunicorn(
 ) -> Server:
     """`gunicorn -w 2 -b 127.0.0.1:PORT APP` with the default sync workers.
 
-    Without `config`, with an empty config file: gunicorn would otherwise read the repository's
+    Without `config`, with bench/gunicorn_plain.conf.py (empty): gunicorn would otherwise read the repository's
     gunicorn.conf.py (its cwd), whose production hooks expect signon's app, and both sides of a
     comparison run on gunicorn's defaults."""
     port = port or free_port()
     if config is None:
-        config = log_dir / "gunicorn-defaults.conf.py"
-        config.write_text("")
+        config = Path(__file__).resolve().parent / "gunicorn_plain.conf.py"
     command = [
         str(BIN / "gunicorn"),
         "-c",

@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from signon import (
+    cache,
     config,
     database,
     errors,
@@ -43,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
     extensions.limiter.init_app(app)  # before CSRF, so a flood is refused before any other work
     extensions.csrf.init_app(app)
     extensions.mail.init_app(app)
+    cache.init_app(app)
     _init_login(app)
     forwarding.register(app)  # notes the X-Forwarded-For hops requests arrive with
     hops = app.config["TRUSTED_PROXIES"]

@@ -86,6 +86,10 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": "text",
     "METRICS_ENABLED": False,
     "METRICS_ALLOW": "127.0.0.1,::1",
+    # The rendered signatory list, one copy per site: None uses RATELIMIT_STORAGE_URI when that
+    # is a redis:// URL, else each process keeps its own (fine for one server, built per worker).
+    "REDIS_URL": None,
+    "CACHE_KEY_PREFIX": "signon",
 }
 
 _DATABASE_URL_PREFIXES = {

@@ -64,6 +64,11 @@ _every_minute = _EveryMinute()
 _rate_limits_in_memory = threading.Event()
 
 
+def once_a_minute(key: str) -> bool:
+    """Whether a line about `key` may be logged now: at most once a minute per process."""
+    return _every_minute.ready(key)
+
+
 def register(app: Flask) -> None:
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, _database_unavailable)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, current_app
 from markupsafe import Markup
 
 from signon.sanitize import demote_headings, markdown_to_html
@@ -24,6 +25,22 @@ def markdown(text: str | None, below: int = 0) -> Markup:
     its headings under a heading of that level on the page."""
     html = markdown_to_html(text or "")  # its top headings are h2, for a page whose h1 is the title
     return Markup(demote_headings(html, below - 1) if below > 1 else html)  # noqa: S704 - sanitized by nh3
+
+
+_fingerprints: dict[str, str] = {}
+
+
+def fingerprint(name: str) -> str:
+    """A short digest of a template's source: cached renderings name it, so a deploy that
+    changes the template never serves what the old one rendered. Read once per process, unless
+    templates reload as they change (debug mode)."""
+    env = current_app.jinja_env
+    if not env.auto_reload and name in _fingerprints:
+        return _fingerprints[name]
+    assert env.loader is not None
+    source, _, _ = env.loader.get_source(env, name)
+    _fingerprints[name] = hashlib.sha256(source.encode()).hexdigest()[:12]
+    return _fingerprints[name]
 
 
 def register(app: Flask) -> None:

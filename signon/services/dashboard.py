@@ -14,7 +14,7 @@ from markupsafe import Markup
 from signon.extensions import db
 from signon.models import Letter, Signatory, Signature, SignatureStatus
 from signon.services.history import superseded
-from signon.services.listing import SignatoryList, cached_public_list, sort_key
+from signon.services.listing import ListCounts, cached_counts, sort_key
 
 STATUS_LABELS: dict[SignatureStatus, str] = {
     SignatureStatus.AWAITING_REVIEW: "Awaiting review",
@@ -59,7 +59,7 @@ class DayCount:
 
 @dataclass
 class LetterStats:
-    listed: SignatoryList
+    listed: ListCounts
     by_status: list[Count]
     by_category: list[Count]
     by_place: list[Count]
@@ -71,9 +71,9 @@ def letter_stats(letter: Letter) -> LetterStats:
     """Everything the dashboard shows, from a few aggregate queries."""
     per_day = confirmations_per_day(letter)
     return LetterStats(
-        # The public page's own list, so the dashboard says the number the public page and
+        # The public page's own counts, so the dashboard says the number the public page and
         # the exports say: listed organizations (colleagues count once) and individuals apart.
-        listed=cached_public_list(letter),
+        listed=cached_counts(letter),
         by_status=status_counts(letter),
         by_category=category_counts(letter),
         by_place=place_counts(letter),

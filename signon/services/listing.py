@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
+import json
+import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from pyuca import Collator
 
+from signon import cache
 from signon.extensions import db
 from signon.models import Letter, Signatory, SignatoryKind, Signature, SignatureStatus, utcnow
 from signon.services.normalize import without_leading_article
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     name: str
     place: str
@@ -37,8 +38,7 @@ class Group:
 
 
 @dataclass
-class SignatoryList:
-    groups: list[Group]
+class ListCounts:
     organizations: int
     individuals: int
 
@@ -51,25 +51,36 @@ class SignatoryList:
         return count_line(self.organizations, self.individuals)
 
 
-@cache
+@dataclass
+class SignatoryList(ListCounts):
+    groups: list[Group] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
 def _collator() -> Collator:
     return Collator()
 
 
 @lru_cache(maxsize=100_000)
-def _collation_key(name: str) -> tuple[int, ...]:
-    return _collator().sort_key(without_leading_article(name).casefold())
+def _collation_key(name: str) -> bytes:
+    """pyuca's weights (each below 2**16) packed big-endian: the bytes compare as the tuple of
+    weights does, in a quarter of its memory, and faster."""
+    weights = _collator().sort_key(without_leading_article(name).casefold())
+    return struct.pack(f">{len(weights)}H", *weights)
 
 
-def sort_key(name: str) -> tuple[tuple[int, ...], str]:
+def sort_key(name: str) -> tuple[bytes, str]:
     """Alphabetical for people, not code points: accents and case sort as readers expect,
     and 'The Sentencing Project' files under S."""
     return _collation_key(name), name
 
 
 def place_of(signatory: Any) -> str:
-    parts = [signatory.city, signatory.region or signatory.country]
-    return ", ".join(p for p in parts if p)
+    return _place(signatory.city, signatory.region or signatory.country)
+
+
+def _place(city: str | None, area: str | None) -> str:
+    return f"{city}, {area}" if city and area else city or area or ""
 
 
 def plural(count: int, singular: str, plural_form: str) -> str:
@@ -97,29 +108,28 @@ def listed_signatories(letter: Letter) -> list[Signatory]:
 
 
 def _listed_rows(letter: Letter) -> list[Any]:
+    """The six columns the list shows, as plain rows (no ORM work per row)."""
     approved = sa.exists().where(
         Signature.signatory_id == Signatory.id, Signature.status == SignatureStatus.APPROVED
     )
-    return list(
-        db.session.execute(
-            sa.select(
-                Signatory.display_name,
-                Signatory.city,
-                Signatory.region,
-                Signatory.country,
-                Signatory.category,
-                Signatory.kind,
-            ).where(Signatory.letter_id == letter.id, approved)
-        ).all()
-    )
+    query = sa.select(
+        Signatory.display_name,
+        Signatory.city,
+        Signatory.region,
+        Signatory.country,
+        Signatory.category,
+        Signatory.kind,
+    ).where(Signatory.letter_id == letter.id, approved)
+    return list(db.session.connection().execute(query).all())
 
 
 def public_list(letter: Letter, *, grouped: bool = True) -> SignatoryList:
     """The list as it stands now, read from the database (exports always use this)."""
-    entries = sorted(
-        (Entry(r.display_name, place_of(r), r.category, r.kind) for r in _listed_rows(letter)),
-        key=lambda e: sort_key(e.name),
-    )
+    entries = [
+        Entry(name, _place(city, region or country), category, kind)
+        for name, city, region, country, category, kind in _listed_rows(letter)
+    ]
+    entries.sort(key=lambda e: sort_key(e.name))
     organizations = [e for e in entries if e.kind == SignatoryKind.ORGANIZATION]
     individuals = [e for e in entries if e.kind == SignatoryKind.INDIVIDUAL]
     groups = group_entries(letter, organizations) if grouped else [Group("", organizations)]
@@ -144,57 +154,112 @@ def group_entries(letter: Letter, entries: list[Entry]) -> list[Group]:
     return [g for g in ordered if g.entries]
 
 
-# The public page reads the list through a small per-process cache, keyed by the letter's
-# list_version, which every change to the list bumps in its own transaction; the time limit is a
-# safety net, not the mechanism.
-_CACHE_SECONDS = 300
-_CACHE_SIZE = 64
-_cache: OrderedDict[tuple[Any, ...], tuple[float, SignatoryList]] = OrderedDict()
-_rendered: OrderedDict[tuple[Any, ...], tuple[float, str]] = OrderedDict()
-_cache_lock = threading.Lock()
+# The list, its counts and its rendering are cached per letter in the site's cache (signon/cache.py):
+# Redis when configured, one copy for every worker and node, else each process's memory. An entry
+# names the list version it was built from; every change to the list bumps that version in its own
+# transaction, and a reader asks for the version it has just read, so a change shows at once.
+_FORMAT = 1  # raise when what is stored changes shape
 
 
-def _cache_key(letter: Letter, *extra: Any) -> tuple[Any, ...]:
-    return (
-        letter.id,
-        letter.created_at,
-        letter.list_version,
-        tuple(letter.categories or ()),
-        *extra,
-    )
+def _group(letter: Letter) -> str:
+    return f"list{_FORMAT}:{letter.id}"
 
 
-def cached_rendering(letter: Letter, variant: Any, render: Callable[[SignatoryList], str]) -> str:
-    """The list rendered once per list version (and variant), like the list itself."""
-    key = _cache_key(letter, "rendered", variant)
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _rendered.get(key)
-        if hit and now - hit[0] < _CACHE_SECONDS:
-            _rendered.move_to_end(key)
-            return hit[1]
-    fresh = render(cached_public_list(letter))
-    with _cache_lock:
-        _rendered[key] = (now, fresh)
-        while len(_rendered) > _CACHE_SIZE:
-            _rendered.popitem(last=False)
-    return fresh
+def _version(letter: Letter) -> str:
+    """The list version with the time it changed (a restored backup reuses numbers, never times)
+    and the categories the groups follow."""
+    categories = zlib.crc32(json.dumps(letter.categories or []).encode())
+    return f"{letter.list_version}.{letter.list_changed_at:%Y%m%d%H%M%S%f}.{categories:08x}"
+
+
+def _encode(listed: SignatoryList) -> bytes:
+    """Compact JSON, the groups in the shape the API gives them."""
+    groups = [
+        {
+            "category": group.category,
+            "kind": group.kind,
+            "signatories": [{"name": e.name, "place": e.place} for e in group.entries],
+        }
+        for group in listed.groups
+    ]
+    data = {
+        "groups": groups,
+        "organizations": listed.organizations,
+        "individuals": listed.individuals,
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _decode(payload: bytes) -> SignatoryList:
+    """The list again; each entry carries its group's category and kind."""
+    data = json.loads(payload)
+    groups = [
+        Group(
+            group["category"],
+            [
+                Entry(e["name"], e["place"], group["category"], group["kind"])
+                for e in group["signatories"]
+            ],
+            group["kind"],
+        )
+        for group in data["groups"]
+    ]
+    return SignatoryList(data["organizations"], data["individuals"], groups)
+
+
+def _counts(listed: ListCounts) -> bytes:
+    return f"{listed.organizations} {listed.individuals}".encode()
+
+
+def _list_entry(letter: Letter) -> tuple[cache.Entry, SignatoryList | None]:
+    """The stored list, and the list itself when this call had to build it."""
+    version = _version(letter)
+    built: list[SignatoryList] = []
+
+    def build() -> cache.Entry:
+        built.append(public_list(letter))
+        cache.store().put(_group(letter), "counts", cache.Entry(version, _counts(built[0])))
+        return cache.Entry(version, _encode(built[0]))
+
+    entry = cache.fetch(_group(letter), "list", version, build)
+    return entry, built[0] if built else None
 
 
 def cached_public_list(letter: Letter) -> SignatoryList:
-    key = _cache_key(letter)
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit and now - hit[0] < _CACHE_SECONDS:
-            _cache.move_to_end(key)
-            return hit[1]
-    fresh = public_list(letter)
-    with _cache_lock:
-        _cache[key] = (now, fresh)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return fresh
+    """The list as the public pages show it, built once per list version for the whole site."""
+    entry, built = _list_entry(letter)
+    return built if built is not None else _decode(entry.payload)
+
+
+def cached_public_groups(letter: Letter) -> list[dict[str, Any]]:
+    """The list's groups as plain data, as the API gives them: category, kind and signatories
+    (name and place), without making an object per signatory."""
+    groups: list[dict[str, Any]] = json.loads(_list_entry(letter)[0].payload)["groups"]
+    return groups
+
+
+def cached_counts(letter: Letter) -> ListCounts:
+    """The public list's counts, without reading the list itself when they are cached."""
+    version = _version(letter)
+
+    def build() -> cache.Entry:  # seldom: building the list stores its counts too
+        entry, built = _list_entry(letter)
+        return cache.Entry(entry.version, _counts(built or _decode(entry.payload)))
+
+    entry = cache.fetch(_group(letter), "counts", version, build)
+    organizations, individuals = entry.payload.split()
+    return ListCounts(int(organizations), int(individuals))
+
+
+def cached_rendering(letter: Letter, variant: str, render: Callable[[SignatoryList], str]) -> str:
+    """The list rendered once per list version and variant (which names the template and whatever
+    else the rendering depends on), like the list itself."""
+    version = _version(letter)
+
+    def build() -> cache.Entry:
+        return cache.Entry(version, render(cached_public_list(letter)).encode())
+
+    return cache.fetch(_group(letter), f"html:{variant}", version, build).payload.decode()
 
 
 def list_changed(letter_id: int) -> None:

@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _letter_summary(letter: Letter) -> dict[str, Any]:
-    listed = listing.cached_public_list(letter)
+    listed = listing.cached_counts(letter)
     return {
         "slug": letter.slug,
         "title": letter.title,
@@ -57,17 +57,7 @@ def letter(slug: str) -> Response:
     found = letters.get_by_slug(slug)
     if found is None or found.status == LetterStatus.DRAFT:
         abort(404)
-    listed = listing.cached_public_list(found)
-    payload = _letter_summary(found) | {
-        "groups": [
-            {
-                "category": group.category,
-                "kind": group.kind,
-                "signatories": [{"name": e.name, "place": e.place} for e in group.entries],
-            }
-            for group in listed.groups
-        ]
-    }
+    payload = _letter_summary(found) | {"groups": listing.cached_public_groups(found)}
     return _json(payload, found.list_changed_at)
 
 

@@ -22,6 +22,7 @@ from flask import (
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 
+from signon import templating
 from signon.extensions import limiter
 from signon.forms.public import ConfirmForm, FormShape, SignForm, WithdrawForm, sign_form
 from signon.models import Letter, LetterStatus, Signature, SignatureStatus, Token
@@ -132,28 +133,34 @@ def letter(slug: str) -> Any:
     form.version.data = str(version.id)
     form.started.data = form.started.data or form_started_stamp()
     status = 422 if request.method == "POST" else 200
+    signatories_html = _signatories_html(letter, accepting)  # first: builds the list on a change
     return render_template(
         "public/letter.html",
         letter=letter,
         version=version,
         form=form,
         notice=notice,
-        signatories=listing.cached_public_list(letter),
-        signatories_html=Markup(  # noqa: S704 - rendered by Jinja with autoescaping
-            listing.cached_rendering(
-                letter,
-                accepting,
-                lambda listed: render_template(
-                    "public/_signatories.html", signatories=listed, accepting=accepting
-                ),
-            )
-        ),
+        signatories=listing.cached_counts(letter),
+        signatories_html=signatories_html,
         accepting=accepting,
         deadline=letters.local_deadline(letter),
         deliveries=deliverables.deliveries(letter, public_only=True),
         updates=deliverables.updates(letter, public_only=True),
         zone=letters.zone_of(letter),
     ), status
+
+
+def _signatories_html(letter: Letter, accepting: bool) -> Markup:
+    """The list section, rendered once per list version for the whole site."""
+    template = "public/_signatories.html"
+    variant = f"{templating.fingerprint(template)}-{'open' if accepting else 'closed'}"
+    return Markup(  # noqa: S704 - rendered by Jinja with autoescaping
+        listing.cached_rendering(
+            letter,
+            variant,
+            lambda listed: render_template(template, signatories=listed, accepting=accepting),
+        )
+    )
 
 
 def _try_to_sign(letter: Letter, form: SignForm) -> str:
