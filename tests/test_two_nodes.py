@@ -106,20 +106,25 @@ class Site:
 
     def send_mail(self) -> None:
         """`signon send-mail --once`, as cron would run it beside the nodes."""
-        done = subprocess.run(
-            [sys.executable, "-c", "from signon.cli import main; main()", "send-mail", "--once"],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+        signon(self.env, "send-mail", "--once")
 
     def statuses(self) -> dict[str, str]:
         with self.app.app_context():
             rows = db.session.execute(sa.select(Signature.email, Signature.status)).all()
             return {email: str(status) for email, status in rows}
+
+
+def signon(env: dict[str, str], *args: str) -> None:
+    """Run a `signon` command with the nodes' settings; it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from signon.cli import main; main()", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _needs_services() -> None:
@@ -215,15 +220,7 @@ def site(
     port_a, port_b = free_port(), free_port()
     env = _node_env(url, smtp_server[0], port_a, prefix)
     directory = tmp_path_factory.mktemp("nodes")
-    migrated = subprocess.run(
-        [sys.executable, "-c", "from signon.cli import main; main()", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert migrated.returncode == 0, migrated.stderr
+    signon(env, "db", "upgrade")
     app = create_app(base_config(smtp_server[0], url))
     with app.app_context():
         owner = create_organizer(ORGANIZER)
