@@ -167,6 +167,13 @@ class RedisStore:
                 with contextlib.suppress(self._errors):  # expired, or Redis went away
                     lock.release()
 
+    def reachable(self) -> bool:
+        """One PING, two seconds at most: for /healthz."""
+        try:
+            return bool(self.client.ping())
+        except self._errors:
+            return False
+
     def _resting(self) -> bool:
         return time.monotonic() < self._down_until
 

@@ -16,6 +16,7 @@ from flask import Flask
 
 from signon import ROOT, config, forwarding
 from signon.extensions import db, mail
+from signon.services import health
 
 # File systems on another machine: SQLite's locks and WAL's shared memory do not work across them.
 NETWORK_FILESYSTEMS = frozenset(
@@ -185,6 +186,33 @@ def rate_limits_per_worker(site: Site) -> list[Problem]:
     ]
 
 
+def redis_reachable(site: Site) -> list[Problem]:
+    """Signing goes on without Redis (the limits and the list cache fall back to each process),
+    so an unreachable Redis is a warning, not a stop."""
+    problems = []
+    limits = health.rate_limits_reachable()
+    if limits is False:
+        problems.append(
+            Problem(
+                Level.WARNING,
+                "the Redis of SIGNON_RATELIMIT_STORAGE_URI does not answer: each process counts "
+                "rate limits by itself until it does",
+                "start Redis, or correct SIGNON_RATELIMIT_STORAGE_URI",
+            )
+        )
+    if health.cache_reachable() is False:
+        problems.append(
+            Problem(
+                Level.WARNING,
+                "the Redis of the list cache does not answer: each process builds and keeps "
+                "signatory lists by itself until it does",
+                "start Redis, or correct SIGNON_REDIS_URL (when unset, the rate limits' Redis "
+                "is used)",
+            )
+        )
+    return problems
+
+
 def smtp_reachable(site: Site) -> list[Problem]:
     app = site.app
     if app.config["MAIL_TRANSPORT"] != "smtp":
@@ -299,6 +327,7 @@ CHECKS: tuple[Callable[[Site], list[Problem]], ...] = (
     plain_http,
     sqlite_on_network_disk,
     rate_limits_per_worker,
+    redis_reachable,
     migrations,
     proxy_count,
     smtp_reachable,

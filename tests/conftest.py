@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
-from signon import create_app
+from signon import cache, create_app
 from signon.extensions import db
 
 PG_URL = os.environ.get("SIGNON_TEST_DATABASE_URL", "")
@@ -194,6 +194,9 @@ def build_app(config: dict[str, Any]) -> Iterator[Flask]:
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
+        shared = cache.store()
+        if isinstance(shared, cache.RedisStore):
+            shared.client.close()
 
 
 @pytest.fixture

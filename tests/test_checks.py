@@ -197,6 +197,17 @@ def test_in_memory_rate_limits_with_several_workers_warn(build: Build):
     assert found(checks.rate_limits_per_worker, shared, workers=3) == []
 
 
+def test_unreachable_cache_redis_warns(build: Build):
+    app = build(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    only(
+        found(checks.redis_reachable, app),
+        Level.WARNING,
+        "list cache does not answer",
+        "SIGNON_REDIS_URL",
+    )
+    assert found(checks.redis_reachable, build()) == []  # no Redis: nothing to reach
+
+
 def test_unreachable_smtp_server_is_fatal(build: Build):
     port = free_port()
     problem = only(

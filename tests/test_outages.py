@@ -102,6 +102,7 @@ def test_healthz_reports_the_database_schema_and_outbox_without_personal_data(
     assert report["schema"] == {"current": False, "revision": None, "head": latest_revision()}
     assert (report["status"], report["failing"]) == ("degraded", ["schema"])
     assert "redis" not in report  # none configured
+    assert "cache" not in report  # kept in each process
     for personal in ("@", "Dana", "Reyes", "Open Records"):
         assert personal not in response.text
     assert response.headers["Cache-Control"] == "no-store"
@@ -447,7 +448,8 @@ def test_signing_and_signing_in_work_while_redis_is_down_with_limits_counted_in_
     assert health.status_code == 200
     assert health.json is not None
     assert health.json["redis"] == {"reachable": False}
-    assert health.json["failing"] == ["schema", "redis"]
+    assert health.json["cache"] == {"reachable": False}  # the same Redis
+    assert health.json["failing"] == ["schema", "redis", "cache"]
     said = [r.getMessage() for r in caplog.records if "unreachable" in r.getMessage()]
     down = [line for line in said if line.startswith("Rate limits")]
     assert len(down) == 1, said
@@ -470,4 +472,34 @@ def test_signing_and_signing_in_work_while_redis_is_down_with_limits_counted_in_
     before = counted_in_redis(redis_app)
     assert log_in(redis_app.test_client(), "wrong") == 422
     assert counted_in_redis(redis_app) > before
-    assert client.get("/healthz").json["redis"] == {"reachable": True}  # type: ignore[index]
+    health = client.get("/healthz").json
+    assert health is not None
+    assert (health["redis"], health["cache"]) == ({"reachable": True}, {"reachable": True})
+
+
+def test_healthz_reports_a_separate_cache_redis_that_does_not_answer(
+    redis_proxy: tuple[TcpProxy, str],
+    tmp_path: Path,
+    smtp_server: tuple[Controller, Mailbox],
+    mailbox: Mailbox,
+):
+    proxy, url = redis_proxy
+    config = base_config(smtp_server[0], f"sqlite:///{tmp_path / 'cache.sqlite3'}") | {
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "REDIS_URL": url,
+        "CACHE_KEY_PREFIX": f"signon-test-{secrets.token_hex(4)}",
+    }
+    for app in build_app(config):
+        client = app.test_client()
+        assert client.get("/healthz").json["cache"] == {"reachable": True}  # type: ignore[index]
+
+        proxy.cut()
+        health = client.get("/healthz")
+        assert health.status_code == 200  # pages keep working: each process builds its lists
+        assert health.json is not None
+        assert health.json["cache"] == {"reachable": False}
+        assert "redis" not in health.json  # the limits are in memory
+        assert "cache" in health.json["failing"]
+
+        proxy.restore()
+        assert client.get("/healthz").json["cache"] == {"reachable": True}  # type: ignore[index]

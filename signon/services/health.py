@@ -1,11 +1,12 @@
-"""What /healthz reports: the database, its schema version, the outbox backlog and Redis. Counts and
-versions only, never personal data; a few cheap queries on one connection."""
+"""What /healthz reports: the database, its schema version, the outbox backlog, the rate limits'
+Redis and the list cache's Redis. Counts and versions only, never personal data; a few cheap
+queries on one connection."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from signon import ROOT, config
+from signon import ROOT, cache, config
 from signon.extensions import db, limiter
 from signon.models import OutboxMessage, OutboxStatus, utcnow
 
@@ -28,6 +29,7 @@ class Health:
     outbox_pending: int | None = None
     oldest_due_seconds: int | None = None
     redis: bool | None = None  # None: no Redis configured
+    cache: bool | None = None  # None: the list cache is kept in each process
 
     @property
     def schema_current(self) -> bool:
@@ -40,6 +42,8 @@ class Health:
             parts.append("schema")
         if self.redis is False:
             parts.append("redis")
+        if self.cache is False:
+            parts.append("cache")
         return parts
 
     @property
@@ -66,12 +70,14 @@ class Health:
         }
         if self.redis is not None:
             report["redis"] = {"reachable": self.redis}
+        if self.cache is not None:
+            report["cache"] = {"reachable": self.cache}
         return report
 
 
 def check(now: datetime | None = None) -> Health:
     now = now or utcnow()
-    head, redis = _migration_head(), _redis_reachable()
+    head, redis, shared = _migration_head(), rate_limits_reachable(), cache_reachable()
     try:
         with db.engine.connect() as connection:
             if connection.dialect.name == "postgresql":
@@ -80,7 +86,7 @@ def check(now: datetime | None = None) -> Health:
             revision = _schema_revision(connection)
             pending, oldest_due = _outbox(connection, now)
     except sa.exc.SQLAlchemyError:
-        return Health(database=False, schema_head=head, redis=redis)
+        return Health(database=False, schema_head=head, redis=redis, cache=shared)
     return Health(
         database=True,
         schema_revision=revision,
@@ -90,10 +96,11 @@ def check(now: datetime | None = None) -> Health:
             max(0, int((now - oldest_due).total_seconds())) if oldest_due is not None else None
         ),
         redis=redis,
+        cache=shared,
     )
 
 
-@cache
+@functools.cache
 def _migration_head() -> str:
     return ",".join(sorted(ScriptDirectory(str(ROOT / "migrations")).get_heads()))
 
@@ -115,7 +122,12 @@ def _outbox(connection: sa.Connection, now: datetime) -> tuple[int, datetime | N
     return int(row[0]), row[1]
 
 
-def _redis_reachable() -> bool | None:
+def cache_reachable() -> bool | None:
+    store = cache.store()
+    return store.reachable() if isinstance(store, cache.RedisStore) else None
+
+
+def rate_limits_reachable() -> bool | None:
     if not config.uses_redis(current_app) or not (limiter.enabled and limiter.initialized):
         return None
     return bool(limiter.storage.check())
