@@ -253,6 +253,10 @@ def node_env(
             "SIGNON_MAIL_PORT": str(smtp_port),
             "SIGNON_RATELIMIT_STORAGE_URI": settings.redis_url,
             "SIGNON_RATELIMIT_KEY_PREFIX": prefix,
+            # The shared list cache lives in the same Redis, under the same prefix, so the soak's
+            # clean-up removes it too.
+            "SIGNON_REDIS_URL": settings.redis_url,
+            "SIGNON_CACHE_KEY_PREFIX": prefix,
             # Every visitor comes from 127.0.0.1 and submits at once (the limits still run).
             "SIGNON_RATE_LIMIT_SIGN": "1000000 per minute",
             "SIGNON_RATE_LIMIT_CONFIRM": "1000000 per minute",
