@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from signon.extensions import db
-from signon.models import AuditEvent
+from signon.models import AuditEvent, Letter, Organizer
 
 
 def record(
@@ -30,3 +32,29 @@ def record(
             after=after,
         )
     )
+
+
+def letter_events(letter: Letter, limit: int = 500) -> list[tuple[AuditEvent, str]]:
+    """The letter's events, newest first, with a readable actor for each."""
+    events = list(
+        db.session.execute(
+            sa.select(AuditEvent)
+            .where(AuditEvent.letter_id == letter.id)
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+    ids = {e.actor_id for e in events if e.actor_kind == "organizer" and e.actor_id}
+    names = (
+        dict(
+            db.session.execute(
+                sa.select(Organizer.id, Organizer.email).where(Organizer.id.in_(ids))
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return [
+        (e, names.get(e.actor_id or 0, "") if e.actor_kind == "organizer" else e.actor_kind)
+        for e in events
+    ]

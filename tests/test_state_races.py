@@ -36,7 +36,7 @@ from signon.models import (
     SignatureStatus,
     TokenPurpose,
 )
-from signon.services import access, intake, letters, moderation, retention, signatures
+from signon.services import access, intake, letters, moderation, retention, signatories, signatures
 from tests.conftest import Mailbox, csrf_token, link_in, login_as
 from tests.factories import (
     confirmed_signature,
@@ -678,7 +678,7 @@ def test_merging_while_a_colleague_confirms_lists_the_organization_once(
 
         def merging(merged_id: int = merged_id, kept_id: int = kept_id) -> Callable[[], Any]:
             letter, by = the_letter(letter_id), organizer()
-            return partial(moderation.merge, letter, [merged_id, kept_id], kept_id, by=by)
+            return partial(signatories.merge, letter, [merged_id, kept_id], kept_id, by=by)
 
         at_once(confirming, merging, app=app)
         with app.app_context():

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from signon.extensions import db
 from signon.models import Letter, LetterUpdate, Organizer, Signature
-from signon.services import deliverables, moderation
+from signon.services import deliverables, signatories
 from tests.conftest import Mailbox, html_body, login_as, text_body
 from tests.factories import confirmed_signature, create_letter, create_organizer
 
@@ -39,7 +39,7 @@ def letter_with_informed_signers(app: Flask) -> int:
         )
         confirmed_signature(letter, organization="Quiet Org", email="q@quiet.example")
         assert first.signatory is not None
-        moderation.edit_signatory(
+        signatories.edit_signatory(
             first.signatory, {"display_name": "Open Records Alliance"}, by=owner
         )
         return letter.id

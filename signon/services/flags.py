@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from signon.extensions import db
 from signon.models import Letter, Signatory, Signature
-from signon.services import moderation
+from signon.services import moderation, signatories
 from signon.services.duplicates import (
     Signal,
     SignatoryFacts,
@@ -30,14 +30,14 @@ class FlaggedGroup:
 
 def groups(letter: Letter) -> list[FlaggedGroup]:
     """Groups of listed-or-pending signatories that are probably the same organization."""
-    signatories = {s.id: s for s in moderation.active_signatories(letter)}
-    if len(signatories) < 2:
+    listed = {s.id: s for s in signatories.active_signatories(letter)}
+    if len(listed) < 2:
         return []
     typed: dict[int, set[str]] = defaultdict(set)
     domains: dict[int, set[str]] = defaultdict(set)
     rows = db.session.execute(
         sa.select(Signature.signatory_id, Signature.organization, Signature.email_normalized).where(
-            Signature.signatory_id.in_(signatories)
+            Signature.signatory_id.in_(listed)
         )
     ).all()
     for signatory_id, organization, email in rows:
@@ -53,10 +53,10 @@ def groups(letter: Letter) -> list[FlaggedGroup]:
             website=s.website,
             email_domains=tuple(sorted(domains[s.id])),
         )
-        for s in signatories.values()
+        for s in listed.values()
     ]
     return [
-        FlaggedGroup([signatories[i] for i in group.ids], group.reasons)
+        FlaggedGroup([listed[i] for i in group.ids], group.reasons)
         for group in likely_duplicates(facts)
     ]
 

@@ -15,6 +15,7 @@ from flask import (
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from signon import audit
 from signon.forms.admin import (
     DecisionForm,
     SignatoryForm,
@@ -26,6 +27,7 @@ from signon.services import (
     letters,
     moderation,
     questions,
+    signatories,
 )
 from signon.views.admin.base import bp, letter_or_404, me
 
@@ -129,7 +131,7 @@ def _decision_message(decision: str, report: moderation.DecisionReport) -> str:
 @bp.route("/letters/<int:letter_id>/signatories/<int:signatory_id>", methods=["GET", "POST"])
 def signatory(letter_id: int, signatory_id: int) -> Any:
     letter = letter_or_404(letter_id)
-    signatory = moderation.signatory_of(letter, signatory_id)
+    signatory = signatories.signatory_of(letter, signatory_id)
     if signatory is None:
         abort(404)
     form = SignatoryForm(obj=signatory)
@@ -138,21 +140,21 @@ def signatory(letter_id: int, signatory_id: int) -> Any:
     ]
     if form.validate_on_submit():
         try:
-            moderation.edit_signatory(
+            signatories.edit_signatory(
                 signatory, {k: form[k].data for k in form.data if k != "csrf_token"}, by=me()
             )
             flash("The listing is updated.", "success")
             return redirect(
                 url_for("admin.signatory", letter_id=letter.id, signatory_id=signatory.id)
             )
-        except moderation.ModerationError as error:
+        except signatories.SignatoryError as error:
             form.display_name.errors.append(str(error))
     return render_template(
         "admin/signatory.html",
         letter=letter,
         signatory=signatory,
         form=form,
-        signatures=moderation.signatures_behind(signatory),
+        signatures=signatories.signatures_behind(signatory),
     )
 
 
@@ -176,9 +178,9 @@ def merge(letter_id: int) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        target = moderation.merge(letter, ids, into or 0, by=me())
+        target = signatories.merge(letter, ids, into or 0, by=me())
         flash(f"Merged into “{target.display_name}”.", "success")
-    except moderation.ModerationError as error:
+    except signatories.SignatoryError as error:
         flash(str(error), "error")
     return redirect(url_for("admin.duplicates", letter_id=letter.id))
 
@@ -186,4 +188,4 @@ def merge(letter_id: int) -> Response:
 @bp.get("/letters/<int:letter_id>/audit")
 def audit_log(letter_id: int) -> str:
     letter = letter_or_404(letter_id)
-    return render_template("admin/audit.html", letter=letter, events=moderation.audit_log(letter))
+    return render_template("admin/audit.html", letter=letter, events=audit.letter_events(letter))
