@@ -62,6 +62,7 @@ class _Claimed:
     sender_name: str
     reply_to: str
     attempts: int
+    unsubscribe_url: str
 
 
 _CLAIMED_COLUMNS = (
@@ -73,6 +74,7 @@ _CLAIMED_COLUMNS = (
     OutboxMessage.sender_name,
     OutboxMessage.reply_to,
     OutboxMessage.attempts,
+    OutboxMessage.unsubscribe_url,
 )
 
 
@@ -239,8 +241,16 @@ def _as_flask_mail(message: _Claimed) -> flask_mail.Message:
         html=message.body_html or None,
         sender=formataddr(sender_of(message.sender_name)),
         reply_to=one_line(message.reply_to) or None,
-        extra_headers={"Auto-Submitted": "auto-generated"},
+        extra_headers=_headers(message),
     )
+
+
+def _headers(message: _Claimed) -> dict[str, str]:
+    headers = {"Auto-Submitted": "auto-generated"}
+    if message.unsubscribe_url:
+        headers["List-Unsubscribe"] = f"<{one_line(message.unsubscribe_url)}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
 
 
 def _mine(sender: Sender, message_id: int) -> sa.ColumnElement[bool]:

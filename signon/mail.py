@@ -26,16 +26,24 @@ def queue(
     sender_name: str = "",
     reply_to: str = "",
     letter_id: int | None = None,
+    unsubscribe_url: str = "",
     **context: Any,
 ) -> OutboxMessage:
     """Render templates/email/<template>.txt and .html and add the message to the session.
 
     `sender_name` and `reply_to` are a letter's own (empty: the site's defaults); the templates see
     them too, so an email invites a reply only when a reply can arrive. `letter_id` marks an email
-    to a letter's signer, so the letter's organizers see it if it cannot be delivered."""
+    to a letter's signer, so the letter's organizers see it if it cannot be delivered.
+    `unsubscribe_url` (the templates see it too) also goes out as a one-click List-Unsubscribe
+    header, for mail the recipient may stop."""
     sender_name, reply_to = one_line(sender_name)[:120], one_line(reply_to)[:254]
     body_text, body_html = render(
-        template, subject, sender_name=sender_name, reply_to=reply_to, **context
+        template,
+        subject,
+        sender_name=sender_name,
+        reply_to=reply_to,
+        unsubscribe_url=unsubscribe_url,
+        **context,
     )
     message = OutboxMessage(
         recipient=one_line(recipient),
@@ -45,6 +53,7 @@ def queue(
         sender_name=sender_name,
         reply_to=reply_to,
         letter_id=letter_id,
+        unsubscribe_url=one_line(unsubscribe_url)[:500],
     )
     db.session.add(message)
     db.session.info.setdefault(QUEUE_KEY, []).append(message)

@@ -339,6 +339,8 @@ class OutboxMessage(Model):
     last_error: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For emails a recipient may opt out of: sent as List-Unsubscribe, with one-click (RFC 8058).
+    unsubscribe_url: Mapped[str] = mapped_column(sa.String(500), default="")
 
 
 class AuditEvent(Model):

@@ -195,3 +195,46 @@ def test_an_update_that_cannot_be_sent_keeps_what_was_typed(app: Flask, client: 
     assert "A long **careful** text." in response.text
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count(LetterUpdate.id))).scalar_one() == 0
+
+
+def test_updates_carry_a_one_click_unsubscribe_that_a_mail_client_can_post(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    letter_id = letter_with_informed_signers(app)
+    token = login_as(client, "ana@coalition.example")
+    mailbox.clear()
+    post_update(client, token, letter_id)
+    [dana] = mailbox.to("dana@ora.example")
+    assert dana["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = re.fullmatch(r"<(https?://[^>]+)>", str(dana["List-Unsubscribe"]))
+    assert link is not None
+    assert link.group(1) in text_body(dana)  # the same link as the one in the text
+    path = re.sub(r"^https?://[^/]+", "", link.group(1))
+
+    # A POST without the form's CSRF token that is not a one-click unsubscribe changes nothing.
+    stranger = app.test_client()
+    assert stranger.post(path, data={"confirm": "y"}).status_code == 200
+    with app.app_context():
+        informed = db.session.execute(
+            sa.select(Signature.keep_informed).where(Signature.email == "dana@ora.example")
+        ).scalar_one()
+        assert informed is True
+
+    # The mail client's one click: no cookie, no CSRF token, just the RFC 8058 body.
+    clicked = stranger.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert (clicked.status_code, clicked.mimetype) == (200, "text/plain")
+    with app.app_context():
+        informed = db.session.execute(
+            sa.select(Signature.keep_informed).where(Signature.email == "dana@ora.example")
+        ).scalar_one()
+        assert informed is False
+    assert (
+        stranger.post(
+            "/unsubscribe/not-a-token", data={"List-Unsubscribe": "One-Click"}
+        ).status_code
+        == 404
+    )
+
+    mailbox.clear()
+    post_update(client, token, letter_id)
+    assert [str(m["To"]) for m in mailbox.wait_for(1)] == ["lee@drl.example"]

@@ -23,7 +23,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from signon import templating
-from signon.extensions import limiter
+from signon.extensions import csrf, limiter
 from signon.forms.public import ConfirmForm, FormShape, SignForm, WithdrawForm, sign_form
 from signon.models import Letter, LetterStatus, Signature, SignatureStatus, Token
 from signon.outages import keeps_input
@@ -263,8 +263,15 @@ def preview(token: str) -> Any:
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token; a mail client's one-click POST has none
 @no_store
 def unsubscribe(token: str) -> Any:
+    if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
+        # RFC 8058: the mail client posts this on the reader's one click, without cookies; the
+        # secret link itself is the authority, as it is for the button on the page.
+        done = deliverables.unsubscribe(token) is not None
+        said = "Unsubscribed.\n" if done else "This link is not valid.\n"
+        return Response(said, 200 if done else 404, mimetype="text/plain")
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         signature = deliverables.unsubscribe(token)
