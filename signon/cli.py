@@ -21,6 +21,7 @@ from signon.models import Letter, LetterStatus
 from signon.services import (
     accounts,
     deliverables,
+    document_jobs,
     letters,
     notifications,
     retention,
@@ -315,7 +316,11 @@ def export(
     "--days", type=int, help="Days after a letter closes (default: SIGNON_PURGE_AFTER_DAYS, 180)."
 )
 def purge(days: int | None) -> None:
-    """Erase signers' contact data of letters closed long enough ago; lists and counts stay."""
+    """Erase signers' contact data of letters closed long enough ago; lists and counts stay. Also
+    delete documents made in the background more than SIGNON_DOCUMENT_KEEP_DAYS ago."""
+    files = document_jobs.purge_expired()
+    if files:
+        click.echo(f"Deleted {files} document{'s' if files != 1 else ''} made in the background.")
     report = retention.purge_due(days=days)
     if not report.letters:
         click.echo("Nothing to purge.")

@@ -52,6 +52,12 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_BATCH_SIZE": 10,
     "OUTBOX_MAX_ATTEMPTS": 30,
     "OUTBOX_LEASE_SECONDS": 60,
+    # A DOCX or PDF of more signatories than this is made by the worker (`signon send-mail`), with
+    # its progress shown, instead of inside the request; the file is kept DOCUMENT_KEEP_DAYS.
+    "DOCUMENT_INLINE_LIMIT": 500,
+    "DOCUMENT_LEASE_SECONDS": 60,
+    "DOCUMENT_CHUNK_SIZE": 400,
+    "DOCUMENT_KEEP_DAYS": 7,
     # Signing rules.
     "CONFIRM_TOKEN_DAYS": 7,
     "WITHDRAW_TOKEN_DAYS": 400,
@@ -237,6 +243,7 @@ def refusals(app: Flask) -> list[Refusal]:
                 "Raise SIGNON_OUTBOX_LEASE_SECONDS or lower SIGNON_MAIL_TIMEOUT.",
             )
         )
+    found.extend(_document_refusals(app))
     proxies = app.config["TRUSTED_PROXIES"]
     if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
         found.append(
@@ -247,6 +254,25 @@ def refusals(app: Flask) -> list[Refusal]:
         )
     if app.config["LOG_FORMAT"] not in {"text", "json"}:
         found.append(Refusal("SIGNON_LOG_FORMAT must be 'text' or 'json'", "Unset it for text."))
+    return found
+
+
+def _document_refusals(app: Flask) -> list[Refusal]:
+    found = []
+    for name, least in (
+        ("DOCUMENT_INLINE_LIMIT", 0),
+        ("DOCUMENT_CHUNK_SIZE", 1),
+        ("DOCUMENT_KEEP_DAYS", 1),
+        ("DOCUMENT_LEASE_SECONDS", 2),
+    ):
+        value = app.config[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
+            found.append(
+                Refusal(
+                    f"SIGNON_{name} must be a number of at least {least}, not {value!r}",
+                    f"Unset it for the default, {DEFAULTS[name]}.",
+                )
+            )
     return found
 
 

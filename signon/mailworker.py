@@ -1,5 +1,6 @@
-"""The `signon send-mail` worker: delivers the outbox batch by batch, waits out database and mail
-server outages, and stops cleanly on SIGTERM."""
+"""The `signon send-mail` worker: delivers the outbox batch by batch and, between batches, makes the
+big documents organizers asked for; waits out database and mail server outages, and stops cleanly
+on SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import smtplib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 
 import sqlalchemy as sa
 from flask import current_app
 
-from signon import delivery
+from signon import delivery, documentwork
 from signon.extensions import db
 
 MAX_PAUSE = 60.0
@@ -28,14 +29,21 @@ class Totals:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
+    documents: dict[str, int] = field(default_factory=dict)
 
     def add(self, report: delivery.DeliveryReport) -> None:
         self.sent += len(report.sent)
         self.retrying += len(report.retrying)
         self.dead += len(report.dead)
 
+    def made(self, outcome: documentwork.Outcome) -> None:
+        self.documents[outcome] = self.documents.get(outcome, 0) + 1
+
     def __str__(self) -> str:
-        return f"sent {self.sent}, to retry {self.retrying}, failed for good {self.dead}"
+        line = f"sent {self.sent}, to retry {self.retrying}, failed for good {self.dead}"
+        if self.documents:
+            line += "; documents " + ", ".join(f"{n} {o}" for o, n in self.documents.items())
+        return line
 
 
 class Worker:
@@ -58,7 +66,7 @@ class Worker:
             while not self.stopping:
                 report = delivery.deliver_due(self.sender, stop=lambda: self.stopping)
                 totals.add(report)
-                if not report.claimed:
+                if not report.claimed and not self._document(totals):
                     break
         return totals
 
@@ -73,20 +81,37 @@ class Worker:
         self.echo("signon send-mail: stopped")
 
     def _round(self) -> bool:
-        """One batch; true when the batch was full (more may be due at once)."""
+        """One batch of mail, or when no mail is waiting one document job; true when more work
+        may be due at once."""
+        totals = Totals()
         try:
             report = delivery.deliver_due(self.sender, stop=lambda: self.stopping)
+            totals.add(report)
+            busy = report.claimed >= int(current_app.config["OUTBOX_BATCH_SIZE"])
+            if not busy and not self.stopping:  # the mail that was due has gone out first
+                busy = self._document(totals)
         except OUTAGES as error:
             self._outage(error)
             return False
         if self.failures:
             current_app.logger.warning("signon send-mail: working again")
         self.failures = 0
-        totals = Totals()
-        totals.add(report)
-        if totals.sent or totals.retrying or totals.dead:
+        if totals.sent or totals.retrying or totals.dead or totals.documents:
             self.echo(str(totals))
-        return report.claimed >= int(current_app.config["OUTBOX_BATCH_SIZE"])
+        return busy
+
+    def _document(self, totals: Totals) -> bool:
+        """Make one document job if one is due; true if there was one."""
+        job_id = documentwork.claim(self.sender.name)
+        if job_id is None:
+            return False
+        started = time.monotonic()
+        outcome = documentwork.make(job_id, self.sender.name, stop=lambda: self.stopping)
+        current_app.logger.info(
+            "Document job %s: %s in %.1f s", job_id, outcome, time.monotonic() - started
+        )
+        totals.made(outcome)
+        return True
 
     def _outage(self, error: Exception) -> None:
         self.failures += 1

@@ -86,6 +86,13 @@ class OutboxStatus(enum.StrEnum):
     DEAD = "dead"
 
 
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class Organizer(Model):
     """A staff account. The session holds id and session_version, so bumping the version signs
     every browser out."""
@@ -389,6 +396,55 @@ class SnapshotFile(Model):
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
     snapshot: Mapped[ListSnapshot] = relationship(back_populates="files")
+
+
+# The jobs a worker still owes: at most one of them per letter and document asked for.
+ACTIVE_JOB = "state IN ('queued', 'running')"
+
+
+class DocumentJob(Model):
+    """A DOCX or PDF too big to make inside a request: the worker makes it under a short lease it
+    renews, counts its progress, and keeps the file here so that every node can serve it."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_document_job_active",
+            "letter_id",
+            "spec",
+            unique=True,
+            sqlite_where=sa.text(ACTIVE_JOB),
+            postgresql_where=sa.text(ACTIVE_JOB),
+        ),
+        sa.Index("ix_document_job_state", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), index=True)
+    # Set when the file belongs to a frozen list: it is then kept as that list's SnapshotFile.
+    snapshot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("list_snapshot.id"))
+    format: Mapped[str] = mapped_column(sa.String(8))
+    grouped: Mapped[bool] = mapped_column(default=True)
+    with_place: Mapped[bool] = mapped_column(default=True)
+    # Format, options and frozen list in one value: two requests for the same spec are one job.
+    spec: Mapped[str] = mapped_column(sa.String(60))
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+    state: Mapped[str] = mapped_column(sa.String(16), default=JobState.QUEUED)
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(sa.String(500), default="")
+    filename: Mapped[str] = mapped_column(sa.String(200), default="")
+    mimetype: Mapped[str] = mapped_column(sa.String(100), default="")
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While running: which worker holds it, and until when (then another may take it over).
+    claimed_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    letter: Mapped[Letter] = relationship()
+    requested_by: Mapped[Organizer | None] = relationship()
 
 
 class Delivery(Model):

@@ -268,6 +268,8 @@ CHOICES: dict[tuple[str, str], str] = {
     ("email_rule", "action"): "block",
     ("snapshot_file", "format"): "pdf",
     ("delivery", "method"): "email",
+    ("document_job", "format"): "pdf",
+    ("document_job", "state"): "done",
 }
 
 

@@ -4,6 +4,7 @@ the building blocks the press release reuses."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import datetime
 from html.parser import HTMLParser
 
@@ -116,34 +117,52 @@ def saved(document: DocxDocument) -> bytes:
     return buffer.getvalue()
 
 
-def letter_docx(doc: ListDocument, body_html: str, dated: datetime) -> bytes:
-    """The letter text, then the signatory block with real heading and list styles."""
+Progress = Callable[[int], None]
+PROGRESS_EVERY = 400  # names between two progress reports of a long DOCX
+
+
+def letter_docx(
+    doc: ListDocument, body_html: str, dated: datetime, progress: Progress | None = None
+) -> bytes:
+    """The letter text, then the signatory block with real heading and list styles; `progress`
+    hears the names written so far every few hundred names (and may raise to stop)."""
     document = new_document(doc.title, dated)
     document.add_heading(doc.title, level=1)
     document.add_paragraph(f"{dated:%B} {dated.day}, {dated:%Y}")
     add_html(document, body_html)
-    signatory_block(document, doc)
+    signatory_block(document, doc, progress)
     return saved(document)
 
 
-def signatory_block(document: DocxDocument, doc: ListDocument) -> None:
+def signatory_block(
+    document: DocxDocument, doc: ListDocument, progress: Progress | None = None
+) -> None:
     document.add_heading("Signatories", level=2)
     document.add_paragraph(doc.count_line, style="Subtitle")
+    written = 0
     for group in doc.groups:
-        _group(document, doc, group)
+        written = _group(document, doc, group, written, progress)
     if doc.addendum:
         document.add_heading(doc.addendum_heading, level=2)
         document.add_paragraph(doc.addendum_count_line)
         for group in doc.addendum:
-            _group(document, doc, group)
+            written = _group(document, doc, group, written, progress)
+    if progress is not None:
+        progress(written)
 
 
-def _group(document: DocxDocument, doc: ListDocument, group: Group) -> None:
+def _group(
+    document: DocxDocument, doc: ListDocument, group: Group, written: int, progress: Progress | None
+) -> int:
     if doc.heading(group):
         document.add_heading(doc.heading(group), level=3)
     style = document.styles["List"]  # looked up once: by name it costs a scan per paragraph
     for entry in group.entries:
         document.add_paragraph(doc.line(entry), style=style)
+        written += 1
+        if progress is not None and written % PROGRESS_EVERY == 0:
+            progress(written)
+    return written
 
 
 def letter_pdf(doc: ListDocument, body_html: str, dated: datetime) -> bytes:

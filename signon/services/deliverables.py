@@ -8,14 +8,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from signon import audit, tokens, transaction
-from signon.exports import documents, lists, spreadsheets
+from signon.exports import big_pdf, documents, lists, parts, spreadsheets
 from signon.exports.model import ListDocument, ListOptions
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import (
     Delivery,
+    DocumentJob,
     Letter,
     LetterUpdate,
     LetterVersion,
@@ -29,7 +31,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import history, letter_emails, letters, listing, questions
+from signon.services import document_jobs, history, letter_emails, letters, listing, questions
 from signon.services.listing import Entry, Group
 
 LIST_FORMATS: dict[str, tuple[str, str]] = {
@@ -90,9 +92,47 @@ def export(
     return _render(letter, fmt, doc, letters.current_version(letter), utcnow())
 
 
-def _render(
-    letter: Letter, fmt: str, doc: ListDocument, version: LetterVersion, dated: datetime
+def export_or_queue(
+    letter: Letter, fmt: str, options: ListOptions, *, actor: Organizer
+) -> ExportFile | DocumentJob:
+    """The export at once; or, for a DOCX or PDF of more names than SIGNON_DOCUMENT_INLINE_LIMIT,
+    the job the worker makes it in (the one already under way, if any)."""
+    if fmt in document_jobs.DOCUMENT_FORMATS:
+        names = parts.names_in(list_document(letter, options))
+        if document_jobs.made_by_worker(fmt, names):
+            return document_jobs.request(letter, fmt, options, by=actor, total=names)
+    return export(letter, fmt, options, actor=actor)
+
+
+def make_document(
+    job: DocumentJob, begin: documents.Progress, progress: documents.Progress
 ) -> ExportFile:
+    """The file a document job asked for, made now (in the worker): of the frozen list, as frozen
+    and dated then, or of the list as it stands. `begin` hears how many names the file will hold,
+    `progress` how many are laid out so far."""
+    letter = db.session.get_one(Letter, job.letter_id)
+    options = document_jobs.options_of(job)
+    if job.snapshot_id is not None:
+        snapshot = db.session.get_one(ListSnapshot, job.snapshot_id)
+        doc = snapshot_document(letter, snapshot, options)
+        version, dated = snapshot.version, snapshot.created_at
+    else:
+        doc = list_document(letter, options)
+        version, dated = letters.current_version(letter), utcnow()
+    begin(parts.names_in(doc))
+    return _render(letter, job.format, doc, version, dated, progress=progress)
+
+
+def _render(
+    letter: Letter,
+    fmt: str,
+    doc: ListDocument,
+    version: LetterVersion,
+    dated: datetime,
+    *,
+    progress: documents.Progress | None = None,
+) -> ExportFile:
+    """The file; with `progress` (in the worker) a PDF is laid out in parts, as big ones must be."""
     extension, mimetype = LIST_FORMATS[fmt]
     filename = (
         f"{letter.slug}-signatories.{extension}"
@@ -102,7 +142,10 @@ def _render(
     local = dated.astimezone(letters.zone_of(letter))
     body: bytes
     if fmt == "docx":
-        body = documents.letter_docx(doc, version.body_html, local)
+        body = documents.letter_docx(doc, version.body_html, local, progress)
+    elif fmt == "pdf" and progress is not None:
+        size = int(current_app.config["DOCUMENT_CHUNK_SIZE"])
+        body = big_pdf.letter_pdf(doc, version.body_html, local, size=size, progress=progress)
     elif fmt == "pdf":
         body = documents.letter_pdf(doc, version.body_html, local)
     else:
@@ -142,7 +185,7 @@ def list_document(letter: Letter, options: ListOptions) -> ListDocument:
     snapshot = latest_snapshot(letter)
     if snapshot is None:
         return ListDocument(letter.title, current.count_line, current.groups, options)
-    frozen = _snapshot_document(letter, snapshot, options)
+    frozen = snapshot_document(letter, snapshot, options)
     delivered = {_key(entry) for group in frozen.groups for entry in group.entries}
     later = [
         entry for group in current.groups for entry in group.entries if _key(entry) not in delivered
@@ -174,9 +217,7 @@ def _regroup(letter: Letter, entries: list[Entry], options: ListOptions) -> list
     return [g for g in groups if g.entries]
 
 
-def _snapshot_document(
-    letter: Letter, snapshot: ListSnapshot, options: ListOptions
-) -> ListDocument:
+def snapshot_document(letter: Letter, snapshot: ListSnapshot, options: ListOptions) -> ListDocument:
     entries = [Entry(e["name"], e["place"], e["category"], e["kind"]) for e in snapshot.entries]
     return ListDocument(
         letter.title, snapshot.count_line, _regroup(letter, entries, options), options
@@ -184,7 +225,9 @@ def _snapshot_document(
 
 
 def freeze(letter: Letter, *, by: Organizer, note: str = "") -> ListSnapshot:
-    """Record the list as delivered: when, which text, exactly which names, and its files."""
+    """Record the list as delivered: when, which text, exactly which names, and its files. The
+    DOCX and PDF of a long list are queued for the worker in the same transaction, so freezing
+    never waits on a document; they are stored with the frozen list once made."""
     current = listing.public_list(letter)
     version = letters.current_version(letter)
     now = utcnow()
@@ -204,18 +247,15 @@ def freeze(letter: Letter, *, by: Organizer, note: str = "") -> ListSnapshot:
         note=" ".join(note.split())[:500],
     )
     doc = ListDocument(letter.title, current.count_line, current.groups)
+    names = parts.names_in(doc)
+    later = [f for f in LIST_FORMATS if document_jobs.made_by_worker(f, names)]
     for fmt in LIST_FORMATS:
-        rendered = _render(letter, fmt, doc, version, now)
-        snapshot.files.append(
-            SnapshotFile(
-                format=fmt,
-                filename=rendered.filename,
-                mimetype=rendered.mimetype,
-                content=rendered.body,
-            )
-        )
+        if fmt not in later:
+            snapshot.files.append(stored_file(fmt, _render(letter, fmt, doc, version, now)))
     db.session.add(snapshot)
     db.session.flush()
+    for fmt in later:
+        document_jobs.queue(letter, fmt, ListOptions(), by=by, snapshot_id=snapshot.id, total=names)
     audit.record(
         "list.frozen",
         letter_id=letter.id,
@@ -228,6 +268,23 @@ def freeze(letter: Letter, *, by: Organizer, note: str = "") -> ListSnapshot:
     return snapshot
 
 
+def stored_file(fmt: str, rendered: ExportFile) -> SnapshotFile:
+    assert isinstance(rendered.body, bytes)
+    return SnapshotFile(
+        format=fmt, filename=rendered.filename, mimetype=rendered.mimetype, content=rendered.body
+    )
+
+
+def stored_formats(letter: Letter) -> set[tuple[int, str]]:
+    """(frozen list, format) of every file stored with the letter's frozen lists, without reading them."""
+    rows = db.session.execute(
+        sa.select(SnapshotFile.snapshot_id, SnapshotFile.format)
+        .join(ListSnapshot, ListSnapshot.id == SnapshotFile.snapshot_id)
+        .where(ListSnapshot.letter_id == letter.id)
+    ).all()
+    return {(snapshot_id, fmt) for snapshot_id, fmt in rows}
+
+
 def snapshot_of(letter: Letter, snapshot_id: int) -> ListSnapshot | None:
     snapshot = db.session.get(ListSnapshot, snapshot_id)
     return snapshot if snapshot is not None and snapshot.letter_id == letter.id else None
@@ -236,6 +293,10 @@ def snapshot_of(letter: Letter, snapshot_id: int) -> ListSnapshot | None:
 def snapshot_export(snapshot: ListSnapshot, fmt: str) -> ExportFile:
     """The file made when the list was frozen, byte for byte."""
     stored = db.session.get(SnapshotFile, (snapshot.id, fmt))
+    if stored is None and (snapshot.id, fmt) in document_jobs.pending_for_snapshots(
+        snapshot.letter
+    ):
+        raise ExportError(f"the {fmt} file of this frozen list is not made yet")
     if stored is None:
         raise ExportError(f"no {fmt} file in this frozen list")
     dated = snapshot.created_at.strftime("%Y%m%d-%H%M")

@@ -3,6 +3,7 @@
 from signon.views.admin import (  # noqa: F401 - each module adds its routes to the blueprint
     accounts,
     deliver,
+    documents,
     hosts,
     intake,
     letters,

@@ -23,9 +23,10 @@ from signon.forms.admin import (
     SignerUpdateForm,
 )
 from signon.forms.auth import EmptyForm
-from signon.models import Letter, ListSnapshot
+from signon.models import DocumentJob, Letter, ListSnapshot
 from signon.services import (
     deliverables,
+    document_jobs,
     listing,
 )
 from signon.views.admin.base import bp, download, letter_or_404, me
@@ -53,6 +54,11 @@ def _render_deliver(letter: Letter, update_form: SignerUpdateForm | None = None)
         informed=len(deliverables.informed_signers(letter)),
         formats=deliverables.LIST_FORMATS,
         listed=listing.public_list(letter),
+        jobs=document_jobs.recent(letter),
+        being_made=document_jobs.pending_for_snapshots(letter),
+        made_files=deliverables.stored_formats(letter),
+        keep_days=document_jobs.keep_days(),
+        inline_limit=document_jobs.inline_limit(),
     )
 
 
@@ -65,7 +71,7 @@ def _delivery_choices(form: DeliveryForm, frozen: list[ListSnapshot]) -> None:
 
 
 @bp.route("/letters/<int:letter_id>/export", methods=["GET", "POST"])
-def export(letter_id: int) -> FlaskResponse:
+def export(letter_id: int) -> FlaskResponse | Response:
     """List formats download with GET; contact lists need a POST, because each download is audited."""
     letter = letter_or_404(letter_id)
     fmt = request.values.get("format", "")
@@ -78,9 +84,11 @@ def export(letter_id: int) -> FlaskResponse:
         with_place=request.values.get("place", "1") == "1",
     )
     try:
-        exported = deliverables.export(letter, fmt, options, actor=me())
+        exported = deliverables.export_or_queue(letter, fmt, options, actor=me())
     except deliverables.ExportError:
         abort(404)
+    if isinstance(exported, DocumentJob):  # too big for a request: the worker makes it
+        return redirect(url_for("admin.document_job", letter_id=letter.id, job_id=exported.id))
     return download(exported)
 
 
@@ -90,23 +98,31 @@ def freeze(letter_id: int) -> Response:
     form = FreezeForm()
     if form.validate_on_submit():
         snapshot = deliverables.freeze(letter, by=me(), note=form.note.data or "")
+        later = (
+            " The DOCX and PDF are being made; this page shows when they are ready."
+            if (len(snapshot.files) < len(deliverables.LIST_FORMATS))
+            else ""
+        )
         flash(
-            f"List frozen: {snapshot.count_line}. Its files will download the same forever.",
+            f"List frozen: {snapshot.count_line}. Its files will download the same forever.{later}",
             "success",
         )
     return redirect(url_for("admin.deliver", letter_id=letter.id))
 
 
 @bp.get("/letters/<int:letter_id>/snapshots/<int:snapshot_id>/<fmt>")
-def snapshot_file(letter_id: int, snapshot_id: int, fmt: str) -> FlaskResponse:
+def snapshot_file(letter_id: int, snapshot_id: int, fmt: str) -> FlaskResponse | Response:
     letter = letter_or_404(letter_id)
     snapshot = deliverables.snapshot_of(letter, snapshot_id)
     if snapshot is None:
         abort(404)
+    job = document_jobs.pending_for_snapshots(letter).get((snapshot.id, fmt))
     try:
         return download(deliverables.snapshot_export(snapshot, fmt))
     except deliverables.ExportError:
-        abort(404)
+        if job is None:
+            abort(404)
+    return redirect(url_for("admin.document_job", letter_id=letter.id, job_id=job.id))
 
 
 @bp.post("/letters/<int:letter_id>/deliveries")
