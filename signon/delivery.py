@@ -122,17 +122,24 @@ def _due(now: datetime, sender: Sender) -> sa.ColumnElement[bool]:
 
 
 def _claim(sender: Sender, which: sa.ColumnElement[bool], limit: int) -> list[int]:
-    """One conditional UPDATE takes the batch. On PostgreSQL the candidates are locked with
-    SKIP LOCKED, so concurrent senders take different rows instead of waiting; SQLite runs one
-    writer at a time, and the repeated due condition keeps a row from being taken twice."""
+    """A conditional UPDATE takes the batch. On PostgreSQL the candidates are first selected and
+    locked with SKIP LOCKED, so concurrent senders take different rows instead of waiting (inside
+    the UPDATE, PostgreSQL may run a LIMIT subquery again and again while rows are locked, and one
+    sender took the whole outbox); SQLite runs one writer at a time, and the repeated due
+    condition keeps a row from being taken twice."""
     now = utcnow()
-    candidates = (
+    candidates: Any = (
         sa.select(OutboxMessage.id)
         .where(which, _due(now, sender))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = list(db.session.execute(candidates).scalars())
+        if not candidates:
+            db.session.commit()
+            return []
     claimed = db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id.in_(candidates), _due(now, sender))

@@ -318,6 +318,30 @@ def test_two_workers_at_once_send_each_email_exactly_once(
     assert_each_once(received, 100)
 
 
+def test_senders_claiming_at_once_take_disjoint_batches_of_at_most_the_batch_size(
+    queue_app: Flask,
+):
+    queue_emails(queue_app, 60)
+    start = threading.Barrier(8)
+    batches: list[list[int]] = []
+
+    def claim() -> None:
+        with queue_app.app_context():
+            start.wait()
+            for _ in range(3):
+                batches.append(delivery._claim(delivery.Sender.new(), sa.true(), 5))
+            db.session.remove()
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert max(len(batch) for batch in batches) <= 5, [len(batch) for batch in batches]
+    taken = [message_id for batch in batches for message_id in batch]
+    assert len(taken) == len(set(taken))
+
+
 def test_a_worker_killed_mid_batch_loses_nothing_and_another_sends_the_rest_after_the_lease(
     queue_app: Flask, workers: Workers, app_config: dict[str, Any]
 ):
