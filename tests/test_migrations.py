@@ -268,6 +268,7 @@ CHOICES: dict[tuple[str, str], str] = {
     ("email_rule", "action"): "block",
     ("snapshot_file", "format"): "pdf",
     ("delivery", "method"): "email",
+    ("partner", "match_kind"): "organization",
 }
 
 
