@@ -43,7 +43,7 @@ class PartnerState(enum.StrEnum):
     BOUNCED = "bounced"
 
 
-STATE_LABELS = {
+STATE_LABELS: dict[str, str] = {
     PartnerState.NOT_INVITED: "Not invited",
     PartnerState.INVITED: "No answer",
     PartnerState.SIGNED: "Signed",
@@ -119,17 +119,8 @@ def counts(all_rows: Sequence[PartnerRow]) -> Counts:
     )
 
 
-# Filters of the Partners table: name -> (label, which rows).
-FILTERS: dict[str, str] = {
-    "all": "All",
-    "not_signed": "Not signed yet",
-    PartnerState.NOT_INVITED: "Not invited",
-    PartnerState.INVITED: "No answer",
-    PartnerState.SIGNED: "Signed",
-    PartnerState.DECLINED: "Declined",
-    PartnerState.UNSUBSCRIBED: "Unsubscribed",
-    PartnerState.BOUNCED: "Bounced",
-}
+# Filters of the Partners table, by the name the page's links use.
+FILTERS: dict[str, str] = {"all": "All", "not_signed": "Not signed yet", **STATE_LABELS}
 
 
 def filtered(all_rows: Sequence[PartnerRow], name: str) -> list[PartnerRow]:
