@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_commands
 
@@ -24,6 +25,7 @@ from signon.services import (
     document_jobs,
     letters,
     notifications,
+    partner_import,
     retention,
     setup,
     twofactor,
@@ -248,6 +250,30 @@ def _parse_deadline(value: str | None, tz: str) -> datetime | None:
         return local.replace(tzinfo=ZoneInfo(tz))
     except ValueError as error:
         raise click.ClickException("write the deadline as 'YYYY-MM-DD HH:MM'") from error
+
+
+@cli.command("import-partners")
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Save without asking, after printing the preview.")
+def import_partners(slug: str, file: Path, yes: bool) -> None:
+    """Add partners to a letter from a CSV file: prints what would change, then asks."""
+    letter = _letter(slug)
+    try:
+        text = partner_import.decoded(file.read_bytes(), current_app.config["IMPORT_MAX_BYTES"])
+        plan = partner_import.plan(letter, partner_import.read_text(text), file.name)
+    except partner_import.PartnerImportError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("\n".join(partner_import.preview_lines(plan)))
+    if plan.empty:
+        raise click.ClickException("no row adds or changes a partner; nothing was saved")
+    if not yes:
+        click.confirm("Save these partners?", abort=True)
+    try:
+        added, updated = partner_import.apply(letter, plan, by=None)
+    except partner_import.PartnerImportError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Saved: {added} added, {updated} updated.")
 
 
 @cli.command("send-digests")

@@ -43,7 +43,14 @@ def _is_clean(raw: bytes) -> bool:
 
 
 # Where organizers send a whole sheet (and send it back to confirm it), not a form of fields.
-FILE_ENDPOINTS = frozenset({"admin.import_signatures", "admin.confirm_import"})
+FILE_ENDPOINTS = frozenset(
+    {
+        "admin.import_signatures",
+        "admin.confirm_import",
+        "admin.partners_import",
+        "admin.partners_confirm",
+    }
+)
 
 
 def _body_limit() -> int:

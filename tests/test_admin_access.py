@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from signon.services import deliverables, moderation
+from signon.extensions import db
+from signon.models import Letter, Partner
+from signon.services import deliverables, moderation, partner_import
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, confirmed_signature, create_letter, create_organizer
 
@@ -41,13 +44,22 @@ def two_organizers(app: Flask) -> dict[str, Any]:
         signature = confirmed_signature(letter)
         assert signature.signatory_id is not None
         snapshot = deliverables.freeze(letter, by=owner)
+        sheet = partner_import.read_text("Organization\nHarbor Legal Aid\n")
+        partner_import.apply(letter, partner_import.plan(letter, sheet, "test"), by=owner)
         return {
+            "partner_id": letter_partner_id(letter),
             "letter_id": letter.id,
             "signatory_id": signature.signatory_id,
             "organizer_id": owner.id,
             "snapshot_id": snapshot.id,
             "fmt": "text",
         }
+
+
+def letter_partner_id(letter: Letter) -> int:
+    return db.session.execute(
+        sa.select(Partner.id).where(Partner.letter_id == letter.id)
+    ).scalar_one()
 
 
 def test_there_are_admin_routes_to_check(app: Flask):

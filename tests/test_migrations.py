@@ -270,6 +270,7 @@ CHOICES: dict[tuple[str, str], str] = {
     ("delivery", "method"): "email",
     ("document_job", "format"): "pdf",
     ("document_job", "state"): "done",
+    ("partner", "match_kind"): "organization",
 }
 
 

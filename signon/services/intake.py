@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,7 +13,7 @@ from signon import audit, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import Letter, Organizer, Signature, SignatureStatus, utcnow
-from signon.services import letter_emails, letters, listing, signatures
+from signon.services import letter_emails, letters, listing, partners, sheets, signatures
 from signon.services.normalize import normalize_email
 from signon.services.signatures import SignatureData
 
@@ -86,59 +83,25 @@ class ImportCheck:
 RowValidator = Callable[[dict[str, str]], tuple[SignatureData | None, list[str]]]
 
 
-def _heading_key(heading: str) -> str:
-    text = re.sub(r"\(.*?\)", " ", heading.casefold())
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
-
-
-def match_columns(headings: list[str]) -> tuple[dict[str, int], list[str]]:
-    """Which column holds each field, and the headings that matched none."""
-    known = {alias: name for name, aliases in HEADINGS.items() for alias in aliases}
-    columns: dict[str, int] = {}
-    ignored = []
-    for index, heading in enumerate(headings):
-        name = known.get(_heading_key(heading))
-        if name and name not in columns:
-            columns[name] = index
-        elif heading.strip():
-            ignored.append(heading.strip())
-    return columns, ignored
-
-
 def decode(raw: bytes) -> str:
     """UTF-8 (with or without Excel's byte-order mark), else Windows-1252 as older Excel saves."""
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return raw.decode("cp1252")
-        except UnicodeDecodeError as error:
-            raise IntakeError(
-                "The file is not readable text. Save it as “CSV UTF-8” and try again."
-            ) from error
+        return sheets.decode(raw)
+    except sheets.SheetError as error:
+        raise IntakeError(str(error)) from error
 
 
 def _read_table(text: str) -> list[list[str]]:
-    if "\0" in text:
-        raise IntakeError("The file is not a CSV file. Save the sheet as CSV and try again.")
     try:
-        table = list(csv.reader(io.StringIO(text)))
-    except csv.Error as error:
-        raise IntakeError(f"The file could not be read as CSV: {error}.") from error
-    table = [row for row in table if any(cell.strip() for cell in row)]
-    if not table:
-        raise IntakeError("The file is empty.")
-    if len(table) - 1 > MAX_ROWS:
-        raise IntakeError(
-            f"The file has more than {MAX_ROWS:,} rows; split it and import each part."
-        )
-    return table
+        return sheets.read_table(text, MAX_ROWS)
+    except sheets.SheetError as error:
+        raise IntakeError(str(error)) from error
 
 
 def check_file(letter: Letter, text: str, validate_row: RowValidator) -> ImportCheck:
     """Read every row and say, row by row, what is wrong; nothing is saved."""
     table = _read_table(text)
-    columns, ignored = match_columns(table[0])
+    columns, ignored = sheets.match_columns(table[0], HEADINGS)
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         raise IntakeError(
@@ -316,6 +279,7 @@ def _add(
             setattr(signature, name, value)
         db.session.add(signature)
         db.session.flush()
+        partners.signature_arrived(signature)
     signature.signatory = signatures.signatory_for(signature)
     db.session.flush()
     if tell_signer:

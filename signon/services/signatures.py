@@ -34,6 +34,7 @@ from signon.services import (
     letters,
     listing,
     notifications,
+    partners,
     screening,
     suspicion,
 )
@@ -177,6 +178,7 @@ def _add_with_confirmation(signature: Signature) -> None:
     if offer:
         _send_confirmation(signature)
     db.session.flush()
+    partners.signature_arrived(signature)
 
 
 def lock(signature: Signature) -> Signature:

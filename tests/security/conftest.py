@@ -23,8 +23,8 @@ from werkzeug.security import generate_password_hash
 
 from signon import tokens
 from signon.extensions import db
-from signon.models import LetterStatus, Organizer, TokenPurpose
-from signon.services import accounts, deliverables, moderation, screening
+from signon.models import LetterStatus, Organizer, Partner, TokenPurpose
+from signon.services import accounts, deliverables, moderation, partner_import, screening
 from tests.browser.conftest import live_server  # noqa: F401 - a fixture for test_xss_browser
 from tests.conftest import login_as
 from tests.factories import (
@@ -79,6 +79,7 @@ class World:
     unconfirmed_id: int
     other_signature_id: int
     tokens: dict[str, str] = field(default_factory=dict)
+    partner_id: int = 0
 
     def values(self, endpoint: str = "") -> dict[str, Any]:
         """Real values for every URL argument of the admin's letter."""
@@ -87,6 +88,7 @@ class World:
             "letter_id": self.letter_id,
             "signatory_id": self.signatory_id,
             "snapshot_id": self.snapshot_id,
+            "partner_id": self.partner_id,
             "organizer_id": self.other_id,
             "rule_id": self.rule_id,
             "fmt": "text",
@@ -180,6 +182,13 @@ def _populate(app: Flask) -> World:
                 TokenPurpose.PREVIEW, timedelta(days=1), letter=draft
             ),
         }
+        sheet = partner_import.read_text(
+            "Organization,Email\nHarbor Legal Aid,lee@harbor.example\n"
+        )
+        partner_import.apply(letter, partner_import.plan(letter, sheet, "world"), by=admin)
+        partner_id = db.session.execute(
+            sa.select(Partner.id).where(Partner.letter_id == letter.id)
+        ).scalar_one()
         db.session.commit()
         assert approved.signatory_id is not None
         assert other_signature.signatory_id is not None
@@ -202,6 +211,7 @@ def _populate(app: Flask) -> World:
             unconfirmed_id=unconfirmed.id,
             other_signature_id=other_signature.id,
             tokens={str(k): v for k, v in raw.items()},
+            partner_id=partner_id,
         )
 
 

@@ -8,6 +8,7 @@ from signon.views.admin import (  # noqa: F401 - each module adds its routes to 
     intake,
     letters,
     moderation,
+    outreach,
     press,
     questions,
 )

@@ -1,0 +1,329 @@
+"""A letter's partners: where each stands, the signatures that answered them, and the letters an
+organization signed before."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from signon import audit, transaction
+from signon.extensions import db
+from signon.models import (
+    Letter,
+    Organizer,
+    Partner,
+    PartnerMatch,
+    Signatory,
+    SignatoryKind,
+    Signature,
+    SignatureStatus,
+)
+from signon.services import access
+from signon.services.duplicates import SignatoryFacts, email_domain, likely_duplicates
+
+# A signature that stands for its partner: started (unconfirmed) or confirmed, not withdrawn.
+ANSWERING = (
+    SignatureStatus.UNCONFIRMED,
+    SignatureStatus.AWAITING_REVIEW,
+    SignatureStatus.APPROVED,
+)
+SIGNED = (SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED)
+
+
+class PartnerState(enum.StrEnum):
+    NOT_INVITED = "not_invited"
+    INVITED = "invited"  # and no answer yet
+    SIGNED = "signed"
+    DECLINED = "declined"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+
+
+STATE_LABELS: dict[str, str] = {
+    PartnerState.NOT_INVITED: "Not invited",
+    PartnerState.INVITED: "No answer",
+    PartnerState.SIGNED: "Signed",
+    PartnerState.DECLINED: "Declined",
+    PartnerState.UNSUBSCRIBED: "Unsubscribed",
+    PartnerState.BOUNCED: "Bounced",
+}
+
+
+def state_of(partner: Partner, signature_status: str | None) -> PartnerState:
+    """Signing wins over everything else; then what stops outreach; then the outreach itself."""
+    if signature_status in SIGNED:
+        return PartnerState.SIGNED
+    if partner.unsubscribed_at is not None:
+        return PartnerState.UNSUBSCRIBED
+    if partner.bounced_at is not None:
+        return PartnerState.BOUNCED
+    if partner.declined_at is not None:
+        return PartnerState.DECLINED
+    if partner.invited_at is not None:
+        return PartnerState.INVITED
+    return PartnerState.NOT_INVITED
+
+
+@dataclass(frozen=True)
+class PartnerRow:
+    partner: Partner
+    state: PartnerState
+    signature_status: str  # "" when no signature answered
+    owner: str
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    invited: int
+    signed: int
+    declined: int
+    no_answer: int
+    unsubscribed: int
+    not_invited: int
+
+
+def rows(letter: Letter) -> list[PartnerRow]:
+    """Every partner of the letter with its state, by organization name."""
+    found = db.session.execute(
+        sa.select(Partner, Signature.status, Organizer)
+        .outerjoin(Signature, Partner.signature_id == Signature.id)
+        .outerjoin(Organizer, Partner.owner_id == Organizer.id)
+        .where(Partner.letter_id == letter.id)
+        .order_by(Partner.organization_key, Partner.id)
+    ).all()
+    return [
+        PartnerRow(partner, state_of(partner, status), status or "", owner.label if owner else "")
+        for partner, status, owner in found
+    ]
+
+
+def counts(all_rows: Sequence[PartnerRow]) -> Counts:
+    states = Counter(row.state for row in all_rows)
+    return Counts(
+        total=len(all_rows),
+        invited=sum(row.partner.invited_at is not None for row in all_rows),
+        signed=states[PartnerState.SIGNED],
+        declined=states[PartnerState.DECLINED],
+        no_answer=states[PartnerState.INVITED],
+        unsubscribed=states[PartnerState.UNSUBSCRIBED] + states[PartnerState.BOUNCED],
+        not_invited=states[PartnerState.NOT_INVITED],
+    )
+
+
+# Filters of the Partners table, by the name the page's links use.
+FILTERS: dict[str, str] = {"all": "All", "not_signed": "Not signed yet", **STATE_LABELS}
+
+
+def filtered(all_rows: Sequence[PartnerRow], name: str) -> list[PartnerRow]:
+    if name == "not_signed":
+        return [row for row in all_rows if row.state != PartnerState.SIGNED]
+    if name in set(PartnerState):
+        return [row for row in all_rows if row.state == name]
+    return list(all_rows)
+
+
+def chase_list(letter: Letter) -> list[list[str]]:
+    """Partners that have not signed yet, as the export's rows: who to call, and who calls."""
+    return [
+        [
+            row.partner.organization,
+            row.partner.contact_name,
+            row.partner.email,
+            row.partner.category,
+            row.partner.notes,
+            row.owner,
+            row.state_label,
+        ]
+        for row in filtered(rows(letter), "not_signed")
+    ]
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def signature_arrived(signature: Signature) -> None:
+    """Tie the partners this new signature answers to it: by email, else by organization.
+
+    One indexed UPDATE in the signer's transaction. A partner keeps the signature it has unless
+    this one follows it (its signer withdrew and signed again)."""
+    by_email = sa.and_(
+        Partner.email_normalized == signature.email_normalized, Partner.email_normalized != ""
+    )
+    answers: sa.ColumnElement[bool] = sa.or_(
+        by_email, Partner.organization_key == signature.organization_key
+    )
+    if not signature.organization_key:  # an individual: their email only
+        answers = by_email
+    free: sa.ColumnElement[bool] = Partner.signature_id.is_(None)
+    if signature.previous_id is not None:
+        free = sa.or_(free, Partner.signature_id == signature.previous_id)
+    kind = sa.case((by_email, PartnerMatch.EMAIL.value), else_=PartnerMatch.ORGANIZATION.value)
+    db.session.execute(
+        sa.update(Partner)
+        .where(Partner.letter_id == signature.letter_id, free, answers)
+        .values(signature_id=signature.id, match_kind=kind)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def match_existing(letter: Letter) -> int:
+    """Tie every partner without a signature to one already on the letter (after an import, or
+    for signatures that came before their partner): by email, else by organization."""
+    free = db.session.execute(
+        sa.select(Partner).where(Partner.letter_id == letter.id, Partner.signature_id.is_(None))
+    ).scalars()
+    waiting = list(free)
+    if not waiting:
+        return 0
+    standing = db.session.execute(
+        sa.select(Signature.id, Signature.email_normalized, Signature.organization_key)
+        .where(Signature.letter_id == letter.id, Signature.status.in_(ANSWERING))
+        .order_by(Signature.id)
+    ).all()
+    by_email: dict[str, int] = {}
+    by_key: dict[str, int] = {}
+    for signature_id, email, key in standing:
+        by_email.setdefault(email, signature_id)
+        if key:
+            by_key.setdefault(key, signature_id)
+    matched = 0
+    for partner in waiting:
+        if partner.email_normalized and partner.email_normalized in by_email:
+            partner.signature_id = by_email[partner.email_normalized]
+            partner.match_kind = PartnerMatch.EMAIL
+        elif partner.organization_key in by_key:
+            partner.signature_id = by_key[partner.organization_key]
+            partner.match_kind = PartnerMatch.ORGANIZATION
+        else:
+            continue
+        matched += 1
+    return matched
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A partner and a signature that are likely the same organization, for a moderator to confirm."""
+
+    partner: Partner
+    signature: Signature
+    reasons: tuple[str, ...]
+
+
+def proposals(letter: Letter) -> list[Proposal]:
+    """Partners without a signature that resemble a signature no partner has, by the tests of
+    duplicate detection (look-alike letters, initials, the same email domain)."""
+    waiting = list(
+        db.session.execute(
+            sa.select(Partner).where(Partner.letter_id == letter.id, Partner.signature_id.is_(None))
+        ).scalars()
+    )
+    if not waiting:
+        return []
+    claimed = sa.select(Partner.signature_id).where(
+        Partner.letter_id == letter.id, Partner.signature_id.is_not(None)
+    )
+    candidates = list(
+        db.session.execute(
+            sa.select(Signature).where(
+                Signature.letter_id == letter.id,
+                Signature.status.in_(ANSWERING),
+                Signature.kind == SignatoryKind.ORGANIZATION,
+                Signature.id.not_in(claimed),
+            )
+        ).scalars()
+    )
+    facts = [
+        SignatoryFacts(-p.id, p.organization, (), "", (email_domain(p.email),)) for p in waiting
+    ] + [
+        SignatoryFacts(s.id, s.organization, (), s.website, (email_domain(s.email),))
+        for s in candidates
+    ]
+    partners_by_id = {p.id: p for p in waiting}
+    signatures_by_id = {s.id: s for s in candidates}
+    found = []
+    for group in likely_duplicates(facts):
+        for partner_id in (-i for i in group.ids if i < 0):
+            for signature_id in (i for i in group.ids if i > 0):
+                found.append(
+                    Proposal(
+                        partners_by_id[partner_id], signatures_by_id[signature_id], group.reasons
+                    )
+                )
+    return found
+
+
+class MatchError(ValueError):
+    """The match cannot be made as asked."""
+
+
+def confirm_match(letter: Letter, partner_id: int, signature_id: int, *, by: Organizer) -> Partner:
+    """A moderator says this partner and this signature are the same organization."""
+    partner = db.session.get(Partner, partner_id)
+    signature = db.session.get(Signature, signature_id)
+    if partner is None or partner.letter_id != letter.id:
+        raise MatchError("That partner is not on this letter.")
+    if signature is None or signature.letter_id != letter.id:
+        raise MatchError("That signature is not on this letter.")
+    moved = db.session.execute(
+        sa.update(Partner)
+        .where(Partner.id == partner.id, Partner.signature_id.is_(None))
+        .values(signature_id=signature.id, match_kind=PartnerMatch.FUZZY)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        transaction.rollback()
+        raise MatchError(f"{partner.organization} is already matched to a signature.")
+    audit.record(
+        "partner.matched",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=partner,
+        after={"signature": signature.id, "match": str(PartnerMatch.FUZZY)},
+    )
+    transaction.commit()
+    db.session.refresh(partner)
+    return partner
+
+
+def partner_of(letter: Letter, partner_id: int) -> Partner | None:
+    partner = db.session.get(Partner, partner_id)
+    return partner if partner is not None and partner.letter_id == letter.id else None
+
+
+@dataclass(frozen=True)
+class SignedLetter:
+    letter: Letter
+    signatory: Signatory
+
+
+def letters_signed(organization_key: str, organizer: Organizer) -> list[SignedLetter]:
+    """The letters this organization is listed on, among those the organizer runs."""
+    if not organization_key:
+        return []
+    approved = sa.exists().where(
+        Signature.signatory_id == Signatory.id, Signature.status == SignatureStatus.APPROVED
+    )
+    letter_ids = [letter.id for letter in access.letters_for(organizer)]
+    found = db.session.execute(
+        sa.select(Letter, Signatory)
+        .join(Signatory, Signatory.letter_id == Letter.id)
+        .where(
+            Letter.id.in_(letter_ids),
+            Signatory.kind == SignatoryKind.ORGANIZATION,
+            Signatory.match_key == organization_key,
+            Signatory.merged_into_id.is_(None),
+            approved,
+        )
+        .order_by(Letter.created_at.desc(), Letter.id.desc())
+    ).all()
+    return [SignedLetter(letter, signatory) for letter, signatory in found]
