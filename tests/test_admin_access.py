@@ -9,9 +9,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from signon import documentwork
+from signon.exports.model import ListOptions
 from signon.extensions import db
 from signon.models import Letter, Partner
-from signon.services import deliverables, moderation, partner_import
+from signon.services import deliverables, document_jobs, moderation, partner_import
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, confirmed_signature, create_letter, create_organizer
 
@@ -46,7 +48,10 @@ def two_organizers(app: Flask) -> dict[str, Any]:
         snapshot = deliverables.freeze(letter, by=owner)
         sheet = partner_import.read_text("Organization\nHarbor Legal Aid\n")
         partner_import.apply(letter, partner_import.plan(letter, sheet, "test"), by=owner)
+        job = document_jobs.request(letter, "docx", ListOptions(), by=owner)
+        documentwork.make(documentwork.claim("test") or 0, "test")  # done: its file downloads
         return {
+            "job_id": job.id,
             "partner_id": letter_partner_id(letter),
             "letter_id": letter.id,
             "signatory_id": signature.signatory_id,

@@ -213,7 +213,7 @@ def test_updates_carry_a_one_click_unsubscribe_that_a_mail_client_can_post(
 
     # A POST without the form's CSRF token that is not a one-click unsubscribe changes nothing.
     stranger = app.test_client()
-    assert stranger.post(path, data={"confirm": "y"}).status_code == 200
+    assert stranger.post(path, data={"confirm": "y"}).status_code == 400
     with app.app_context():
         informed = db.session.execute(
             sa.select(Signature.keep_informed).where(Signature.email == "dana@ora.example")

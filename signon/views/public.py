@@ -263,7 +263,7 @@ def preview(token: str) -> Any:
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt  # the form checks its own token; a mail client's one-click POST has none
+@csrf.exempt  # checked below, except for a mail client's one-click POST, which has no token
 @no_store
 def unsubscribe(token: str) -> Any:
     if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
@@ -272,6 +272,8 @@ def unsubscribe(token: str) -> Any:
         done = deliverables.unsubscribe(token) is not None
         said = "Unsubscribed.\n" if done else "This link is not valid.\n"
         return Response(said, 200 if done else 404, mimetype="text/plain")
+    if request.method == "POST":
+        csrf.protect()
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         signature = deliverables.unsubscribe(token)

@@ -21,10 +21,18 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.security import generate_password_hash
 
-from signon import tokens
+from signon import documentwork, tokens
+from signon.exports.model import ListOptions
 from signon.extensions import db
 from signon.models import LetterStatus, Organizer, Partner, TokenPurpose
-from signon.services import accounts, deliverables, moderation, partner_import, screening
+from signon.services import (
+    accounts,
+    deliverables,
+    document_jobs,
+    moderation,
+    partner_import,
+    screening,
+)
 from tests.browser.conftest import live_server  # noqa: F401 - a fixture for test_xss_browser
 from tests.conftest import login_as
 from tests.factories import (
@@ -80,6 +88,7 @@ class World:
     other_signature_id: int
     tokens: dict[str, str] = field(default_factory=dict)
     partner_id: int = 0
+    job_id: int = 0
 
     def values(self, endpoint: str = "") -> dict[str, Any]:
         """Real values for every URL argument of the admin's letter."""
@@ -89,6 +98,7 @@ class World:
             "signatory_id": self.signatory_id,
             "snapshot_id": self.snapshot_id,
             "partner_id": self.partner_id,
+            "job_id": self.job_id,
             "organizer_id": self.other_id,
             "rule_id": self.rule_id,
             "fmt": "text",
@@ -190,6 +200,8 @@ def _populate(app: Flask) -> World:
             sa.select(Partner.id).where(Partner.letter_id == letter.id)
         ).scalar_one()
         db.session.commit()
+        job_id = document_jobs.request(letter, "docx", ListOptions(), by=admin).id
+        documentwork.make(documentwork.claim("world") or 0, "world")  # done: its file downloads
         assert approved.signatory_id is not None
         assert other_signature.signatory_id is not None
         return World(
@@ -212,6 +224,7 @@ def _populate(app: Flask) -> World:
             other_signature_id=other_signature.id,
             tokens={str(k): v for k, v in raw.items()},
             partner_id=partner_id,
+            job_id=job_id,
         )
 
 

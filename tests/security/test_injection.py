@@ -72,6 +72,8 @@ EXPECTED_HEADERS = {
     "content-type",
     "content-transfer-encoding",
     "auto-submitted",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
 }
 CRLF = "\r\nBcc: victim@evil.example\r\nX-Injected: yes"
 
