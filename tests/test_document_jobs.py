@@ -25,11 +25,10 @@ from pypdf import PdfReader
 from signon import demo, documentwork, mail, mailworker, transaction
 from signon.cli import cli
 from signon.exports import big_pdf, documents, parts
-from signon.exports.model import ListDocument, ListOptions
+from signon.exports.model import Entry, Group, ListDocument, ListOptions
 from signon.extensions import db
 from signon.models import DocumentJob, JobState, Letter, OutboxMessage, SnapshotFile, utcnow
 from signon.services import deliverables, document_jobs
-from signon.services.listing import Entry, Group
 from tests.conftest import Mailbox, build_app, login_as
 from tests.factories import create_letter, create_organizer
 from tests.faults import Workers, wait_until

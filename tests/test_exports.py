@@ -441,3 +441,23 @@ def test_every_download_names_its_charset_once(app: Flask, client: FlaskClient, 
         assert response.status_code == 200, what
         assert response.headers["Content-Type"] == expected[what], what
         assert response.headers["Content-Type"].count("charset") <= 1, what
+
+
+def test_the_exports_depend_on_nothing_above_them():
+    """signon/exports renders what the services hand it; it never reaches back into them."""
+    import ast
+
+    from signon import ROOT
+
+    above = ("signon.services", "signon.views", "signon.forms", "signon.models", "signon.cli")
+    for path in sorted((ROOT / "signon" / "exports").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            assert not [n for n in names if n.startswith(above)], (path.name, names)

@@ -15,8 +15,7 @@ from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 from flask import render_template
 
-from signon.exports.model import ListDocument
-from signon.services.listing import Group
+from signon.exports.model import Group, ListDocument
 
 _BLOCK_STYLES = {
     "p": "Normal",

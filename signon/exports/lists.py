@@ -9,9 +9,8 @@ from collections.abc import Iterator
 
 from markupsafe import escape
 
-from signon.exports.model import ListDocument
+from signon.exports.model import Group, ListDocument
 from signon.exports.safety import neutralize
-from signon.services.listing import Group
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~|])")
 

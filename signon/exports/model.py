@@ -1,11 +1,28 @@
-"""What every list export renders: the groups, the count line, and any dated addendum."""
+"""What every list export renders: the entries in their groups, the count line, and any dated
+addendum. The services build these; the exports depend on nothing but this module."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from signon.services.listing import INDIVIDUALS_HEADING, Entry, Group
+INDIVIDUALS_HEADING = "Individuals"
+ORGANIZATION, INDIVIDUAL = "organization", "individual"  # the values of models.SignatoryKind
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    place: str
+    category: str
+    kind: str
+
+
+@dataclass
+class Group:
+    category: str
+    entries: list[Entry] = field(default_factory=list)
+    kind: str = ORGANIZATION
 
 
 @dataclass(frozen=True)
@@ -44,4 +61,4 @@ class ListDocument:
 
 
 def is_individuals(group: Group) -> bool:
-    return group.category == INDIVIDUALS_HEADING and group.kind == "individual"
+    return group.category == INDIVIDUALS_HEADING and group.kind == INDIVIDUAL

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from signon.exports.model import ListDocument
-from signon.services.listing import Group
+from signon.exports.model import Group, ListDocument
 
 SIGNATORIES_HEADING = "Signatories"
 # A part may end up to this share early, at the end of a group, rather than cut one in two.

@@ -12,7 +12,7 @@ from flask import current_app
 
 from signon import audit, tokens, transaction
 from signon.exports import big_pdf, documents, lists, parts, spreadsheets
-from signon.exports.model import ListDocument, ListOptions
+from signon.exports.model import INDIVIDUALS_HEADING, Entry, Group, ListDocument, ListOptions
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import (
@@ -32,7 +32,6 @@ from signon.models import (
     utcnow,
 )
 from signon.services import document_jobs, history, letter_emails, letters, listing, questions
-from signon.services.listing import Entry, Group
 
 LIST_FORMATS: dict[str, tuple[str, str]] = {
     "text": ("txt", "text/plain; charset=utf-8"),
@@ -213,7 +212,7 @@ def _regroup(letter: Letter, entries: list[Entry], options: ListOptions) -> list
         else [Group("", organizations)]
     )
     if individuals:
-        groups.append(Group(listing.INDIVIDUALS_HEADING, individuals, SignatoryKind.INDIVIDUAL))
+        groups.append(Group(INDIVIDUALS_HEADING, individuals, SignatoryKind.INDIVIDUAL))
     return [g for g in groups if g.entries]
 
 

@@ -14,27 +14,10 @@ import sqlalchemy as sa
 from pyuca import Collator
 
 from signon import cache
+from signon.exports.model import INDIVIDUALS_HEADING, Entry, Group
 from signon.extensions import db
 from signon.models import Letter, Signatory, SignatoryKind, Signature, SignatureStatus, utcnow
 from signon.services.normalize import without_leading_article
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    name: str
-    place: str
-    category: str
-    kind: str
-
-
-INDIVIDUALS_HEADING = "Individuals"
-
-
-@dataclass
-class Group:
-    category: str
-    entries: list[Entry] = field(default_factory=list)
-    kind: str = SignatoryKind.ORGANIZATION
 
 
 @dataclass
