@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from signon import security
 from signon.extensions import db
 from signon.models import Signature, SignatureStatus, Token, utcnow
-from signon.services import flags, moderation, screening, suspicion
+from signon.services import disposable, flags, moderation, screening
 from tests.conftest import Mailbox, form_defaults, html_body, link_in, login_as, text_body
 from tests.factories import create_letter, create_organizer, form_data
 
@@ -181,7 +181,7 @@ def test_invisible_characters_never_reach_the_list(ctx: Flask, mailbox: Mailbox)
     signature = confirmed_signature(letter, organization="AC\N{RIGHT-TO-LEFT OVERRIDE}LU")
     assert signature.organization == "ACLU"
     assert "RIGHT-TO-LEFT OVERRIDE" in signature.name_warnings
-    assert suspicion.is_disposable("guerrillamail.com")
+    assert disposable.is_disposable("guerrillamail.com")
 
 
 def test_changing_the_organization_name_never_floods_one_address(

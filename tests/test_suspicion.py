@@ -7,8 +7,9 @@ import unicodedata
 
 import pytest
 
+from signon.services.disposable import DISPOSABLE_DOMAINS, is_disposable
 from signon.services.duplicates import FREE_MAIL_DOMAINS
-from signon.services.suspicion import DISPOSABLE_DOMAINS, NameFlag, is_disposable, name_flags
+from signon.services.suspicion import NameFlag, name_flags
 
 CYRILLIC_E = "\N{CYRILLIC SMALL LETTER IE}"
 CYRILLIC_ES = "\N{CYRILLIC CAPITAL LETTER ES}"

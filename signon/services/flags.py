@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from signon.extensions import db
 from signon.models import Letter, Signatory, Signature
 from signon.services import moderation, signatories
+from signon.services.disposable import is_disposable
 from signon.services.duplicates import (
     Signal,
     SignatoryFacts,
@@ -19,7 +20,6 @@ from signon.services.duplicates import (
     likely_duplicates,
     signals,
 )
-from signon.services.suspicion import is_disposable
 
 
 @dataclass
