@@ -7,18 +7,20 @@ import time
 
 import pytest
 
-from signon.services.duplicates import (
+from signon.services.domains import (
     FREE_MAIL_DOMAINS,
+    email_domain,
+    is_free_mail,
+    same_site,
+    website_domain,
+)
+from signon.services.duplicates import (
     DuplicateGroup,
     Signal,
     SignatoryFacts,
     SignatureFacts,
-    email_domain,
-    is_free_mail,
     likely_duplicates,
-    same_site,
     signals,
-    website_domain,
 )
 
 

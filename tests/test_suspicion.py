@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 
 from signon.services.disposable import DISPOSABLE_DOMAINS, is_disposable
-from signon.services.duplicates import FREE_MAIL_DOMAINS
+from signon.services.domains import FREE_MAIL_DOMAINS
 from signon.services.suspicion import NameFlag, name_flags
 
 CYRILLIC_E = "\N{CYRILLIC SMALL LETTER IE}"

@@ -2,113 +2,23 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from signon.services.domains import (
+    ascii_domain,
+    email_domain,
+    is_free_mail,
+    is_shared_host,
+    parents,
+    same_site,
+    website_domain,
+)
 from signon.services.normalize import clean_text, confusable_skeleton, organization_key
 
-FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "yahoo.com",
-        "ymail.com",
-        "rocketmail.com",
-        "outlook.com",
-        "hotmail.com",
-        "live.com",
-        "msn.com",
-        "aol.com",
-        "aim.com",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "proton.me",
-        "protonmail.com",
-        "protonmail.ch",
-        "pm.me",
-        "tutanota.com",
-        "tuta.io",
-        "gmx.com",
-        "gmx.net",
-        "gmx.de",
-        "gmx.at",
-        "gmx.ch",
-        "web.de",
-        "t-online.de",
-        "mail.com",
-        "yandex.com",
-        "yandex.ru",
-        "ya.ru",
-        "mail.ru",
-        "zoho.com",
-        "zohomail.com",
-        "fastmail.com",
-        "fastmail.fm",
-        "hey.com",
-        "comcast.net",
-        "verizon.net",
-        "att.net",
-        "sbcglobal.net",
-        "bellsouth.net",
-        "charter.net",
-        "cox.net",
-        "earthlink.net",
-        "optonline.net",
-        "btinternet.com",
-        "free.fr",
-        "orange.fr",
-        "laposte.net",
-        "libero.it",
-        "qq.com",
-        "163.com",
-        "126.com",
-        "naver.com",
-        "rediffmail.com",
-    }
-)
-
-# Providers whose country variants (yahoo.co.uk, gmx.fr, hotmail.es ...) are all free mail.
-_FREE_MAIL_BRANDS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "gmx", "yandex"})
-_COUNTRY_SUFFIX = re.compile(r"^[a-z]{2,3}(\.[a-z]{2})?$")
-
-# Platforms where unrelated organizations keep their pages: the domain says nothing about who it is.
-_SHARED_HOSTS = frozenset(
-    {
-        "facebook.com",
-        "fb.com",
-        "instagram.com",
-        "twitter.com",
-        "x.com",
-        "linkedin.com",
-        "youtube.com",
-        "tiktok.com",
-        "threads.net",
-        "bsky.app",
-        "linktr.ee",
-        "medium.com",
-        "google.com",
-        "github.com",
-        "wordpress.com",
-        "blogspot.com",
-        "wixsite.com",
-        "squarespace.com",
-        "weebly.com",
-        "substack.com",
-        "actionnetwork.org",
-        "gofundme.com",
-        "eventbrite.com",
-        "patreon.com",
-    }
-)
-
 _MINOR_WORDS = frozenset({"of", "the", "for", "and", "in", "on", "to", "a", "an"})
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_WWW = re.compile(r"^www\d*\.")
 
 
 @dataclass(frozen=True)
@@ -140,75 +50,6 @@ class SignatureFacts:
 class Signal:
     code: str
     message: str
-
-
-# --- domains ----------------------------------------------------------------------------------
-
-
-def _ascii_domain(host: str) -> str:
-    """One spelling per domain (lowercase, punycode, no trailing dot), so 'Bücher.de' meets
-    'xn--bcher-kva.de'; '' for anything that is not a dotted host name, IP addresses included."""
-    host = unicodedata.normalize("NFKC", host).strip().lower().rstrip(".")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return ""
-    labels = host.split(".")
-    if len(labels) < 2 or labels[-1].isdigit():
-        return ""
-    if not all(_LABEL.match(label) for label in labels):
-        return ""
-    return host
-
-
-def website_domain(url: str) -> str:
-    """The domain a website is compared on: 'https://www.ACLU.org/about' gives 'aclu.org'."""
-    text = unicodedata.normalize("NFKC", url).strip()
-    if not text:
-        return ""
-    if "://" not in text:
-        text = "//" + text
-    try:
-        host = urlsplit(text).hostname or ""
-    except ValueError:
-        return ""
-    domain = _ascii_domain(host)
-    without_www = _WWW.sub("", domain)
-    return without_www if "." in without_www else domain
-
-
-def email_domain(address: str) -> str:
-    """The part after the last '@', in the same form as website_domain; '' without one."""
-    _, at, domain = unicodedata.normalize("NFKC", address).strip().rpartition("@")
-    return _ascii_domain(domain) if at else ""
-
-
-def _parents(domain: str) -> Iterator[str]:
-    """'a.b.aclu.org' yields 'b.aclu.org' then 'aclu.org': every enclosing domain of two labels or more."""
-    labels = domain.split(".")
-    for start in range(1, len(labels) - 1):
-        yield ".".join(labels[start:])
-
-
-def same_site(a: str, b: str) -> bool:
-    """An affiliate on a subdomain ('ny.aclu.org') belongs to the same site as its parent."""
-    a, b = _ascii_domain(a), _ascii_domain(b)
-    if not a or not b:
-        return False
-    return a == b or a.endswith("." + b) or b.endswith("." + a)
-
-
-def is_free_mail(domain: str) -> bool:
-    """Anyone can open an address here, so it proves no tie to an organization."""
-    domain = _ascii_domain(domain)
-    if domain in FREE_MAIL_DOMAINS:
-        return True
-    brand, _, suffix = domain.partition(".")
-    return brand in _FREE_MAIL_BRANDS and bool(_COUNTRY_SUFFIX.match(suffix))
-
-
-def _is_shared_host(domain: str) -> bool:
-    return domain in _SHARED_HOSTS or any(p in _SHARED_HOSTS for p in _parents(domain))
 
 
 # --- likely duplicates ------------------------------------------------------------------------
@@ -363,11 +204,11 @@ def _link_websites(items: Sequence[SignatoryFacts], linker: _Linker) -> None:
     positions: dict[str, list[int]] = defaultdict(list)
     for pos, item in enumerate(items):
         domain = website_domain(item.website)
-        if domain and not _is_shared_host(domain):
+        if domain and not is_shared_host(domain):
             positions[domain].append(pos)
     for domain, linked in positions.items():
         linker.link(linked, f"Same website domain: {domain}")
-        for parent in _parents(domain):
+        for parent in parents(domain):
             if parent in positions:
                 linker.link(
                     (linked[0], positions[parent][0]), f"Website {domain} is part of {parent}"
@@ -378,7 +219,7 @@ def _link_email_domains(items: Sequence[SignatoryFacts], linker: _Linker) -> Non
     positions: dict[str, list[int]] = defaultdict(list)
     for pos, item in enumerate(items):
         for raw in item.email_domains:
-            domain = _ascii_domain(raw)
+            domain = ascii_domain(raw)
             if domain and not is_free_mail(domain):
                 positions[domain].append(pos)
     for domain, linked in positions.items():
@@ -410,7 +251,7 @@ def likely_duplicates(items: Sequence[SignatoryFacts]) -> list[DuplicateGroup]:
 def _website_signals(email: str, website: str) -> list[Signal]:
     """An organization with its own website usually has mail on that domain too."""
     mail, site = email_domain(email), website_domain(website)
-    if not mail or not site or _is_shared_host(site):
+    if not mail or not site or is_shared_host(site):
         return []
     if is_free_mail(mail):
         message = f"Free email address ({mail}) for an organization with a website ({site})"

@@ -12,11 +12,11 @@ from signon.extensions import db
 from signon.models import Letter, Signatory, Signature
 from signon.services import moderation, signatories
 from signon.services.disposable import is_disposable
+from signon.services.domains import email_domain
 from signon.services.duplicates import (
     Signal,
     SignatoryFacts,
     SignatureFacts,
-    email_domain,
     likely_duplicates,
     signals,
 )

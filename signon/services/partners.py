@@ -23,7 +23,8 @@ from signon.models import (
     SignatureStatus,
 )
 from signon.services import access
-from signon.services.duplicates import SignatoryFacts, email_domain, likely_duplicates
+from signon.services.domains import email_domain
+from signon.services.duplicates import SignatoryFacts, likely_duplicates
 
 # A signature that stands for its partner: started (unconfirmed) or confirmed, not withdrawn.
 ANSWERING = (
