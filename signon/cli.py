@@ -15,6 +15,7 @@ from flask_migrate.cli import db as db_commands
 
 from signon import backup, checks, create_app, demo, mailworker, serving
 from signon.config import ConfigError
+from signon.exports import formats
 from signon.exports.model import ListOptions
 from signon.extensions import db
 from signon.links import external_url
@@ -289,7 +290,7 @@ def send_digests() -> None:
     "--format",
     "fmt",
     required=True,
-    type=click.Choice(list(deliverables.FORMATS)),
+    type=click.Choice(list(formats.FORMATS)),
     help="What to export.",
 )
 @click.option(

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from signon.exports import formats
 from signon.extensions import db
 from signon.mail import one_line
 from signon.models import DocumentJob, JobState, SnapshotFile, utcnow
@@ -157,7 +158,7 @@ def _finished(state: JobState) -> dict[str, Any]:
     return {"state": state, "finished_at": utcnow(), "claimed_by": "", "lease_until": None}
 
 
-def _keep(job: DocumentJob, worker: str, made: deliverables.ExportFile) -> Outcome:
+def _keep(job: DocumentJob, worker: str, made: formats.ExportFile) -> Outcome:
     """Store the file and finish the job in one transaction, if the job is still this worker's."""
     assert isinstance(made.body, bytes)
     values = _finished(JobState.DONE) | {

@@ -16,10 +16,11 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from signon.cli import cli
+from signon.exports import formats
 from signon.exports.model import ListOptions
 from signon.extensions import db
 from signon.models import AuditEvent, Letter, Signature, utcnow
-from signon.services import deliverables, letters
+from signon.services import deliverables, letters, updates
 from tests.conftest import Mailbox, csrf_token, link_in, login_as, text_body
 from tests.factories import confirmed_signature, create_letter, create_organizer
 
@@ -194,15 +195,11 @@ def test_freeze_keeps_files_byte_for_byte_and_later_names_go_to_an_addendum(
     letter = make_letter()
     owner = create_organizer("boss@coalition.example")
     snapshot = deliverables.freeze(letter, by=owner, note="As sent")
-    first = {
-        fmt: deliverables.snapshot_export(snapshot, fmt).body for fmt in deliverables.LIST_FORMATS
-    }
+    first = {fmt: deliverables.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
     confirmed_signature(
         letter, organization="Late Comers Union", category="National", email="l@late.example"
     )
-    again = {
-        fmt: deliverables.snapshot_export(snapshot, fmt).body for fmt in deliverables.LIST_FORMATS
-    }
+    again = {fmt: deliverables.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
     assert first == again
     assert b"Late Comers Union" not in first["text"]
     current = export(letter, "text").decode()
@@ -247,7 +244,7 @@ def test_contact_downloads_need_post_and_are_audited(
     )
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith('contacts.xlsx"')
-    assert response.headers["Content-Type"] == deliverables.CONTACT_FORMATS["contacts-xlsx"][1]
+    assert response.headers["Content-Type"] == formats.CONTACT_FORMATS["contacts-xlsx"][1]
     with app.app_context():
         event = db.session.execute(
             sa.select(AuditEvent).where(AuditEvent.action == "contacts.exported")
@@ -305,7 +302,7 @@ def test_delivery_shows_on_the_public_page_and_signers_get_updates(
     assert "Stop the updates" in page.text
     client.post(path, data={"csrf_token": csrf_token(page.text)})
     with app.app_context():
-        assert deliverables.informed_signers(db.session.get(Letter, letter_id)) == []  # type: ignore[arg-type]
+        assert updates.informed_signers(db.session.get(Letter, letter_id)) == []  # type: ignore[arg-type]
 
 
 def test_press_kit_has_the_headline_and_press_contacts(
@@ -418,7 +415,7 @@ def test_every_download_names_its_charset_once(app: Flask, client: FlaskClient, 
         fmt: client.get(f"/admin/letters/{letter_id}/export?format={fmt}")
         for fmt in ("text", "markdown", "html", "csv", "docx", "pdf")
     }
-    for fmt in deliverables.LIST_FORMATS:
+    for fmt in formats.LIST_FORMATS:
         responses[f"frozen {fmt}"] = client.get(
             f"/admin/letters/{letter_id}/snapshots/{snapshot_id}/{fmt}"
         )
@@ -431,7 +428,7 @@ def test_every_download_names_its_charset_once(app: Flask, client: FlaskClient, 
         "markdown": "text/markdown; charset=utf-8",
         "html": "text/html; charset=utf-8",
         "csv": "text/csv; charset=utf-8",
-        "docx": deliverables.LIST_FORMATS["docx"][1],
+        "docx": formats.LIST_FORMATS["docx"][1],
         "pdf": "application/pdf",
     }
     expected |= {f"frozen {fmt}": value for fmt, value in expected.items()}

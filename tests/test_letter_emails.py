@@ -11,12 +11,12 @@ from flask.testing import FlaskClient
 from signon.extensions import db
 from signon.models import Letter
 from signon.services import (
-    deliverables,
     intake,
     letter_emails,
     letters,
     moderation,
     signatures,
+    updates,
 )
 from tests.conftest import Mailbox, html_body, link_in, login_as, text_body
 from tests.factories import (
@@ -62,7 +62,7 @@ def every_signer_email(app: Flask, letter_id: int) -> None:
         moderation.decide(
             letter, [gone.id], moderation.Decision.REJECT, by=owner, reason="Out of scope."
         )
-        deliverables.send_update(letter, "Delivered", "We *delivered* it.", by=owner)
+        updates.send_update(letter, "Delivered", "We *delivered* it.", by=owner)
         letters.revise_text(letter, "A new text.", "Shorter", author_id=owner.id)
         signatures.ask_to_reconfirm(letter, "Please look again.", by=owner)
         intake.add_signature(

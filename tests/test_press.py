@@ -17,7 +17,7 @@ from signon.demo import add_approved_signatories
 from signon.exports import press as press_export
 from signon.extensions import db
 from signon.models import AuditEvent, Letter, LetterUpdate, PressRelease, Signature
-from signon.services import deliverables, press
+from signon.services import deliverables, deliveries, press
 from signon.services.press import ReleaseChoices
 from tests.conftest import Mailbox, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer
@@ -218,7 +218,7 @@ def test_the_dateline_takes_the_day_of_the_public_delivery(ctx: Flask, mailbox: 
     by = db.session.get(Organizer, owner)
     assert by is not None
     snapshot = deliverables.freeze(letter, by=by)
-    deliverables.record_delivery(
+    deliveries.record_delivery(
         letter,
         snapshot,
         delivered_on=date(2017, 5, 1),

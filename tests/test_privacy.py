@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from signon.cli import cli
 from signon.extensions import db
 from signon.models import Letter, LetterStatus, OutboxMessage, Signature, utcnow
-from signon.services import deliverables, listing, retention
+from signon.services import contacts, listing, retention
 from tests.conftest import Mailbox, csrf_token, link_in
 from tests.factories import confirmed_signature, create_letter, create_signature
 
@@ -36,7 +36,7 @@ def test_signer_erases_their_contact_data_through_the_email_link(
         assert (signature.name, signature.email, signature.note) == ("[erased]", "", "")
         assert signature.erased_at is not None
         assert not signature.press_contact
-        assert deliverables.press_contacts(db.session.get(Letter, letter_id)) == []  # type: ignore[arg-type]
+        assert contacts.press_contacts(db.session.get(Letter, letter_id)) == []  # type: ignore[arg-type]
         assert db.session.execute(sa.select(sa.func.count(OutboxMessage.id))).scalar() == 0
         assert listing.public_list(db.session.get(Letter, letter_id)).count_line == "1 organization"  # type: ignore[arg-type]
     assert "Open Records Alliance" in client.get("/letters/test-letter").text

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from signon import tokens
 from signon.extensions import db
 from signon.models import AuditEvent, Letter, Signature, SignatureStatus, TokenPurpose, utcnow
-from signon.services import deliverables, intake, letters, notifications, signatures
+from signon.services import intake, letters, notifications, signatures, updates
 from signon.services.dashboard import Count, letter_stats
 from tests.conftest import Mailbox, csrf_token, login_as
 from tests.factories import (
@@ -273,9 +273,9 @@ def test_unsubscribing_from_an_old_link_stops_updates_to_the_new_signature(
     withdraw(first)
     confirmed_signature(letter, keep_informed=True)
     assert [s.keep_informed for s in rows()] == [True, True]
-    assert deliverables.unsubscribe(unsubscribe) is not None
+    assert updates.unsubscribe(unsubscribe) is not None
     assert [s.keep_informed for s in rows()] == [False, False]
-    assert deliverables.informed_signers(letter) == []
+    assert updates.informed_signers(letter) == []
 
 
 def test_the_dashboard_counts_a_signer_who_signed_again_once(ctx: Flask, mailbox: Mailbox):

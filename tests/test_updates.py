@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from signon.extensions import db
 from signon.models import Letter, LetterUpdate, Organizer, Signature
-from signon.services import deliverables, signatories
+from signon.services import signatories, updates
 from tests.conftest import Mailbox, html_body, login_as, text_body
 from tests.factories import confirmed_signature, create_letter, create_organizer
 
@@ -154,9 +154,9 @@ def test_an_update_to_nobody_is_still_posted(app: Flask, client: FlaskClient):
     with app.app_context():
         owner = create_organizer()
         letter = create_letter(owner=owner)
-        update = deliverables.send_update(letter, "News", "Hello.", by=owner)
+        update = updates.send_update(letter, "News", "Hello.", by=owner)
         assert update.recipients == 0
-        assert deliverables.updates(letter, public_only=True) == [update]
+        assert updates.updates(letter, public_only=True) == [update]
         assert db.session.execute(sa.select(sa.func.count(Signature.id))).scalar_one() == 0
         assert isinstance(db.session.get(Letter, letter.id), Letter)
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from signon import audit, transaction
+from signon.exports import formats
 from signon.exports import press as press_export
 from signon.exports.lists import markdown_escape
 from signon.exports.model import ListDocument, ListOptions
@@ -26,13 +27,13 @@ from signon.models import (
     utcnow,
 )
 from signon.sanitize import markdown_to_html
-from signon.services import deliverables, letters
+from signon.services import contacts, deliverables, deliveries, letters
 from signon.services.deliverables import ExportFile, headline_count
 from signon.services.normalize import clean_text, organization_key
 
 FORMATS: dict[str, tuple[str, str]] = {
-    "docx": deliverables.LIST_FORMATS["docx"],
-    "markdown": deliverables.LIST_FORMATS["markdown"],
+    "docx": formats.LIST_FORMATS["docx"],
+    "markdown": formats.LIST_FORMATS["markdown"],
 }
 CITY_PLACEHOLDER = "[CITY]"
 EN_DASH = "\u2013"  # the dateline's dash, as newsrooms set it
@@ -180,7 +181,7 @@ def listed_organizations(doc: ListDocument) -> list[str]:
 
 def release_day(letter: Letter) -> date:
     """The day of the first public delivery, else of publication, else today (a draft)."""
-    delivered = deliverables.deliveries(letter, public_only=True)
+    delivered = deliveries.deliveries(letter, public_only=True)
     if delivered:
         return delivered[0].delivered_on
     moment = letter.opened_at or utcnow()
@@ -202,7 +203,7 @@ class _Facts:
 
 
 def _facts(letter: Letter, doc: ListDocument) -> _Facts:
-    delivered = deliverables.deliveries(letter, public_only=True)
+    delivered = deliveries.deliveries(letter, public_only=True)
     return _Facts(
         title=letter.title,
         organizations=listed_organizations(doc),
@@ -265,7 +266,7 @@ def public_updates(letter: Letter) -> list[LetterUpdate]:
 def contact_lines(letter: Letter) -> list[str]:
     """'Dana Reyes, Director, Open Records Alliance: dana@example.org' for each press contact."""
     lines = []
-    for signature in deliverables.press_contacts(letter):
+    for signature in contacts.press_contacts(letter):
         who = ", ".join(p for p in (signature.name, signature.title, signature.listed_as) if p)
         lines.append(f"{who}: {signature.email}")
     return lines

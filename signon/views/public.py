@@ -29,7 +29,14 @@ from signon.models import Letter, LetterStatus, Signature, SignatureStatus, Toke
 from signon.outages import keeps_input
 from signon.privacy import client_hash
 from signon.security import configured_limit, form_started_stamp
-from signon.services import deliverables, letters, listing, retention, signatures
+from signon.services import (
+    deliveries,
+    letters,
+    listing,
+    retention,
+    signatures,
+    updates,
+)
 from signon.services.signatures import Outcome
 
 bp = Blueprint("public", __name__)
@@ -144,8 +151,8 @@ def letter(slug: str) -> Any:
         signatories_html=signatories_html,
         accepting=accepting,
         deadline=letters.local_deadline(letter),
-        deliveries=deliverables.deliveries(letter, public_only=True),
-        updates=deliverables.updates(letter, public_only=True),
+        deliveries=deliveries.deliveries(letter, public_only=True),
+        updates=updates.updates(letter, public_only=True),
         zone=letters.zone_of(letter),
     ), status
 
@@ -269,18 +276,18 @@ def unsubscribe(token: str) -> Any:
     if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
         # RFC 8058: the mail client posts this on the reader's one click, without cookies; the
         # secret link itself is the authority, as it is for the button on the page.
-        done = deliverables.unsubscribe(token) is not None
+        done = updates.unsubscribe(token) is not None
         said = "Unsubscribed.\n" if done else "This link is not valid.\n"
         return Response(said, 200 if done else 404, mimetype="text/plain")
     if request.method == "POST":
         csrf.protect()
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        signature = deliverables.unsubscribe(token)
+        signature = updates.unsubscribe(token)
         if signature is None:
             return render_template("public/link_invalid.html"), 404
         return render_template("public/unsubscribed.html", signature=signature)
-    return _link_page(deliverables.unsubscribe_token(token), "public/unsubscribe.html", form)
+    return _link_page(updates.unsubscribe_token(token), "public/unsubscribe.html", form)
 
 
 @bp.route("/erase/<token>", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from signon.exports import formats
 from signon.extensions import db
 from signon.models import Letter, Organizer, Signature
 from signon.services import deliverables
@@ -86,12 +87,12 @@ def attempts(app: Flask, world: World) -> list[tuple[str, str]]:
             if rule.endpoint == "admin.snapshot_file":
                 tried += [
                     (method, path_for(rule, world.values() | {"fmt": fmt}))
-                    for fmt in deliverables.LIST_FORMATS
+                    for fmt in formats.LIST_FORMATS
                 ]
             elif rule.endpoint == "admin.export":
                 tried += [
                     (method, f"{path_for(rule, world.values())}?format={fmt}")
-                    for fmt in deliverables.FORMATS
+                    for fmt in formats.FORMATS
                 ]
             else:
                 tried.append((method, path_for(rule, world.values())))
@@ -120,7 +121,7 @@ def test_another_organizers_ids_do_not_work_inside_ones_own_letter(
     mine = world.other_letter_id
     form = hostile_form(world, csrf)
     before = fingerprint(app)
-    for fmt in deliverables.LIST_FORMATS:
+    for fmt in formats.LIST_FORMATS:
         path = f"/admin/letters/{mine}/snapshots/{world.snapshot_id}/{fmt}"
         assert client.get(path).status_code == 404, path
     signatory = f"/admin/letters/{mine}/signatories/{world.signatory_id}"

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from signon.services import deliverables
+from signon.exports import formats
 from tests.conftest import csrf_token, form_defaults
 from tests.factories import PASSWORD, form_data
 from tests.security.conftest import (
@@ -146,11 +146,11 @@ def get_paths(app: Flask, world: World) -> list[tuple[str, str]]:
     for rule in app_rules(app, "GET"):
         path = path_for(rule, world.values(rule.endpoint))
         if rule.endpoint == "admin.export":
-            paths += [(rule.endpoint, f"{path}?format={fmt}") for fmt in deliverables.FORMATS]
+            paths += [(rule.endpoint, f"{path}?format={fmt}") for fmt in formats.FORMATS]
         elif rule.endpoint == "admin.snapshot_file":
             paths += [
                 (rule.endpoint, path_for(rule, world.values() | {"fmt": fmt}))
-                for fmt in deliverables.LIST_FORMATS
+                for fmt in formats.LIST_FORMATS
             ]
         elif rule.endpoint == "admin.signatures_queue":
             paths += [
@@ -204,7 +204,7 @@ def test_contact_exports_need_a_post_and_a_get_records_nothing(
 ):
     sign_in(client, ADMIN)
     before = fingerprint(app)
-    for fmt in deliverables.CONTACT_FORMATS:
+    for fmt in formats.CONTACT_FORMATS:
         response = client.get(f"/admin/letters/{world.letter_id}/export?format={fmt}")
         assert response.status_code == 405, fmt
         assert b"@approved.example" not in response.data

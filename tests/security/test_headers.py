@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from signon import create_app
+from signon.exports import formats
 from signon.extensions import db
-from signon.services import deliverables
 from tests.conftest import csrf_token
 from tests.security.conftest import (
     ADMIN,
@@ -96,8 +96,8 @@ def test_downloads_are_attachments_that_are_never_sniffed(
 ):
     csrf = sign_in(client, ADMIN)
     downloads = []
-    for fmt in deliverables.FORMATS:
-        if fmt in deliverables.CONTACT_FORMATS:
+    for fmt in formats.FORMATS:
+        if fmt in formats.CONTACT_FORMATS:
             response = client.post(
                 f"/admin/letters/{world.letter_id}/export", data={"csrf_token": csrf, "format": fmt}
             )

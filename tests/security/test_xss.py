@@ -25,9 +25,9 @@ from markdown_it import MarkdownIt
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from signon.exports import formats
 from signon.extensions import db
 from signon.models import ListSnapshot, Signatory, Signature
-from signon.services import deliverables
 from signon.services.normalize import clean_text
 from tests.conftest import (
     Mailbox,
@@ -378,7 +378,7 @@ class Attack:
             pages[name] = get(self.admin, path)
         for n, sid in enumerate(self.signatory_ids):
             pages[f"signatory page {n}"] = get(self.admin, f"{letter}/signatories/{sid}")
-        for fmt in deliverables.LIST_FORMATS:
+        for fmt in formats.LIST_FORMATS:
             self.out.exports[fmt] = self.admin.get(f"{letter}/export?format={fmt}").data
             self.out.exports[f"ungrouped {fmt}"] = self.admin.get(
                 f"{letter}/export?format={fmt}&grouped=0&place=1"
@@ -386,7 +386,7 @@ class Attack:
             self.out.exports[f"frozen {fmt}"] = self.admin.get(
                 f"{letter}/snapshots/{self.snapshot}/{fmt}"
             ).data
-        for fmt in deliverables.CONTACT_FORMATS:
+        for fmt in formats.CONTACT_FORMATS:
             self.out.exports[fmt] = self.post(f"{letter}/export", {"format": fmt}, expect=200).data
         self.read_secret_link_pages()  # last: withdrawing takes the first signer off the list
 

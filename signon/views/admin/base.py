@@ -7,9 +7,10 @@ from flask import Response as FlaskResponse
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from signon.exports import formats
 from signon.extensions import login
 from signon.models import Letter, Organizer
-from signon.services import access, deliverables
+from signon.services import access
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -39,7 +40,7 @@ def letter_or_404(letter_id: int) -> Letter:
     return letter
 
 
-def download(exported: deliverables.ExportFile) -> FlaskResponse:
+def download(exported: formats.ExportFile) -> FlaskResponse:
     """A file download: the type as the export names it, never sniffed."""
     body = exported.body if isinstance(exported.body, bytes) else stream_with_context(exported.body)
     # content_type, not mimetype: Werkzeug appends a second charset to a mimetype that has one.

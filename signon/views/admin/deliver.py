@@ -16,6 +16,7 @@ from flask import (
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from signon.exports import formats
 from signon.exports.model import ListOptions
 from signon.forms.admin import (
     DeliveryForm,
@@ -26,8 +27,10 @@ from signon.forms.auth import EmptyForm
 from signon.models import DocumentJob, Letter, ListSnapshot
 from signon.services import (
     deliverables,
+    deliveries,
     document_jobs,
     listing,
+    updates,
 )
 from signon.views.admin.base import bp, download, letter_or_404, me
 
@@ -49,10 +52,10 @@ def _render_deliver(letter: Letter, update_form: SignerUpdateForm | None = None)
         delivery_form=delivery_form,
         update_form=update_form or SignerUpdateForm(formdata=None),
         action_form=EmptyForm(),
-        deliveries=deliverables.deliveries(letter),
-        updates=deliverables.updates(letter),
-        informed=len(deliverables.informed_signers(letter)),
-        formats=deliverables.LIST_FORMATS,
+        deliveries=deliveries.deliveries(letter),
+        updates=updates.updates(letter),
+        informed=len(updates.informed_signers(letter)),
+        formats=formats.LIST_FORMATS,
         listed=listing.public_list(letter),
         jobs=document_jobs.recent(letter),
         being_made=document_jobs.pending_for_snapshots(letter),
@@ -67,7 +70,7 @@ def _delivery_choices(form: DeliveryForm, frozen: list[ListSnapshot]) -> None:
         SelectChoice(s.id, f"Frozen {s.created_at:%Y-%m-%d %H:%M} UTC: {s.count_line}")
         for s in frozen
     ]
-    form.method.choices = [SelectChoice(k, v) for k, v in deliverables.DELIVERY_METHODS.items()]
+    form.method.choices = [SelectChoice(k, v) for k, v in deliveries.DELIVERY_METHODS.items()]
 
 
 @bp.route("/letters/<int:letter_id>/export", methods=["GET", "POST"])
@@ -75,7 +78,7 @@ def export(letter_id: int) -> FlaskResponse | Response:
     """List formats download with GET; contact lists need a POST, because each download is audited."""
     letter = letter_or_404(letter_id)
     fmt = request.values.get("format", "")
-    if fmt in deliverables.CONTACT_FORMATS and (
+    if fmt in formats.CONTACT_FORMATS and (
         request.method != "POST" or not EmptyForm().validate_on_submit()
     ):
         abort(405 if request.method != "POST" else 400)
@@ -100,7 +103,7 @@ def freeze(letter_id: int) -> Response:
         snapshot = deliverables.freeze(letter, by=me(), note=form.note.data or "")
         later = (
             " The DOCX and PDF are being made; this page shows when they are ready."
-            if (len(snapshot.files) < len(deliverables.LIST_FORMATS))
+            if (len(snapshot.files) < len(formats.LIST_FORMATS))
             else ""
         )
         flash(
@@ -134,7 +137,7 @@ def record_delivery(letter_id: int) -> Any:
     if form.validate_on_submit():
         snapshot = deliverables.snapshot_of(letter, form.snapshot.data or 0)
         if snapshot is not None and form.delivered_on.data is not None:
-            deliverables.record_delivery(
+            deliveries.record_delivery(
                 letter,
                 snapshot,
                 delivered_on=form.delivered_on.data,
@@ -159,7 +162,7 @@ def send_update(letter_id: int) -> Any:
     letter = letter_or_404(letter_id)
     form = SignerUpdateForm()
     if form.validate_on_submit():
-        update = deliverables.send_update(
+        update = updates.send_update(
             letter,
             form.subject.data or "",
             form.message.data or "",
@@ -178,6 +181,6 @@ def unpublish_update(letter_id: int, update_id: int) -> Response:
     letter = letter_or_404(letter_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if deliverables.unpublish_update(letter, update_id, by=me()):
+    if updates.unpublish_update(letter, update_id, by=me()):
         flash("The update is no longer shown on the public page.", "success")
     return redirect(url_for("admin.deliver", letter_id=letter.id) + "#updates")

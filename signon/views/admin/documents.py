@@ -6,9 +6,10 @@ from flask import Response as FlaskResponse
 from flask import abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from signon.exports import formats
 from signon.forms.auth import EmptyForm
 from signon.models import DocumentJob, JobState, Letter
-from signon.services import deliverables, document_jobs
+from signon.services import document_jobs
 from signon.views.admin.base import bp, download, letter_or_404, me
 
 REFRESH_SECONDS = 3
@@ -54,7 +55,7 @@ def document_file(letter_id: int, job_id: int) -> FlaskResponse | Response:
         )
     if job.content is None:
         abort(404)
-    return download(deliverables.ExportFile(job.filename, job.mimetype, job.content))
+    return download(formats.ExportFile(job.filename, job.mimetype, job.content))
 
 
 @bp.post("/letters/<int:letter_id>/documents/<int:job_id>/retry")

@@ -16,7 +16,9 @@ from signon.exports import lists
 from signon.forms.admin import PressReleaseForm
 from signon.models import Letter
 from signon.services import (
+    contacts,
     deliverables,
+    deliveries,
     listing,
     press,
 )
@@ -54,8 +56,8 @@ def _render_press_kit(letter: Letter, form: PressReleaseForm) -> tuple[str, int]
         headline=deliverables.headline_count(listed.organizations),
         release=release,
         preview_html=press.preview_html(release),
-        contacts=deliverables.press_contacts(letter),
-        deliveries=deliverables.deliveries(letter),
+        contacts=contacts.press_contacts(letter),
+        deliveries=deliveries.deliveries(letter),
     ), 422 if form.errors else 200
 
 
