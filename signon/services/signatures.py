@@ -134,8 +134,7 @@ def sign_letter(
         raise SigningClosed
     if data.individual and not letter.allows_individuals:
         raise SigningClosed
-    version = letters.current_version(letter)
-    if version_id != version.id:
+    if version_id != letters.current_version_id(letter):
         raise TextChanged
     warnings = "\n".join(flag.message for flag in suspicion.name_flags(data.organization))[:500]
     data = data.cleaned()
@@ -143,7 +142,7 @@ def sign_letter(
     suspect = trap or _blocked(email)
     existing, withdrawn = history.on_record(letter.id, email, data.key)
     if existing is None:
-        signature = _unsaved(letter, version, data, client_hash, email, previous=withdrawn)
+        signature = _unsaved(letter, version_id, data, client_hash, email, previous=withdrawn)
         signature.name_warnings = warnings
         if suspect:
             return _keep_suspected(signature, suspect)
@@ -165,7 +164,7 @@ def sign_letter(
             transaction.commit()
             return signature
     if not suspect:
-        _answer_repeat(lock(existing), version, data)
+        _answer_repeat(lock(existing), version_id, data)
     transaction.commit()
     return existing
 
@@ -477,12 +476,14 @@ def new_signature(
     """A signature as typed, unsaved; after a withdrawal it follows the withdrawn one."""
     email = normalize_email(data.email)
     previous = history.withdrawn_before(letter.id, email, data.key)
-    return _unsaved(letter, version, data, client_hash, email, previous=previous)
+    signature = _unsaved(letter, version.id, data, client_hash, email, previous=previous)
+    signature.version = version
+    return signature
 
 
 def _unsaved(
     letter: Letter,
-    version: LetterVersion,
+    version_id: int,
     data: SignatureData,
     client_hash: str,
     email_normalized: str,
@@ -492,8 +493,7 @@ def _unsaved(
     signature = Signature(
         letter=letter,
         letter_id=letter.id,
-        version=version,
-        version_id=version.id,
+        version_id=version_id,
         status=SignatureStatus.UNCONFIRMED,
         email_normalized=email_normalized,
         organization_key=data.key,
@@ -512,7 +512,7 @@ def _copy_typed(signature: Signature, data: SignatureData) -> None:
         setattr(signature, f.name, getattr(data, f.name))
 
 
-def _answer_repeat(signature: Signature, version: LetterVersion, data: SignatureData) -> None:
+def _answer_repeat(signature: Signature, version_id: int, data: SignatureData) -> None:
     """Same email and organization again while a signature stands: re-send, remind, or restart a
     suspected one. (After a withdrawal there is none standing: signing again makes a new one.)
 
@@ -527,7 +527,7 @@ def _answer_repeat(signature: Signature, version: LetterVersion, data: Signature
         signature.suspect_reason = ""
         signature.confirmation_emails = 0
         _copy_typed(signature, data)
-        signature.version = version
+        signature.version = db.session.get_one(LetterVersion, version_id)
         signature.attested_at = utcnow()
     if signature.status == SignatureStatus.UNCONFIRMED:
         _offer_confirmation(signature)
