@@ -13,6 +13,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from signon import limitstore  # noqa: F401 - counts `memory://` rate limits without a thread per hit
 from signon.smtp import Mail
 
 # Stable constraint names keep migrations identical on SQLite and PostgreSQL.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from email.utils import parseaddr
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 
 from signon.extensions import db
@@ -36,6 +37,50 @@ def queue(
     to a letter's signer, so the letter's organizers see it if it cannot be delivered.
     `unsubscribe_url` (the templates see it too) also goes out as a one-click List-Unsubscribe
     header, for mail the recipient may stop."""
+    message = OutboxMessage(
+        **_row(
+            recipient, template, subject, sender_name, reply_to, letter_id, unsubscribe_url, context
+        )
+    )
+    db.session.add(message)
+    db.session.info.setdefault(QUEUE_KEY, []).append(message)
+    return message
+
+
+_INSERT = sa.insert(OutboxMessage.__table__)  # type: ignore[arg-type]
+
+
+def insert(
+    recipient: str,
+    template: str,
+    subject: str,
+    *,
+    sender_name: str = "",
+    reply_to: str = "",
+    letter_id: int | None = None,
+    unsubscribe_url: str = "",
+    **context: Any,
+) -> int:
+    """queue(), written at once in one INSERT on the session's connection instead of through the
+    unit of work: for a hot path that writes its other rows the same way. Returns the row's id."""
+    row = _row(
+        recipient, template, subject, sender_name, reply_to, letter_id, unsubscribe_url, context
+    )
+    message_id: int = db.session.connection().execute(_INSERT, row).inserted_primary_key[0]  # type: ignore[index]
+    db.session.info.setdefault(QUEUE_KEY, []).append(message_id)
+    return message_id
+
+
+def _row(
+    recipient: str,
+    template: str,
+    subject: str,
+    sender_name: str,
+    reply_to: str,
+    letter_id: int | None,
+    unsubscribe_url: str,
+    context: dict[str, Any],
+) -> dict[str, Any]:
     sender_name, reply_to = one_line(sender_name)[:120], one_line(reply_to)[:254]
     body_text, body_html = render(
         template,
@@ -45,19 +90,16 @@ def queue(
         unsubscribe_url=unsubscribe_url,
         **context,
     )
-    message = OutboxMessage(
-        recipient=one_line(recipient),
-        subject=one_line(subject)[:300],
-        body_text=body_text,
-        body_html=body_html,
-        sender_name=sender_name,
-        reply_to=reply_to,
-        letter_id=letter_id,
-        unsubscribe_url=one_line(unsubscribe_url)[:500],
-    )
-    db.session.add(message)
-    db.session.info.setdefault(QUEUE_KEY, []).append(message)
-    return message
+    return {
+        "recipient": one_line(recipient),
+        "subject": one_line(subject)[:300],
+        "body_text": body_text,
+        "body_html": body_html,
+        "sender_name": sender_name,
+        "reply_to": reply_to,
+        "letter_id": letter_id,
+        "unsubscribe_url": one_line(unsubscribe_url)[:500],
+    }
 
 
 def render(template: str, subject: str, **context: Any) -> tuple[str, str]:
@@ -77,6 +119,12 @@ def sender_of(sender_name: str = "") -> tuple[str, str]:
     return one_line(name), one_line(address)
 
 
-def take_queued() -> list[OutboxMessage]:
-    """Forget the messages queued in this session (on commit or rollback) and return them."""
+def take_queued() -> list[OutboxMessage | int]:
+    """Forget the messages queued in this session (on commit or rollback) and return them: the
+    message, or the id of one written by insert()."""
     return db.session.info.pop(QUEUE_KEY, [])
+
+
+def ids_of(queued: list[OutboxMessage | int]) -> list[int]:
+    """The ids of messages take_queued() returned, once they are flushed."""
+    return [message if isinstance(message, int) else message.id for message in queued]

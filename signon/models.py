@@ -239,6 +239,8 @@ class Signature(Model):
             postgresql_where=sa.text(STANDING),
         ),
         sa.Index("ix_signature_letter_status", "letter_id", "status"),
+        # A signer's signatures on a letter, and on every letter (the address's daily emails).
+        sa.Index("ix_signature_signer", "email_normalized", "letter_id", "organization_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,7 +19,7 @@ def commit() -> None:
         raise
     if queued and current_app.config["MAIL_DELIVER_INLINE"]:
         try:
-            delivery.deliver([message.id for message in queued])
+            delivery.deliver(mail.ids_of(queued))
         except Exception:  # the outbox keeps the message; the worker retries it
             db.session.rollback()
             current_app.logger.exception("Inline email delivery failed; left for signon send-mail")

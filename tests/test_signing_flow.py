@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,7 +19,7 @@ from signon.models import (
     SignatureStatus,
     utcnow,
 )
-from signon.services import letters
+from signon.services import history, letters, signatures
 from tests.conftest import Mailbox, csrf_token, form_defaults, html_body, link_in, text_body
 from tests.factories import create_letter, form_data
 
@@ -320,3 +321,24 @@ def test_signing_writes_its_four_rows_in_at_most_ten_sql_statements(
         "UPDATE partner SET",
     ], statements
     assert len(statements) <= 10, statements
+
+
+def test_signing_reads_the_signers_record_through_an_index(app: Flask):
+    """The signer's earlier signatures and the address's confirmations today are looked up, not
+    scanned for: each signature would otherwise cost a pass over the letter's signatures or over
+    every confirmation link ever sent."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("reads SQLite's query plans")
+        connection = db.session.connection()
+        for statement, params in (
+            (history._SIGNER_RECORD, {"letter_id": 1, "email": "a@b.example", "key": "k"}),
+            (signatures._CONFIRMATIONS_SENT, {"since": utcnow(), "email": "a@b.example"}),
+        ):
+            compiled = statement.compile(connection)
+            named = compiled.construct_params(params)
+            values = tuple(str(named[name]) for name in compiled.positiontup or ())
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values).all()
+            steps = [row[-1] for row in plan]
+            assert not [step for step in steps if step.startswith("SCAN")], steps
+            assert any("ix_signature_signer" in step for step in steps), steps

@@ -43,26 +43,80 @@ def normalize_website(value: str | None) -> str | None:
     return value
 
 
-def validate_website(form: FlaskForm, field: StringField) -> None:
-    if not field.data:
-        return
+def is_web_address(value: str) -> bool:
+    """An http(s) address with a dotted host and no spaces (after normalize_website)."""
     try:
-        parts = urlsplit(field.data)
+        parts = urlsplit(value)
         host = parts.hostname or ""
-    except ValueError as error:  # brackets that are not an IPv6 address, for instance
-        raise ValidationError(
-            "Enter a web address like https://example.org, or leave it blank."
-        ) from error
-    if parts.scheme not in {"http", "https"} or "." not in host or " " in field.data:
+    except ValueError:  # brackets that are not an IPv6 address, for instance
+        return False
+    return parts.scheme in {"http", "https"} and "." in host and " " not in value
+
+
+def validate_website(form: FlaskForm, field: StringField) -> None:
+    if field.data and not is_web_address(field.data):
         raise ValidationError("Enter a web address like https://example.org, or leave it blank.")
 
 
 # The widths of Signature.organization and Signature.name.
 ORGANIZATION_MAX = 200
 NAME_MAX = 120
+# The other limits of the sign form (signon.forms.entry reads it by the same ones).
+TITLE_MAX = 120
+EMAIL_MAX = 254
+PLACE_MAX = 100  # city, region, country
+WEBSITE_MAX = 300
+NOTE_MAX = 2000
+TRAP_MAX = 200
+EMAIL_RULE = Email("Enter an email address like name@example.org.", check_deliverability=False)
 
 
-class SignForm(FlaskForm):
+class SignStamps:
+    """The bot traps and the start stamp of a sign submission, however it was read."""
+
+    def trap_field(self) -> str:
+        raise NotImplementedError
+
+    def started_stamp(self) -> str | None:
+        raise NotImplementedError
+
+    def version_text(self) -> str | None:
+        raise NotImplementedError
+
+    def signature_data(self) -> SignatureData:
+        raise NotImplementedError
+
+    def seconds_shown(self) -> float | None:
+        """Seconds since the form was shown, from its signed start stamp (read once per request);
+        None if the stamp is missing, forged or from another session."""
+        if not hasattr(self, "_seconds_shown"):
+            self._seconds_shown = seconds_since_stamp(self.started_stamp())
+        return self._seconds_shown
+
+    def trap_reason(self, min_seconds: float) -> str:
+        """Why this submission looks like a bot's, or '' if it looks like a person's."""
+        if self.trap_field().strip():
+            return "filled the hidden field"
+        elapsed = self.seconds_shown()
+        if elapsed is None:
+            return "no valid form start time"
+        if elapsed < min_seconds:
+            return f"submitted {elapsed:.1f} s after the form was shown"
+        return ""
+
+    def stamp_expired(self, max_seconds: float) -> bool:
+        """The page was shown in this session, but longer ago than a stamp stays good for."""
+        elapsed = self.seconds_shown()
+        return elapsed is not None and elapsed > max_seconds
+
+    def version_id(self) -> int | None:
+        try:
+            return int(self.version_text() or "")
+        except ValueError:
+            return None
+
+
+class SignForm(SignStamps, FlaskForm):
     organization = StringField(
         "Organization name",
         filters=[_strip],
@@ -81,7 +135,7 @@ class SignForm(FlaskForm):
     title = StringField(
         "Your title or role",
         filters=[_strip],
-        validators=[Optional(), Length(max=120)],
+        validators=[Optional(), Length(max=TITLE_MAX)],
         description="For example: Executive Director.",
     )
     email = EmailField(
@@ -89,20 +143,22 @@ class SignForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired("Enter your email address."),
-            Length(max=254),
-            Email("Enter an email address like name@example.org.", check_deliverability=False),
+            Length(max=EMAIL_MAX),
+            EMAIL_RULE,
         ],
         description="We send a link to this address to confirm your signature. It is never published.",
     )
-    city = StringField("City", filters=[_strip], validators=[Optional(), Length(max=100)])
+    city = StringField("City", filters=[_strip], validators=[Optional(), Length(max=PLACE_MAX)])
     region = StringField(
-        "State or region", filters=[_strip], validators=[Optional(), Length(max=100)]
+        "State or region", filters=[_strip], validators=[Optional(), Length(max=PLACE_MAX)]
     )
-    country = StringField("Country", filters=[_strip], validators=[Optional(), Length(max=100)])
+    country = StringField(
+        "Country", filters=[_strip], validators=[Optional(), Length(max=PLACE_MAX)]
+    )
     website = StringField(
         "Organization website (optional)",
         filters=[normalize_website],
-        validators=[Optional(), Length(max=300), validate_website],
+        validators=[Optional(), Length(max=WEBSITE_MAX), validate_website],
     )
     category = SelectField("Category", choices=[], validate_choice=False)
     authorized = BooleanField(
@@ -117,7 +173,7 @@ class SignForm(FlaskForm):
     note = TextAreaField(
         "Private note to the organizers (optional)",
         filters=[_strip],
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), Length(max=NOTE_MAX)],
         description="Only the organizers see this.",
     )
     signing_as = RadioField(
@@ -132,7 +188,9 @@ class SignForm(FlaskForm):
     version = HiddenField()
     questions: tuple[Question, ...] = ()  # the letter's own questions; see sign_form()
     # Bot traps: a field people never see, and when the form was shown.
-    contact_fax = StringField("Leave this field empty", validators=[Optional(), Length(max=200)])
+    contact_fax = StringField(
+        "Leave this field empty", validators=[Optional(), Length(max=TRAP_MAX)]
+    )
     started = HiddenField()
 
     def __init__(
@@ -196,34 +254,14 @@ class SignForm(FlaskForm):
             answers={q.id: answer_record(q, self[q.field_name].data) for q in self.questions},
         )
 
-    def seconds_shown(self) -> float | None:
-        """Seconds since the form was shown, from its signed start stamp (read once per request);
-        None if the stamp is missing, forged or from another session."""
-        if not hasattr(self, "_seconds_shown"):
-            self._seconds_shown = seconds_since_stamp(self.started.data)
-        return self._seconds_shown
+    def trap_field(self) -> str:
+        return self.contact_fax.data or ""
 
-    def trap_reason(self, min_seconds: float) -> str:
-        """Why this submission looks like a bot's, or '' if it looks like a person's."""
-        if (self.contact_fax.data or "").strip():
-            return "filled the hidden field"
-        elapsed = self.seconds_shown()
-        if elapsed is None:
-            return "no valid form start time"
-        if elapsed < min_seconds:
-            return f"submitted {elapsed:.1f} s after the form was shown"
-        return ""
+    def started_stamp(self) -> str | None:
+        return self.started.data
 
-    def stamp_expired(self, max_seconds: float) -> bool:
-        """The page was shown in this session, but longer ago than a stamp stays good for."""
-        elapsed = self.seconds_shown()
-        return elapsed is not None and elapsed > max_seconds
-
-    def version_id(self) -> int | None:
-        try:
-            return int(self.version.data or "")
-        except ValueError:
-            return None
+    def version_text(self) -> str | None:
+        return self.version.data
 
 
 class ConfirmForm(FlaskForm):

@@ -58,6 +58,7 @@ _CURRENT_VERSION = (
     .order_by(LetterVersion.number.desc())
     .limit(1)
 )
+_CURRENT_VERSION_ID = _CURRENT_VERSION.with_only_columns(LetterVersion.id)
 
 
 def get_by_slug(slug: str) -> Letter | None:
@@ -79,6 +80,14 @@ def current_version(letter: Letter) -> LetterVersion:
     if version is None:
         raise LetterError(f"letter {letter.slug!r} has no text")
     return version
+
+
+def current_version_id(letter: Letter) -> int:
+    """The current text's id alone, without loading its text (signing only compares it)."""
+    version_id = db.session.execute(_CURRENT_VERSION_ID, {"letter_id": letter.id}).scalar()
+    if version_id is None:
+        raise LetterError(f"letter {letter.slug!r} has no text")
+    return version_id
 
 
 def accepts_signatures(letter: Letter, now: datetime | None = None) -> bool:

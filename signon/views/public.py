@@ -24,7 +24,15 @@ from markupsafe import Markup
 
 from signon import templating
 from signon.extensions import csrf, limiter
-from signon.forms.public import ConfirmForm, FormShape, SignForm, WithdrawForm, sign_form
+from signon.forms.entry import read_posted
+from signon.forms.public import (
+    ConfirmForm,
+    FormShape,
+    SignForm,
+    SignStamps,
+    WithdrawForm,
+    sign_form,
+)
 from signon.models import Letter, LetterStatus, Signature, SignatureStatus, Token
 from signon.outages import keeps_input
 from signon.privacy import client_hash
@@ -128,16 +136,18 @@ def _sign_later() -> str:
 def letter(slug: str) -> Any:
     letter = _public_letter(slug)
     shape = FormShape.of(letter)
-    form = sign_form(shape)
     _remember_sign_form(letter, shape)
-    notice = ""
-    if request.method == "POST" and form.validate_on_submit():
-        notice = _try_to_sign(letter, form)
-        if not notice:  # `slug`, not letter.slug: the commit expired the letter
+    notice, form = "", None
+    if request.method == "POST":
+        signed, notice, form = _sign_posted(letter, shape)
+        if signed:  # `slug`, not letter.slug: the commit expired the letter
             return redirect(url_for("public.check_email", slug=slug), code=303)
+    form = form or sign_form(shape)  # on a POST, with everything typed
     version = letters.current_version(letter)
     accepting = letters.accepts_signatures(letter)
     form.version.data = str(version.id)
+    if notice == _LONG_OPEN:
+        form.started.data = ""  # shown again with a fresh start time
     form.started.data = form.started.data or form_started_stamp()
     status = 422 if request.method == "POST" else 200
     signatories_html = _signatories_html(letter, accepting)  # first: builds the list on a change
@@ -170,19 +180,36 @@ def _signatories_html(letter: Letter, accepting: bool) -> Markup:
     )
 
 
-def _try_to_sign(letter: Letter, form: SignForm) -> str:
-    """Sign with what the form holds: '' when done, else the notice shown above the kept form."""
+def _sign_posted(letter: Letter, shape: FormShape) -> tuple[bool, str, SignForm | None]:
+    """Sign with the posted form: whether it was signed, the notice to show if not, and the
+    SignForm if one was built. The common valid POST is read without WTForms; the rest goes to
+    SignForm, whose rules are the same and which says what is wrong."""
+    entry: SignStamps | None = read_posted(shape)
+    form = None
+    if entry is None:
+        form = sign_form(shape)
+        if not form.validate_on_submit():
+            return False, "", form
+        entry = form
+    notice = _try_to_sign(letter, entry)
+    return not notice, notice, form
+
+
+_LONG_OPEN = "This page was open for a long time. Please check what you typed, then press the button again: everything is still here."
+
+
+def _try_to_sign(letter: Letter, entry: SignStamps) -> str:
+    """Sign with what was posted: '' when done, else the notice shown above the kept form."""
     config = current_app.config
-    if form.stamp_expired(float(config["SIGN_FORM_MAX_AGE_HOURS"]) * 3600):
-        form.started.data = ""  # shown again with a fresh start time
-        return "This page was open for a long time. Please check what you typed, then press the button again: everything is still here."
+    if entry.stamp_expired(float(config["SIGN_FORM_MAX_AGE_HOURS"]) * 3600):
+        return _LONG_OPEN
     try:
         signatures.sign_letter(
             letter,
-            form.signature_data(),
-            version_id=form.version_id() or 0,
+            entry.signature_data(),
+            version_id=entry.version_id() or 0,
             client_hash=client_hash(request.remote_addr),
-            trap=form.trap_reason(float(config["MIN_FILL_SECONDS"])),
+            trap=entry.trap_reason(float(config["MIN_FILL_SECONDS"])),
         )
     except signatures.TextChanged:
         return "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."
