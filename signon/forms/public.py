@@ -130,6 +130,8 @@ class SignForm(FlaskForm):
         validators=[Optional()],
     )
     version = HiddenField()
+    # The token of a partner's personal link, when the form was opened from one.
+    invitation = HiddenField(validators=[Optional(), Length(max=200)])
     questions: tuple[Question, ...] = ()  # the letter's own questions; see sign_form()
     # Bot traps: a field people never see, and when the form was shown.
     contact_fax = StringField("Leave this field empty", validators=[Optional(), Length(max=200)])
@@ -257,6 +259,7 @@ class AddSignatureForm(SignForm):
     contact_fax = None
     started = None
     version = None
+    invitation = None
 
 
 def check_row(categories: list[str], allows_individuals: bool) -> RowValidator:

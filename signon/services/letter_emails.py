@@ -82,18 +82,25 @@ class SettingsError(ValueError):
         self.field = field
 
 
-def check_text(text: str, *, reply_to: str) -> None:
-    """Only known placeholders, and no invitation to reply when replies would go nowhere."""
-    unknown = [m for m in _PLACEHOLDER.findall(text) if m.strip() not in PLACEHOLDERS]
+def check_text(
+    text: str,
+    *,
+    reply_to: str,
+    placeholders: dict[str, str] = PLACEHOLDERS,
+    where: str = "above",
+) -> None:
+    """Only known placeholders, and no invitation to reply when replies would go nowhere
+    (`where` says where the Reply-To address is set)."""
+    unknown = [m for m in _PLACEHOLDER.findall(text) if m.strip() not in placeholders]
     if unknown:
-        known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+        known = ", ".join(f"{{{name}}}" for name in placeholders)
         raise ValueError(f"Unknown placeholder {{{unknown[0]}}}. Use only {known}.")
     if "{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text):
         raise ValueError("A brace is not closed. Placeholders look like {name}.")
     if not reply_to and _REPLY.search(text):
         raise ValueError(
             "This text asks for replies, but replies reach nobody without a Reply-To address. "
-            "Set one above, or reword the text."
+            f"Set one {where}, or reword the text."
         )
 
 

@@ -29,7 +29,7 @@ from signon.models import Letter, LetterStatus, Signature, SignatureStatus, Toke
 from signon.outages import keeps_input
 from signon.privacy import client_hash
 from signon.security import configured_limit, form_started_stamp
-from signon.services import deliverables, letters, listing, retention, signatures
+from signon.services import deliverables, letters, listing, outreach, retention, signatures
 from signon.services.signatures import Outcome
 
 bp = Blueprint("public", __name__)
@@ -128,11 +128,15 @@ def letter(slug: str) -> Any:
         notice = _try_to_sign(letter, form)
         if not notice:  # `slug`, not letter.slug: the commit expired the letter
             return redirect(url_for("public.check_email", slug=slug), code=303)
+    return letter_page(letter, form, notice, 422 if request.method == "POST" else 200)
+
+
+def letter_page(letter: Letter, form: SignForm, notice: str = "", status: int = 200) -> Any:
+    """The letter's page with this sign form (as typed, or filled from a partner's link)."""
     version = letters.current_version(letter)
     accepting = letters.accepts_signatures(letter)
     form.version.data = str(version.id)
     form.started.data = form.started.data or form_started_stamp()
-    status = 422 if request.method == "POST" else 200
     signatories_html = _signatories_html(letter, accepting)  # first: builds the list on a change
     return render_template(
         "public/letter.html",
@@ -170,7 +174,7 @@ def _try_to_sign(letter: Letter, form: SignForm) -> str:
         form.started.data = ""  # shown again with a fresh start time
         return "This page was open for a long time. Please check what you typed, then press the button again: everything is still here."
     try:
-        signatures.sign_letter(
+        signature = signatures.sign_letter(
             letter,
             form.signature_data(),
             version_id=form.version_id() or 0,
@@ -181,6 +185,8 @@ def _try_to_sign(letter: Letter, form: SignForm) -> str:
         return "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."
     except signatures.SigningClosed:
         return "Sign-on for this letter has closed, so your signature could not be added."
+    if form.invitation.data:  # came from a partner's personal link
+        outreach.signed_through_link(signature, form.invitation.data)
     return ""
 
 
