@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, make_response, render_template, request
+from flask import Blueprint, Response, make_response, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
@@ -35,7 +35,7 @@ def invitation(slug: str, token: str) -> Any:
     the page, never in the link."""
     letter = letters.get_by_slug(slug)
     if letter is None or letter.status == LetterStatus.DRAFT:
-        abort(404)
+        return render_template("public/link_invalid.html"), 404
     form = sign_form(FormShape.of(letter))
     partner = outreach.partner_for_link(token, letter)
     if partner is not None:
