@@ -4,6 +4,7 @@ carries, the personal link, declining, unsubscribing, bounces, and clicks that r
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -566,3 +567,22 @@ def test_organizers_preview_then_save_the_texts_and_schedule(
         assert set(letter.outreach_texts) == {"partner_invitation"}
         send(letter, outreach.Action.INVITE)
     assert "Join Harbor Legal Aid friends" in text_body(mailbox.to("lee@harbor.example")[0])
+
+
+# --- Figures ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [50, 5000])
+def test_queueing_invitations_is_quick_for_fifty_and_five_thousand_partners(ctx: Flask, count: int):
+    rows = "".join(f"Organization {n},Contact {n},person{n}@org{n}.example\n" for n in range(count))
+    letter = letter_with_partners("Organization,Contact,Email\n" + rows)
+    ctx.config["MAIL_DELIVER_INLINE"] = False  # the worker sends; the request only queues
+    started = time.perf_counter()
+    audience = outreach.audience(letter, outreach.Action.INVITE)
+    counted = time.perf_counter() - started
+    sent = send(letter, outreach.Action.INVITE)
+    elapsed = time.perf_counter() - started
+    assert audience.count == sent == count
+    assert db.session.execute(sa.select(sa.func.count(OutboxMessage.id))).scalar_one() == count
+    print(f"{count} invitations: counted in {counted:.3f} s, counted and queued in {elapsed:.3f} s")
+    assert elapsed < (1.0 if count == 50 else 30.0)
