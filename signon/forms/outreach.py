@@ -7,7 +7,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional, Regexp
 
 from signon.models import Letter
-from signon.services import outreach, outreach_emails
+from signon.services import letter_emails, outreach, outreach_emails
 
 ALWAYS_ADDED = (
     "the personal link to sign (the form opens filled in), the “We can't sign this time” link, "
@@ -67,7 +67,7 @@ class OutreachSettingsForm(FlaskForm):
                 valid = False
         try:
             days = outreach_emails.parse_days(self.reminder_days.data or "")
-        except outreach_emails.OutreachSettingsError as error:
+        except letter_emails.SettingsError as error:
             self.reminder_days.errors = [*self.reminder_days.errors, str(error)]
             return None
         return outreach_emails.Settings(self.texts(), days) if valid else None

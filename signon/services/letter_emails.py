@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -124,17 +125,11 @@ def save_settings(letter: Letter, settings: Settings, *, by: Organizer) -> None:
     """Store the sender name, Reply-To and texts; a text equal to the default is stored as empty,
     so it follows later improvements of the default."""
     reply_to = check_reply_to(settings.reply_to)
-    stored: dict[str, str] = {}
-    for kind, text in settings.texts.items():
-        if kind not in KINDS:
-            continue
-        text = text.replace("\r\n", "\n").strip()
-        try:
-            check_text(text, reply_to=reply_to)
-        except ValueError as error:
-            raise SettingsError(kind, str(error)) from error
-        if text and text != KINDS[kind].default:
-            stored[kind] = text
+    stored = own_texts(
+        settings.texts,
+        {kind: spec.default for kind, spec in KINDS.items()},
+        lambda text: check_text(text, reply_to=reply_to),
+    )
     before = _settings(letter)
     letter.sender_name = mail.one_line(settings.sender_name)[:120]
     letter.reply_to = reply_to
@@ -149,6 +144,25 @@ def save_settings(letter: Letter, settings: Settings, *, by: Organizer) -> None:
         after=_settings(letter),
     )
     transaction.commit()
+
+
+def own_texts(
+    texts: dict[str, str], defaults: dict[str, str], check: Callable[[str], None]
+) -> dict[str, str]:
+    """The organizers' texts to store, by kind, each checked (a SettingsError names the one that
+    fails); a text equal to its default is left out, so it follows later improvements of it."""
+    stored: dict[str, str] = {}
+    for kind, text in texts.items():
+        if kind not in defaults:
+            continue
+        text = text.replace("\r\n", "\n").strip()
+        try:
+            check(text)
+        except ValueError as error:
+            raise SettingsError(kind, str(error)) from error
+        if text and text != defaults[kind]:
+            stored[kind] = text
+    return stored
 
 
 def _settings(letter: Letter) -> dict[str, Any]:

@@ -47,14 +47,6 @@ MAX_REMINDERS = 5
 _SAMPLE_LINK = "sample-link"
 
 
-class OutreachSettingsError(ValueError):
-    """The texts or the schedule cannot be saved as typed; `field` says which one."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 def text_for(letter: Letter, kind: str) -> str:
     return (letter.outreach_texts or {}).get(kind, "").strip() or KINDS[kind].default
 
@@ -74,14 +66,16 @@ def parse_days(typed: str) -> list[int]:
         if not part:
             continue
         if not part.isdigit() or not 1 <= int(part) <= MAX_REMINDER_DAYS:
-            raise OutreachSettingsError(
+            raise letter_emails.SettingsError(
                 "reminder_days",
                 f"Write whole days before the deadline, from 1 to {MAX_REMINDER_DAYS}, "
                 "separated by commas: for example 3, 1.",
             )
         days.add(int(part))
     if len(days) > MAX_REMINDERS:
-        raise OutreachSettingsError("reminder_days", f"Schedule at most {MAX_REMINDERS} reminders.")
+        raise letter_emails.SettingsError(
+            "reminder_days", f"Schedule at most {MAX_REMINDERS} reminders."
+        )
     return sorted(days, reverse=True)
 
 
@@ -95,17 +89,11 @@ def save_settings(letter: Letter, settings: Settings, *, by: Organizer) -> None:
     """Store the texts (one equal to the default is stored empty, so it follows the default) and
     the schedule. A scheduled time already sent stays sent: only a later one that has come goes
     out at the next run."""
-    stored: dict[str, str] = {}
-    for kind, text in settings.texts.items():
-        if kind not in KINDS:
-            continue
-        text = text.replace("\r\n", "\n").strip()
-        try:
-            check_text(text, reply_to=letter.reply_to)
-        except ValueError as error:
-            raise OutreachSettingsError(kind, str(error)) from error
-        if text and text != KINDS[kind].default:
-            stored[kind] = text
+    stored = letter_emails.own_texts(
+        settings.texts,
+        {kind: spec.default for kind, spec in KINDS.items()},
+        lambda text: check_text(text, reply_to=letter.reply_to),
+    )
     before = {"own_texts": sorted(letter.outreach_texts or {}), "days": letter.reminder_days}
     letter.outreach_texts = stored
     letter.reminder_days = list(settings.reminder_days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, make_response, render_template, request
+from flask import Blueprint, make_response, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
@@ -14,7 +14,7 @@ from signon.extensions import csrf
 from signon.forms.public import ConfirmForm, FormShape, sign_form
 from signon.models import LetterStatus
 from signon.services import letters, outreach
-from signon.views.public import letter_page, no_store
+from signon.views.public import letter_page, no_store, one_click
 
 bp = Blueprint("outreach", __name__)
 
@@ -64,17 +64,12 @@ def decline(token: str) -> Any:
 
 
 @bp.route("/outreach/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt  # checked below, except for a mail client's one-click POST, which has no token
+@csrf.exempt  # checked by one_click, except for a mail client's one-click POST, which has no token
 @no_store
 def unsubscribe(token: str) -> Any:
-    if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
-        # RFC 8058: the mail client posts this on the reader's one click, without cookies; the
-        # secret link is the authority, as it is for the button on the page.
-        done = outreach.unsubscribe(token) is not None
-        said = "Unsubscribed.\n" if done else "This link is not valid.\n"
-        return Response(said, 200 if done else 404, mimetype="text/plain")
-    if request.method == "POST":
-        csrf.protect()
+    clicked = one_click(lambda: outreach.unsubscribe(token))
+    if clicked is not None:
+        return clicked
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         answered = outreach.unsubscribe(token)

@@ -268,18 +268,26 @@ def preview(token: str) -> Any:
     return response
 
 
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt  # checked below, except for a mail client's one-click POST, which has no token
-@no_store
-def unsubscribe(token: str) -> Any:
+def one_click(unsubscribe: Callable[[], object]) -> Response | None:
+    """The answer to a mail client's one-click unsubscribe (RFC 8058: posted on the reader's
+    click, without cookies; the secret link itself is the authority, as it is for the button on
+    the page). None for any other request, once a POST's CSRF token has been checked."""
     if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
-        # RFC 8058: the mail client posts this on the reader's one click, without cookies; the
-        # secret link itself is the authority, as it is for the button on the page.
-        done = deliverables.unsubscribe(token) is not None
+        done = unsubscribe() is not None
         said = "Unsubscribed.\n" if done else "This link is not valid.\n"
         return Response(said, 200 if done else 404, mimetype="text/plain")
     if request.method == "POST":
         csrf.protect()
+    return None
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # checked by one_click, except for a mail client's one-click POST, which has no token
+@no_store
+def unsubscribe(token: str) -> Any:
+    clicked = one_click(lambda: deliverables.unsubscribe(token))
+    if clicked is not None:
+        return clicked
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         signature = deliverables.unsubscribe(token)
