@@ -27,6 +27,7 @@ from signon.services import (
     letters,
     notifications,
     partner_import,
+    reminders,
     retention,
     setup,
     twofactor,
@@ -282,6 +283,19 @@ def send_digests() -> None:
     """Email the daily digest to organizers who chose it (run it from cron once a day)."""
     count = notifications.send_digests()
     click.echo(f"Queued {count} digest{'s' if count != 1 else ''}.")
+
+
+@cli.command("send-reminders")
+def send_reminders() -> None:
+    """Send the partner reminders letters scheduled, and remind unconfirmed signers once a day
+    after they signed (run it from cron every hour; a second run sends nothing twice)."""
+    report = reminders.send_due()
+    click.echo(
+        f"Scheduled reminders: {report.partners} to partners of {report.letters} letter(s). "
+        f"Unconfirmed signers reminded: {report.signers}"
+        + (f" ({report.signers_held} held back by the email limits)" if report.signers_held else "")
+        + "."
+    )
 
 
 @cli.command("export")

@@ -22,7 +22,7 @@ from flask import current_app
 from signon import metrics
 from signon.extensions import db, mail
 from signon.mail import one_line, sender_of
-from signon.models import OutboxMessage, OutboxStatus, utcnow
+from signon.models import OutboxMessage, OutboxStatus, Partner, utcnow
 
 MAX_BACKOFF = timedelta(hours=1)
 
@@ -63,6 +63,7 @@ class _Claimed:
     reply_to: str
     attempts: int
     unsubscribe_url: str
+    partner_id: int | None
 
 
 _CLAIMED_COLUMNS = (
@@ -75,6 +76,7 @@ _CLAIMED_COLUMNS = (
     OutboxMessage.reply_to,
     OutboxMessage.attempts,
     OutboxMessage.unsubscribe_url,
+    OutboxMessage.partner_id,
 )
 
 
@@ -159,7 +161,7 @@ def _load(ids: list[int]) -> list[_Claimed]:
         sa.select(*_CLAIMED_COLUMNS).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     ).all()
     db.session.commit()  # no transaction stays open while the mail server talks
-    return [_Claimed(*row) for row in rows]
+    return [_Claimed(**row._asdict()) for row in rows]
 
 
 def _send(sender: Sender, ids: list[int], stop: Callable[[], bool]) -> DeliveryReport:
@@ -330,6 +332,8 @@ def _mark_failed(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount == 1 and permanent and message.partner_id is not None:
+        _mark_bounced(message.partner_id)
     db.session.commit()
     if result.rowcount != 1:  # another sender took it over meanwhile: its result counts
         report.released.append(message.id)
@@ -342,6 +346,17 @@ def _mark_failed(
         message.id,
         "failed for good" if dead else f"will be retried in {backoff(attempts)}",
         _error_kind(error),
+    )
+
+
+def _mark_bounced(partner_id: int) -> None:
+    """The server refused a partner's address for good: no invitation or reminder goes there again."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(Partner)
+        .where(Partner.id == partner_id, Partner.bounced_at.is_(None))
+        .values(bounced_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
 
 

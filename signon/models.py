@@ -66,6 +66,9 @@ class TokenPurpose(enum.StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     ERASE = "erase"
     SETUP = "setup"
+    # A partner's links in an invitation or reminder: the personal sign link, "we can't sign this
+    # time", and the unsubscribe; one token per email.
+    PARTNER = "partner"
 
 
 class Role(enum.StrEnum):
@@ -163,6 +166,11 @@ class Letter(Model):
     sender_name: Mapped[str] = mapped_column(sa.String(120), default="")
     reply_to: Mapped[str] = mapped_column(sa.String(254), default="")
     email_texts: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    # The invitation and reminder to partners: the organizers' texts, by kind, and the reminders
+    # scheduled (days before the deadline), with the due time of the last one sent.
+    outreach_texts: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    reminder_days: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    scheduled_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped whenever the public list changes, so cached copies of it know they are stale.
     list_version: Mapped[int] = mapped_column(default=0)
     list_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -286,6 +294,8 @@ class Signature(Model):
     source: Mapped[str] = mapped_column(sa.String(300), default="")
     # The withdrawn signature this one follows, when its signer signed again after withdrawing.
     previous_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"), unique=True)
+    # When `signon send-reminders` reminded its unconfirmed signer (once, a day after signing).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     letter: Mapped[Letter] = relationship()
     version: Mapped[LetterVersion] = relationship()
@@ -314,6 +324,7 @@ class Token(Model):
     signature_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"), index=True)
     organizer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"), index=True)
     letter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("letter.id"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -350,6 +361,8 @@ class OutboxMessage(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # For emails a recipient may opt out of: sent as List-Unsubscribe, with one-click (RFC 8058).
     unsubscribe_url: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The partner an invitation or reminder goes to, so a permanent failure marks it bounced.
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
 
 
 class AuditEvent(Model):
@@ -586,6 +599,7 @@ class Partner(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    letter: Mapped[Letter] = relationship()
     owner: Mapped[Organizer | None] = relationship()
     signature: Mapped[Signature | None] = relationship()
 

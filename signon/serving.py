@@ -34,6 +34,8 @@ TOKEN_ROUTES = (
     "setup",
     "invite",
     "reset",
+    "invitation",
+    "decline",
 )
 _TOKEN_IN_PATH = re.compile(rf"(/(?:{'|'.join(TOKEN_ROUTES)})/)[^/?#\s\"]+")
 REDACTED = "[redacted]"

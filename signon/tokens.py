@@ -26,6 +26,7 @@ def issue(
     signature: Signature | None = None,
     organizer: Organizer | None = None,
     letter: Letter | None = None,
+    partner_id: int | None = None,
 ) -> str:
     """Add a token to the session and return the raw value, which is never stored."""
     raw = secrets.token_urlsafe(TOKEN_BYTES)
@@ -36,6 +37,7 @@ def issue(
             signature=signature,
             organizer=organizer,
             letter=letter,
+            partner_id=partner_id,
             expires_at=utcnow() + valid_for,
         )
     )

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from signon.forms.public import (
     EMAIL_MAX,
     EMAIL_RULE,
+    INVITATION_MAX,
     NAME_MAX,
     NOTE_MAX,
     ORGANIZATION_MAX,
@@ -36,6 +37,7 @@ class SignEntry(SignStamps):
     version: str | None
     started: str | None
     contact_fax: str
+    invitation: str = ""
 
     def trap_field(self) -> str:
         return self.contact_fax
@@ -48,6 +50,9 @@ class SignEntry(SignStamps):
 
     def signature_data(self) -> SignatureData:
         return self.data
+
+    def invitation_token(self) -> str:
+        return self.invitation
 
 
 def read_posted(shape: FormShape) -> SignEntry | None:
@@ -75,6 +80,7 @@ def read_entry(form: MultiDict[str, str], shape: FormShape) -> SignEntry | None:
     email = _email(form)
     category = form.get("category") if shape.categories else ""
     fax = form.get("contact_fax") or ""
+    invitation = form.get("invitation") or ""
     website = normalize_website(form.get("website")) or ""
     text = {key: (form.get(key) or "").strip() for key in _OPTIONAL}
     if (
@@ -85,6 +91,7 @@ def read_entry(form: MultiDict[str, str], shape: FormShape) -> SignEntry | None:
         or (shape.categories and category not in shape.categories)
         or not form.get("authorized")
         or (fax.strip() and len(fax) > TRAP_MAX)
+        or len(invitation) > INVITATION_MAX
         or (website and (len(website) > WEBSITE_MAX or not is_web_address(website)))
         or any(len(text[key]) > limit for key, limit in _OPTIONAL.items())
     ):
@@ -103,7 +110,7 @@ def read_entry(form: MultiDict[str, str], shape: FormShape) -> SignEntry | None:
         keep_informed=_ticked(form, "keep_informed"),
         press_contact=_ticked(form, "press_contact"),
     )
-    return SignEntry(data, form.get("version"), form.get("started"), fax)
+    return SignEntry(data, form.get("version"), form.get("started"), fax, invitation)
 
 
 _OPTIONAL = {

@@ -68,6 +68,7 @@ PLACE_MAX = 100  # city, region, country
 WEBSITE_MAX = 300
 NOTE_MAX = 2000
 TRAP_MAX = 200
+INVITATION_MAX = 200
 EMAIL_RULE = Email("Enter an email address like name@example.org.", check_deliverability=False)
 
 
@@ -81,6 +82,10 @@ class SignStamps:
         raise NotImplementedError
 
     def version_text(self) -> str | None:
+        raise NotImplementedError
+
+    def invitation_token(self) -> str:
+        """The token of the partner's personal link the form was opened from, if any."""
         raise NotImplementedError
 
     def signature_data(self) -> SignatureData:
@@ -186,6 +191,8 @@ class SignForm(SignStamps, FlaskForm):
         validators=[Optional()],
     )
     version = HiddenField()
+    # The token of a partner's personal link, when the form was opened from one.
+    invitation = HiddenField(validators=[Optional(), Length(max=INVITATION_MAX)])
     questions: tuple[Question, ...] = ()  # the letter's own questions; see sign_form()
     # Bot traps: a field people never see, and when the form was shown.
     contact_fax = StringField(
@@ -263,6 +270,9 @@ class SignForm(SignStamps, FlaskForm):
     def version_text(self) -> str | None:
         return self.version.data
 
+    def invitation_token(self) -> str:
+        return self.invitation.data or ""
+
 
 class ConfirmForm(FlaskForm):
     """Only a POST confirms, so mail scanners that open links confirm nothing."""
@@ -295,6 +305,7 @@ class AddSignatureForm(SignForm):
     contact_fax = None
     started = None
     version = None
+    invitation = None
 
 
 def check_row(categories: list[str], allows_individuals: bool) -> RowValidator:

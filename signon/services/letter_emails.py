@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -82,18 +83,25 @@ class SettingsError(ValueError):
         self.field = field
 
 
-def check_text(text: str, *, reply_to: str) -> None:
-    """Only known placeholders, and no invitation to reply when replies would go nowhere."""
-    unknown = [m for m in _PLACEHOLDER.findall(text) if m.strip() not in PLACEHOLDERS]
+def check_text(
+    text: str,
+    *,
+    reply_to: str,
+    placeholders: dict[str, str] = PLACEHOLDERS,
+    where: str = "above",
+) -> None:
+    """Only known placeholders, and no invitation to reply when replies would go nowhere
+    (`where` says where the Reply-To address is set)."""
+    unknown = [m for m in _PLACEHOLDER.findall(text) if m.strip() not in placeholders]
     if unknown:
-        known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+        known = ", ".join(f"{{{name}}}" for name in placeholders)
         raise ValueError(f"Unknown placeholder {{{unknown[0]}}}. Use only {known}.")
     if "{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text):
         raise ValueError("A brace is not closed. Placeholders look like {name}.")
     if not reply_to and _REPLY.search(text):
         raise ValueError(
             "This text asks for replies, but replies reach nobody without a Reply-To address. "
-            "Set one above, or reword the text."
+            f"Set one {where}, or reword the text."
         )
 
 
@@ -117,17 +125,11 @@ def save_settings(letter: Letter, settings: Settings, *, by: Organizer) -> None:
     """Store the sender name, Reply-To and texts; a text equal to the default is stored as empty,
     so it follows later improvements of the default."""
     reply_to = check_reply_to(settings.reply_to)
-    stored: dict[str, str] = {}
-    for kind, text in settings.texts.items():
-        if kind not in KINDS:
-            continue
-        text = text.replace("\r\n", "\n").strip()
-        try:
-            check_text(text, reply_to=reply_to)
-        except ValueError as error:
-            raise SettingsError(kind, str(error)) from error
-        if text and text != KINDS[kind].default:
-            stored[kind] = text
+    stored = own_texts(
+        settings.texts,
+        {kind: spec.default for kind, spec in KINDS.items()},
+        lambda text: check_text(text, reply_to=reply_to),
+    )
     before = _settings(letter)
     letter.sender_name = mail.one_line(settings.sender_name)[:120]
     letter.reply_to = reply_to
@@ -142,6 +144,25 @@ def save_settings(letter: Letter, settings: Settings, *, by: Organizer) -> None:
         after=_settings(letter),
     )
     transaction.commit()
+
+
+def own_texts(
+    texts: dict[str, str], defaults: dict[str, str], check: Callable[[str], None]
+) -> dict[str, str]:
+    """The organizers' texts to store, by kind, each checked (a SettingsError names the one that
+    fails); a text equal to its default is left out, so it follows later improvements of it."""
+    stored: dict[str, str] = {}
+    for kind, text in texts.items():
+        if kind not in defaults:
+            continue
+        text = text.replace("\r\n", "\n").strip()
+        try:
+            check(text)
+        except ValueError as error:
+            raise SettingsError(kind, str(error)) from error
+        if text and text != defaults[kind]:
+            stored[kind] = text
+    return stored
 
 
 def _settings(letter: Letter) -> dict[str, Any]:

@@ -89,6 +89,7 @@ class Counts:
     declined: int
     no_answer: int
     unsubscribed: int
+    bounced: int
     not_invited: int
 
 
@@ -115,18 +116,26 @@ def counts(all_rows: Sequence[PartnerRow]) -> Counts:
         signed=states[PartnerState.SIGNED],
         declined=states[PartnerState.DECLINED],
         no_answer=states[PartnerState.INVITED],
-        unsubscribed=states[PartnerState.UNSUBSCRIBED] + states[PartnerState.BOUNCED],
+        unsubscribed=states[PartnerState.UNSUBSCRIBED],
+        bounced=states[PartnerState.BOUNCED],
         not_invited=states[PartnerState.NOT_INVITED],
     )
 
 
 # Filters of the Partners table, by the name the page's links use.
-FILTERS: dict[str, str] = {"all": "All", "not_signed": "Not signed yet", **STATE_LABELS}
+FILTERS: dict[str, str] = {
+    "all": "All",
+    "not_signed": "Not signed yet",
+    "ever_invited": "Invited",
+    **STATE_LABELS,
+}
 
 
 def filtered(all_rows: Sequence[PartnerRow], name: str) -> list[PartnerRow]:
     if name == "not_signed":
         return [row for row in all_rows if row.state != PartnerState.SIGNED]
+    if name == "ever_invited":
+        return [row for row in all_rows if row.partner.invited_at is not None]
     if name in set(PartnerState):
         return [row for row in all_rows if row.state == name]
     return list(all_rows)

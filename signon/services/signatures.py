@@ -708,3 +708,10 @@ def _new_signatory(signature: Signature, match_key: str) -> Signatory:
             raise
         return existing
     return signatory
+
+
+def remind_to_confirm(signature: Signature) -> bool:
+    """The one reminder an unconfirmed signer gets: a fresh confirmation link, within the very
+    limits (per signature and per address) of every other confirmation email. The caller commits."""
+    lock(signature)
+    return signature.status == SignatureStatus.UNCONFIRMED and _offer_confirmation(signature)

@@ -41,6 +41,7 @@ from signon.services import (
     deliveries,
     letters,
     listing,
+    outreach,
     retention,
     signatures,
     updates,
@@ -143,13 +144,17 @@ def letter(slug: str) -> Any:
         if signed:  # `slug`, not letter.slug: the commit expired the letter
             return redirect(url_for("public.check_email", slug=slug), code=303)
     form = form or sign_form(shape)  # on a POST, with everything typed
+    return letter_page(letter, form, notice, 422 if request.method == "POST" else 200)
+
+
+def letter_page(letter: Letter, form: SignForm, notice: str = "", status: int = 200) -> Any:
+    """The letter's page with this sign form (as typed, or filled from a partner's link)."""
     version = letters.current_version(letter)
     accepting = letters.accepts_signatures(letter)
     form.version.data = str(version.id)
     if notice == _LONG_OPEN:
         form.started.data = ""  # shown again with a fresh start time
     form.started.data = form.started.data or form_started_stamp()
-    status = 422 if request.method == "POST" else 200
     signatories_html = _signatories_html(letter, accepting)  # first: builds the list on a change
     return render_template(
         "public/letter.html",
@@ -204,7 +209,7 @@ def _try_to_sign(letter: Letter, entry: SignStamps) -> str:
     if entry.stamp_expired(float(config["SIGN_FORM_MAX_AGE_HOURS"]) * 3600):
         return _LONG_OPEN
     try:
-        signatures.sign_letter(
+        signature = signatures.sign_letter(
             letter,
             entry.signature_data(),
             version_id=entry.version_id() or 0,
@@ -215,6 +220,8 @@ def _try_to_sign(letter: Letter, entry: SignStamps) -> str:
         return "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."
     except signatures.SigningClosed:
         return "Sign-on for this letter has closed, so your signature could not be added."
+    if entry.invitation_token():  # came from a partner's personal link
+        outreach.signed_through_link(signature, entry.invitation_token())
     return ""
 
 
@@ -296,18 +303,26 @@ def preview(token: str) -> Any:
     return response
 
 
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt  # checked below, except for a mail client's one-click POST, which has no token
-@no_store
-def unsubscribe(token: str) -> Any:
+def one_click(unsubscribe: Callable[[], object]) -> Response | None:
+    """The answer to a mail client's one-click unsubscribe (RFC 8058: posted on the reader's
+    click, without cookies; the secret link itself is the authority, as it is for the button on
+    the page). None for any other request, once a POST's CSRF token has been checked."""
     if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
-        # RFC 8058: the mail client posts this on the reader's one click, without cookies; the
-        # secret link itself is the authority, as it is for the button on the page.
-        done = updates.unsubscribe(token) is not None
+        done = unsubscribe() is not None
         said = "Unsubscribed.\n" if done else "This link is not valid.\n"
         return Response(said, 200 if done else 404, mimetype="text/plain")
     if request.method == "POST":
         csrf.protect()
+    return None
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # checked by one_click, except for a mail client's one-click POST, which has no token
+@no_store
+def unsubscribe(token: str) -> Any:
+    clicked = one_click(lambda: updates.unsubscribe(token))
+    if clicked is not None:
+        return clicked
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         signature = updates.unsubscribe(token)

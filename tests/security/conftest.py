@@ -58,6 +58,9 @@ TOKEN_ROUTES: dict[str, str] = {
     "public.erase": TokenPurpose.ERASE,
     "auth.accept_invite": TokenPurpose.INVITE,
     "auth.reset_password": TokenPurpose.RESET,
+    "outreach.invitation": TokenPurpose.PARTNER,
+    "outreach.decline": TokenPurpose.PARTNER,
+    "outreach.unsubscribe": TokenPurpose.PARTNER,
 }
 
 
@@ -199,6 +202,9 @@ def _populate(app: Flask) -> World:
         partner_id = db.session.execute(
             sa.select(Partner.id).where(Partner.letter_id == letter.id)
         ).scalar_one()
+        raw[TokenPurpose.PARTNER] = tokens.issue(
+            TokenPurpose.PARTNER, timedelta(days=1), letter=letter, partner_id=partner_id
+        )
         db.session.commit()
         job_id = document_jobs.request(letter, "docx", ListOptions(), by=admin).id
         documentwork.make(documentwork.claim("world") or 0, "world")  # done: its file downloads

@@ -66,6 +66,10 @@ def plausible_form(world: World, endpoint: str) -> dict[str, Any]:
         data["action"] = "start"
     if endpoint == "admin.organizers":
         data["email"] = "forged@coalition.example"
+    if endpoint == "admin.partners_send":  # would email the world's partner an invitation
+        data |= {"action": "invite", "partners": str(world.partner_id)}
+    if endpoint == "admin.partner_emails":
+        data |= {"partner_invitation": "Forged {organization}", "reminder_days": "2"}
     return data
 
 

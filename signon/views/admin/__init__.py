@@ -6,6 +6,7 @@ from signon.views.admin import (  # noqa: F401 - each module adds its routes to 
     documents,
     hosts,
     intake,
+    invitations,
     letters,
     moderation,
     outreach,

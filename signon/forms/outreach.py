@@ -1,0 +1,73 @@
+"""Forms of the invitations and reminders to a letter's partners."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import AnyOf, Length, Optional, Regexp
+
+from signon.models import Letter
+from signon.services import letter_emails, outreach, outreach_emails
+
+ALWAYS_ADDED = (
+    "the personal link to sign (the form opens filled in), the “We can't sign this time” link, "
+    "and the link to stop emails about this letter."
+)
+
+
+class SendOutreachForm(FlaskForm):
+    """The confirm step sent back: what to send, to whom (empty: everyone it applies to)."""
+
+    action = HiddenField(validators=[AnyOf([str(a) for a in outreach.Action])])
+    partners = HiddenField(validators=[Optional(), Regexp(r"^[0-9]+(,[0-9]+)*$")])
+    expected = HiddenField(validators=[Optional(), Regexp(r"^[0-9]+$")])
+
+    def selected(self) -> list[int] | None:
+        typed = self.partners.data or ""
+        return [int(value) for value in typed.split(",")] if typed else None
+
+
+def _text(kind: str) -> TextAreaField:
+    return TextAreaField(
+        f"Text of the {outreach_emails.KINDS[kind].label.lower()}",
+        validators=[Optional(), Length(max=5000)],
+        description=f"Always added after your text: {ALWAYS_ADDED}",
+    )
+
+
+class OutreachSettingsForm(FlaskForm):
+    partner_invitation = _text("partner_invitation")
+    partner_reminder = _text("partner_reminder")
+    reminder_days = StringField(
+        "Send a reminder this many days before the deadline",
+        validators=[Optional(), Length(max=60)],
+        description="For example 3, 1. Each goes to the partners who have not answered, at most "
+        "once a day each; leave empty for no scheduled reminders.",
+    )
+
+    def fill_from(self, letter: Letter) -> None:
+        for kind in outreach_emails.KINDS:
+            self[kind].data = outreach_emails.text_for(letter, kind)
+        self.reminder_days.data = ", ".join(str(days) for days in letter.reminder_days or [])
+
+    def text_fields(self) -> list[TextAreaField]:
+        return [self[kind] for kind in outreach_emails.KINDS]
+
+    def texts(self) -> dict[str, str]:
+        return {kind: self[kind].data or "" for kind in outreach_emails.KINDS}
+
+    def check(self, letter: Letter) -> outreach_emails.Settings | None:
+        """The settings as typed, or None with each error next to its field."""
+        valid = self.validate_on_submit()
+        for field in self.text_fields():
+            try:
+                outreach_emails.check_text(field.data or "", reply_to=letter.reply_to)
+            except ValueError as error:
+                field.errors = [*field.errors, str(error)]
+                valid = False
+        try:
+            days = outreach_emails.parse_days(self.reminder_days.data or "")
+        except letter_emails.SettingsError as error:
+            self.reminder_days.errors = [*self.reminder_days.errors, str(error)]
+            return None
+        return outreach_emails.Settings(self.texts(), days) if valid else None
