@@ -148,6 +148,9 @@ def assert_accessible(page: Any, name: str) -> None:
     and the page has a title, lang, one h1, a main landmark, a skip link and no sideways scroll."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # A click that navigates returns once the new page starts loading: measure it loaded, with
+    # its stylesheet (a loaded machine once measured an unstyled table 123 px too wide).
+    page.wait_for_load_state("load")
     original = page.viewport_size
     for viewport in (PHONE, DESKTOP):
         page.set_viewport_size(viewport)
