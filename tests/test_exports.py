@@ -458,3 +458,26 @@ def test_the_exports_depend_on_nothing_above_them():
                 else []
             )
             assert not [n for n in names if n.startswith(above)], (path.name, names)
+
+
+def test_document_libraries_load_on_the_first_document_not_with_the_app():
+    """python-docx, xlsxwriter and pypdf cost every web worker about 20 MiB if imported at start."""
+    import subprocess
+    import sys
+
+    from signon import ROOT
+
+    script = (
+        "import sys\n"
+        "from signon import create_app\n"
+        "create_app({'SECRET_KEY': 'k' * 40, 'SQLALCHEMY_DATABASE_URI': 'sqlite://'})\n"
+        "print(sorted(m for m in ('docx', 'xlsxwriter', 'pypdf', 'weasyprint') if m in sys.modules))\n"
+    )
+    loaded = (
+        subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    assert loaded == "[]"

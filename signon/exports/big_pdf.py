@@ -15,7 +15,6 @@ from types import TracebackType
 from typing import IO
 
 from flask import render_template
-from pypdf import PdfReader, PdfWriter
 
 from signon.exports import parts, pdf_renderer
 from signon.exports.model import ListDocument
@@ -94,6 +93,8 @@ def letter_pdf(
 ) -> bytes:
     """The same letter as exports.documents.letter_pdf, made `size` names at a time; `progress`
     hears the names laid out so far after each part (and may raise to stop)."""
+    from pypdf import PdfReader, PdfWriter  # loaded on the first long PDF, not by every process
+
     writer = PdfWriter()
     done = 0
     with Renderer() as renderer:

@@ -7,15 +7,15 @@ import io
 from collections.abc import Callable
 from datetime import datetime
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.enum.text import WD_BREAK
-from docx.shared import Pt
-from docx.text.paragraph import Paragraph
 from flask import render_template
 
 from signon.exports.model import Group, ListDocument
+
+if TYPE_CHECKING:  # python-docx is loaded on the first document, not by every process
+    from docx.document import Document as DocxDocument
+    from docx.text.paragraph import Paragraph
 
 _BLOCK_STYLES = {
     "p": "Normal",
@@ -62,6 +62,8 @@ class _HtmlToDocx(HTMLParser):
         elif tag == "a":
             self.href = dict(attrs).get("href")
         elif tag == "br" and self.paragraph is not None:
+            from docx.enum.text import WD_BREAK
+
             self.paragraph.add_run().add_break(WD_BREAK.LINE)
 
     def handle_endtag(self, tag: str) -> None:
@@ -92,6 +94,9 @@ class _HtmlToDocx(HTMLParser):
 
 def new_document(title: str, dated: datetime) -> DocxDocument:
     """A blank document with fixed properties, so the same content makes the same file."""
+    from docx import Document
+    from docx.shared import Pt
+
     document = Document()
     document.core_properties.title = title
     document.core_properties.author = "signon"

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-
 from signon.exports import documents, lists
 from signon.exports.lists import markdown_escape
 from signon.exports.model import ListDocument
@@ -55,5 +53,7 @@ def as_docx(release: PressReleaseDocument, dated: datetime) -> bytes:
         for line in release.contacts:
             document.add_paragraph(line, style=style)
     end = document.add_paragraph(END_MARK)
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
     end.alignment = WD_ALIGN_PARAGRAPH.CENTER
     return documents.saved(document)

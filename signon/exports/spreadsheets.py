@@ -8,8 +8,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-import xlsxwriter
-
 from signon.exports.safety import FORMULA_STARTS, neutralize
 
 CONTACT_COLUMNS = [
@@ -68,6 +66,8 @@ def _neutral(value: str) -> str:
 def contacts_xlsx(rows: Iterable[list[Any]], title: str, questions: Sequence[str] = ()) -> bytes:
     """Every user value is written as a string or a date, never parsed as a formula or link."""
     output = io.BytesIO()
+    import xlsxwriter  # loaded on the first spreadsheet, not by every process
+
     workbook = xlsxwriter.Workbook(
         output,
         {
