@@ -287,9 +287,11 @@ def test_a_new_signature_matches_its_partner_by_email_else_by_organization(ctx: 
     assert found["Elm Street"].signature_id is None
     [row] = [r for r in partners.rows(letter) if r.partner.organization == "Harbor Legal Aid"]
     assert (row.state, row.signature_status) == (
-        partners.PartnerState.NOT_INVITED,
+        partners.PartnerState.STARTED,
         SignatureStatus.UNCONFIRMED,
     )
+    counted = partners.counts(partners.rows(letter))
+    assert (counted.started, counted.signed, counted.no_answer) == (2, 0, 0)
 
 
 def test_a_partner_shows_the_state_of_the_signature_that_answered_it(ctx: Flask):

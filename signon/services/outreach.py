@@ -51,7 +51,7 @@ SKIP_LABELS: dict[str, str] = {
     "no_email": "have no email address",
     "unsubscribed": "unsubscribed",
     "bounced": "have an address that bounced",
-    "signed": "already signed",
+    "signed": "already signed (confirmed or not yet)",
     "declined": "declined",
     "invited": "were already invited",
     "not_invited": "were not invited yet (invite them first)",

@@ -39,6 +39,7 @@ class PartnerState(enum.StrEnum):
     NOT_INVITED = "not_invited"
     INVITED = "invited"  # and no answer yet
     SIGNED = "signed"
+    STARTED = "started"  # signed, but the signer has not confirmed by email yet
     DECLINED = "declined"
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
@@ -48,6 +49,7 @@ STATE_LABELS: dict[str, str] = {
     PartnerState.NOT_INVITED: "Not invited",
     PartnerState.INVITED: "No answer",
     PartnerState.SIGNED: "Signed",
+    PartnerState.STARTED: "Signed, not confirmed yet",
     PartnerState.DECLINED: "Declined",
     PartnerState.UNSUBSCRIBED: "Unsubscribed",
     PartnerState.BOUNCED: "Bounced",
@@ -58,6 +60,8 @@ def state_of(partner: Partner, signature_status: str | None) -> PartnerState:
     """Signing wins over everything else; then what stops outreach; then the outreach itself."""
     if signature_status in SIGNED:
         return PartnerState.SIGNED
+    if signature_status == SignatureStatus.UNCONFIRMED:
+        return PartnerState.STARTED
     if partner.unsubscribed_at is not None:
         return PartnerState.UNSUBSCRIBED
     if partner.bounced_at is not None:
@@ -86,6 +90,7 @@ class Counts:
     total: int
     invited: int
     signed: int
+    started: int
     declined: int
     no_answer: int
     unsubscribed: int
@@ -114,6 +119,7 @@ def counts(all_rows: Sequence[PartnerRow]) -> Counts:
         total=len(all_rows),
         invited=sum(row.partner.invited_at is not None for row in all_rows),
         signed=states[PartnerState.SIGNED],
+        started=states[PartnerState.STARTED],
         declined=states[PartnerState.DECLINED],
         no_answer=states[PartnerState.INVITED],
         unsubscribed=states[PartnerState.UNSUBSCRIBED],

@@ -121,6 +121,8 @@ def test_organizer_invites_a_partner_signs_through_its_link_another_declines_one
         assert harbor.match_kind == PartnerMatch.LINK
     page.goto(f"{live_server.url}/admin/letters/{letter_id}/partners")
     expect(page.locator('[data-count="declined"]')).to_have_text("1")
+    expect(page.locator('[data-count="started"]')).to_have_text("1")  # Harbor, not confirmed yet
+    expect(page.locator('[data-count="no_answer"]')).to_have_text("1")  # Open Books
     page.get_by_role("link", name="Declined", exact=True).click()
     page.get_by_role("link", name="Riverside Tenants Union").click()
     expect(page.get_by_text("Our board meets after the deadline.")).to_be_visible()
@@ -131,7 +133,7 @@ def test_organizer_invites_a_partner_signs_through_its_link_another_declines_one
     page.get_by_role("link", name="Send a reminder…").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Send 1 reminder")
     expect(page.locator("[data-skipped]")).to_have_text(
-        ["1 partner already signed", "1 partner declined"]
+        ["1 partner already signed (confirmed or not yet)", "1 partner declined"]
     )
     assert_accessible(page, "reminder: confirm")
     page.get_by_role("button", name="Send 1 reminder").click()
