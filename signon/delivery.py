@@ -242,6 +242,22 @@ def _is_permanent(error: smtplib.SMTPException) -> bool:
     return isinstance(code, int) and code >= 500
 
 
+class _Unfolded(str):
+    """A header value sent on one line as it is. Flask-Mail serializes with the SMTP policy, which
+    turns a header longer than 78 characters without spaces (a List-Unsubscribe address) into
+    encoded words that mail apps do not read as an address; RFC 5322 allows 998."""
+
+    def __new__(cls, name: str, value: str) -> _Unfolded:
+        made = super().__new__(cls, value)
+        made.name = name
+        return made
+
+    name: str
+
+    def fold(self, *, policy: Any) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
 def _as_flask_mail(message: _Claimed) -> flask_mail.Message:
     return flask_mail.Message(
         subject=message.subject,
@@ -257,7 +273,8 @@ def _as_flask_mail(message: _Claimed) -> flask_mail.Message:
 def _headers(message: _Claimed) -> dict[str, str]:
     headers = {"Auto-Submitted": "auto-generated"}
     if message.unsubscribe_url:
-        headers["List-Unsubscribe"] = f"<{one_line(message.unsubscribe_url)}>"
+        address = f"<{one_line(message.unsubscribe_url)[:900]}>"
+        headers["List-Unsubscribe"] = _Unfolded("List-Unsubscribe", address)
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return headers
 

@@ -37,17 +37,20 @@ class Mailbox:
     """What a real SMTP server on loopback received."""
 
     messages: list[EmailMessage] = field(default_factory=list)
+    sources: list[bytes] = field(default_factory=list)  # as received, before parsing
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(parsed)  # type: ignore[arg-type]
+            self.sources.append(envelope.content)
         return "250 Message accepted for delivery"
 
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()
+            self.sources.clear()
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout

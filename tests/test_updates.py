@@ -210,6 +210,9 @@ def test_updates_carry_a_one_click_unsubscribe_that_a_mail_client_can_post(
     assert link is not None
     assert link.group(1) in text_body(dana)  # the same link as the one in the text
     path = re.sub(r"^https?://[^/]+", "", link.group(1))
+    # As sent: the plain address on one line, not encoded words a mail app would not read.
+    [source] = [s for s in mailbox.sources if b"dana@ora.example" in s]
+    assert f"List-Unsubscribe: <{link.group(1)}>\r\n".encode() in source
 
     # A POST without the form's CSRF token that is not a one-click unsubscribe changes nothing.
     stranger = app.test_client()
