@@ -192,10 +192,15 @@ def test_a_forged_origin_field_signs_as_direct(
     app: Flask, client: FlaskClient, mailbox: Mailbox, forged: str
 ):
     hosted_letter(app)
-    page = client.get("/letters/test-letter")
-    data = form_defaults(page.text) | form_data() | {"origin": forged}
-    assert client.post("/letters/test-letter", data=data).status_code == 303
+    sign_with_origin(client, forged)
     assert only_signature(app) == (SourceKind.DIRECT, None, "")
+
+
+def sign_with_origin(client: FlaskClient, origin: str) -> None:
+    """Sign from the plain page, its hidden origin field replaced."""
+    page = client.get("/letters/test-letter")
+    data = form_defaults(page.text) | form_data() | {"origin": origin}
+    assert client.post("/letters/test-letter", data=data).status_code == 303
 
 
 def test_an_origin_signed_for_another_letter_signs_as_direct(
@@ -208,9 +213,7 @@ def test_an_origin_signed_for_another_letter_signs_as_direct(
     with app.app_context():
         assert attribution.posted_origin(other["letter_id"], carried).kind == SourceKind.COHOST
         assert attribution.posted_origin(ids["letter_id"], carried) == attribution.DIRECT
-    page = client.get("/letters/test-letter")
-    data = form_defaults(page.text) | form_data() | {"origin": carried}
-    assert client.post("/letters/test-letter", data=data).status_code == 303
+    sign_with_origin(client, carried)
     assert only_signature(app) == (SourceKind.DIRECT, None, "")
 
 
