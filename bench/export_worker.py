@@ -23,6 +23,7 @@ HEADER = [
     "Email", "City", "State or region", "Country", "Website", "Category", "Note to organizers",
     "Keep informed", "Press contact", "Text version signed", "Signed at (UTC)", "Confirmed at (UTC)",
     "Decided at (UTC)", "Decided by", "Reason", "Withdrawn at (UTC)", "Added by", "Source",
+    "Source co-host", "Source detail",
 ]  # fmt: skip
 PLAIN_SQL = """
 SELECT s.id, s.status, s.kind, s.organization, sy.display_name, s.name, s.title, s.email,
@@ -31,12 +32,13 @@ SELECT s.id, s.status, s.kind, s.organization, sy.display_name, s.name, s.title,
        CASE WHEN s.press_contact THEN 'yes' ELSE 'no' END,
        v.number,
        substr(s.created_at, 1, 19), substr(s.confirmed_at, 1, 19), substr(s.decided_at, 1, 19),
-       o.email, s.reason, substr(s.withdrawn_at, 1, 19), a.email, s.source
+       o.email, s.reason, substr(s.withdrawn_at, 1, 19), a.email, s.source_kind, h.email, s.source
 FROM signature AS s
 JOIN letter_version AS v ON v.id = s.version_id
 LEFT JOIN signatory AS sy ON sy.id = s.signatory_id
 LEFT JOIN organizer AS o ON o.id = s.decided_by_id
 LEFT JOIN organizer AS a ON a.id = s.added_by_id
+LEFT JOIN organizer AS h ON h.id = s.source_host_id
 WHERE s.letter_id = (SELECT id FROM letter WHERE slug = ?)
 ORDER BY s.id
 """

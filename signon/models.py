@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -89,6 +90,16 @@ class OutboxStatus(enum.StrEnum):
     DEAD = "dead"
 
 
+class SourceKind(enum.StrEnum):
+    """Where a signature came from."""
+
+    DIRECT = "direct"
+    COHOST = "cohost"  # a co-host's share link (?via=)
+    INVITATION = "invitation"  # a partner's personal invitation link
+    REF = "ref"  # a ?ref= or ?utm_source= name on the link
+    ORGANIZER = "organizer"  # added by an organizer, by hand or from a file
+
+
 class JobState(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -135,13 +146,20 @@ class Organizer(Model):
         return f"{self.id}:{self.session_version}"
 
 
+def new_share_code() -> str:
+    """A co-host's code in their share link: 12 URL-safe characters, too many to enumerate."""
+    return secrets.token_urlsafe(9)
+
+
 class LetterHost(Model):
-    """An organizer who runs a letter (its owner or a co-host), with their notification choice."""
+    """An organizer who runs a letter (its owner or a co-host), with their notification choice
+    and the code of their share link."""
 
     letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), primary_key=True)
     organizer_id: Mapped[int] = mapped_column(sa.ForeignKey("organizer.id"), primary_key=True)
     notify: Mapped[str] = mapped_column(sa.String(16), default=NotifyMode.DIGEST)
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    share_code: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_share_code)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organizer: Mapped[Organizer] = relationship()
@@ -291,6 +309,10 @@ class Signature(Model):
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     # Set when an organizer added the signature (by hand or from a file) instead of the signer.
     added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+    # Where it came from (SourceKind): the co-host whose share link it was, and `source` says
+    # more: the ref name of a "ref", or how an organizer's signature reached them.
+    source_kind: Mapped[str] = mapped_column(sa.String(16), default=SourceKind.DIRECT)
+    source_host_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
     source: Mapped[str] = mapped_column(sa.String(300), default="")
     # The withdrawn signature this one follows, when its signer signed again after withdrawing.
     previous_id: Mapped[int | None] = mapped_column(sa.ForeignKey("signature.id"), unique=True)
@@ -301,6 +323,7 @@ class Signature(Model):
     version: Mapped[LetterVersion] = relationship()
     signatory: Mapped[Signatory | None] = relationship()
     added_by: Mapped[Organizer | None] = relationship(foreign_keys=[added_by_id])
+    source_host: Mapped[Organizer | None] = relationship(foreign_keys=[source_host_id])
     previous: Mapped[Signature | None] = relationship(remote_side=[id])
 
     @property

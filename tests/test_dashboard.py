@@ -343,9 +343,9 @@ def test_dashboard_shows_every_table_and_the_chart(ctx: Flask):
 
     page = render(ctx, stats, chart_svg(stats.per_day))
 
-    assert page.count("<table") == 4
-    assert page.count("<caption>") == 4
-    for heading in ("Signatures by status", "By category", "By state or country"):
+    assert page.count("<table") == 5
+    assert page.count("<caption>") == 5
+    for heading in ("Signatures by status", "By category", "By state or country", "By source"):
         assert f"<h2>{heading}</h2>" in page
     assert "<h1" not in page
     assert '<th scope="row">Awaiting review</th><td class="num">0</td>' in page

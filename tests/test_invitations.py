@@ -24,6 +24,7 @@ from signon.models import (
     Partner,
     PartnerMatch,
     Signature,
+    SourceKind,
     Token,
     TokenPurpose,
     utcnow,
@@ -292,7 +293,7 @@ def test_signing_through_the_personal_link_matches_the_partner_by_the_link(
         assert harbor.match_kind == PartnerMatch.LINK
         assert harbor.signature is not None
         assert harbor.signature.email == "kim@harborlegal.example"
-        assert harbor.signature.source == outreach.INVITATION_SOURCE
+        assert harbor.signature.source_kind == SourceKind.INVITATION
         assert "partner.matched" in actions(letter_id)
 
 
@@ -309,7 +310,7 @@ def test_a_forged_invitation_field_matches_nothing(
     with app.app_context():
         assert partner(letter_id, "Harbor Legal Aid").signature_id is None
         signature = db.session.execute(sa.select(Signature)).scalar_one()
-        assert signature.source == ""
+        assert (signature.source_kind, signature.source) == (SourceKind.DIRECT, "")
 
 
 # --- Declining ----------------------------------------------------------------------------------

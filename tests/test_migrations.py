@@ -151,6 +151,53 @@ def test_signing_again_migration_refuses_to_downgrade_once_a_signer_signed_again
         db.engine.dispose()
 
 
+def test_sources_migration_names_each_existing_signatures_source_and_gives_hosts_codes(
+    empty_database: str,
+):
+    revision = _revision("signature_sources")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade(revision=revision.down_revision)
+        with db.engine.begin() as connection:
+            letter, version = _letter(connection)
+            ana = _insert(connection, "organizer", email="ana@coalition.example")
+            bo = _insert(connection, "organizer", email="bo@partner.example")
+            for host in (ana, bo):
+                _insert(connection, "letter_host", letter_id=letter, organizer_id=host)
+            signers = {
+                source: _insert(
+                    connection, "signature", letter_id=letter, version_id=version,
+                    organization="Open Records Alliance", organization_key="open records alliance",
+                    email=f"{n}@x.example", email_normalized=f"{n}@x.example", source=source,
+                    added_by_id=ana if source == "By phone" else None,
+                )
+                for n, source in enumerate(("By phone", "invitation", ""))
+            }  # fmt: skip
+        upgrade(revision=revision.revision)
+        with db.engine.begin() as connection:
+            rows = connection.execute(
+                sa.text("SELECT id, source_kind, source_host_id, source FROM signature")
+            ).all()
+            assert sorted(tuple(row) for row in rows) == sorted(
+                [
+                    (signers["By phone"], "organizer", None, "By phone"),
+                    (signers["invitation"], "invitation", None, ""),
+                    (signers[""], "direct", None, ""),
+                ]
+            )
+            codes = connection.execute(sa.text("SELECT share_code FROM letter_host")).scalars()
+            codes = list(codes)
+            assert len(set(codes)) == 2
+            assert all(len(code) == 12 for code in codes)
+        downgrade(revision=revision.down_revision)
+        with db.engine.begin() as connection:
+            rows = connection.execute(sa.text("SELECT id, source FROM signature")).all()
+            assert sorted(tuple(row) for row in rows) == sorted(
+                (number, source) for source, number in signers.items()
+            )
+        db.engine.dispose()
+
+
 # --- A populated database, upgraded one migration at a time -----------------------------------
 #
 # At every revision from the first to the head, each table that exists gets one more row, its
@@ -271,6 +318,7 @@ CHOICES: dict[tuple[str, str], str] = {
     ("document_job", "format"): "pdf",
     ("document_job", "state"): "done",
     ("partner", "match_kind"): "organization",
+    ("signature", "source_kind"): "cohost",
 }
 
 

@@ -59,7 +59,12 @@ CHOICES = {
     "contact_fax": [None, "", " ", "x", " " * 300, "x" * 200, "x" * 201, "\u200b"],
     "version": [None, "", "7", "abc", "-1", "99999999999999999999"],
     "started": [None, "", "x"],
-}
+    "invitation": [None, "", " ", "a-token", " " * 300, "x" * 200, "x" * 201, "\u200b" * 201],
+    "origin": [
+        None, "", " ", "ref.newsletter", "ref.<script>", "host.WzEsMl0.sig", " " * 300,
+        "x" * 200, "x" * 201, "\u00a0" * 201, "ref." + "a" * 197,
+    ],
+}  # fmt: skip
 
 
 def variations() -> Iterator[MultiDict[str, str]]:
@@ -116,6 +121,8 @@ def test_the_plain_reading_accepts_what_the_form_accepts_with_the_same_data(
             assert entry.version_id() == form.version_id()
             assert entry.trap_field() == form.trap_field()
             assert entry.started_stamp() == form.started_stamp()
+            assert entry.invitation_token() == form.invitation_token()
+            assert entry.origin_text() == form.origin_text()
     assert accepted > 50
 
 

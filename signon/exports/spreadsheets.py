@@ -15,13 +15,14 @@ CONTACT_COLUMNS = [
     "Email", "City", "State or region", "Country", "Website", "Category", "Note to organizers",
     "Keep informed", "Press contact", "Text version signed", "Signed at (UTC)", "Confirmed at (UTC)",
     "Decided at (UTC)", "Decided by", "Reason", "Withdrawn at (UTC)", "Added by", "Source",
+    "Source co-host", "Source detail",
 ]  # fmt: skip
 
 _CHUNK_ROWS = 500
 
 
 # Columns signers or organizers typed (formula risk) and the yes/no flags, by position.
-_TYPED_COLUMNS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20, 21, 24)
+_TYPED_COLUMNS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20, 21, 25, 26)
 _FLAG_COLUMNS = (14, 15)
 
 

@@ -15,6 +15,7 @@ from signon.forms.public import (
     NAME_MAX,
     NOTE_MAX,
     ORGANIZATION_MAX,
+    ORIGIN_MAX,
     PLACE_MAX,
     TITLE_MAX,
     TRAP_MAX,
@@ -38,6 +39,7 @@ class SignEntry(SignStamps):
     started: str | None
     contact_fax: str
     invitation: str = ""
+    origin: str = ""
 
     def trap_field(self) -> str:
         return self.contact_fax
@@ -53,6 +55,9 @@ class SignEntry(SignStamps):
 
     def invitation_token(self) -> str:
         return self.invitation
+
+    def origin_text(self) -> str:
+        return self.origin
 
 
 def read_posted(shape: FormShape) -> SignEntry | None:
@@ -81,6 +86,7 @@ def read_entry(form: MultiDict[str, str], shape: FormShape) -> SignEntry | None:
     category = form.get("category") if shape.categories else ""
     fax = form.get("contact_fax") or ""
     invitation = form.get("invitation") or ""
+    origin = form.get("origin") or ""
     website = normalize_website(form.get("website")) or ""
     text = {key: (form.get(key) or "").strip() for key in _OPTIONAL}
     if (
@@ -90,8 +96,9 @@ def read_entry(form: MultiDict[str, str], shape: FormShape) -> SignEntry | None:
         or category is None
         or (shape.categories and category not in shape.categories)
         or not form.get("authorized")
-        or (fax.strip() and len(fax) > TRAP_MAX)
-        or len(invitation) > INVITATION_MAX
+        or _too_long(fax, TRAP_MAX)
+        or _too_long(invitation, INVITATION_MAX)
+        or _too_long(origin, ORIGIN_MAX)
         or (website and (len(website) > WEBSITE_MAX or not is_web_address(website)))
         or any(len(text[key]) > limit for key, limit in _OPTIONAL.items())
     ):
@@ -110,7 +117,7 @@ def read_entry(form: MultiDict[str, str], shape: FormShape) -> SignEntry | None:
         keep_informed=_ticked(form, "keep_informed"),
         press_contact=_ticked(form, "press_contact"),
     )
-    return SignEntry(data, form.get("version"), form.get("started"), fax, invitation)
+    return SignEntry(data, form.get("version"), form.get("started"), fax, invitation, origin)
 
 
 _OPTIONAL = {
@@ -126,6 +133,11 @@ def _csrf_checked() -> bool:
     """SignForm skips its CSRF check once CSRFProtect has passed the request, and has none when
     CSRF is off; otherwise it must check the token itself."""
     return bool(g.get("csrf_valid")) or not current_app.config.get("WTF_CSRF_ENABLED", True)
+
+
+def _too_long(value: str, limit: int) -> bool:
+    """An optional field's Length check: Optional() ends the checks for a blank value."""
+    return bool(value.strip()) and len(value) > limit
 
 
 def _required(form: MultiDict[str, str], key: str, limit: int) -> str | None:

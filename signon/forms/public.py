@@ -69,6 +69,7 @@ WEBSITE_MAX = 300
 NOTE_MAX = 2000
 TRAP_MAX = 200
 INVITATION_MAX = 200
+ORIGIN_MAX = 200  # a signed co-host origin is about 40 characters
 EMAIL_RULE = Email("Enter an email address like name@example.org.", check_deliverability=False)
 
 
@@ -86,6 +87,10 @@ class SignStamps:
 
     def invitation_token(self) -> str:
         """The token of the partner's personal link the form was opened from, if any."""
+        raise NotImplementedError
+
+    def origin_text(self) -> str:
+        """Where the signer came from, as the letter page put it in the form (attribution)."""
         raise NotImplementedError
 
     def signature_data(self) -> SignatureData:
@@ -193,6 +198,8 @@ class SignForm(SignStamps, FlaskForm):
     version = HiddenField()
     # The token of a partner's personal link, when the form was opened from one.
     invitation = HiddenField(validators=[Optional(), Length(max=INVITATION_MAX)])
+    # Where the signer came from (a co-host's share link, a ref name), from the page's address.
+    origin = HiddenField(validators=[Optional(), Length(max=ORIGIN_MAX)])
     questions: tuple[Question, ...] = ()  # the letter's own questions; see sign_form()
     # Bot traps: a field people never see, and when the form was shown.
     contact_fax = StringField(
@@ -273,6 +280,9 @@ class SignForm(SignStamps, FlaskForm):
     def invitation_token(self) -> str:
         return self.invitation.data or ""
 
+    def origin_text(self) -> str:
+        return self.origin.data or ""
+
 
 class ConfirmForm(FlaskForm):
     """Only a POST confirms, so mail scanners that open links confirm nothing."""
@@ -306,6 +316,7 @@ class AddSignatureForm(SignForm):
     started = None
     version = None
     invitation = None
+    origin = None
 
 
 def check_row(categories: list[str], allows_individuals: bool) -> RowValidator:

@@ -26,6 +26,7 @@ def contact_rows(letter: Letter, *, dates_as_text: bool = False) -> Iterator[lis
     """Every signature of the letter with its decisions, read in batches so memory stays flat."""
     decided_by = sa.orm.aliased(Organizer)
     added_by = sa.orm.aliased(Organizer)
+    source_host = sa.orm.aliased(Organizer)
     when = _utc_text if dates_as_text else (lambda column: column)
     query = (
         sa.select(
@@ -53,6 +54,8 @@ def contact_rows(letter: Letter, *, dates_as_text: bool = False) -> Iterator[lis
             Signature.reason,
             when(Signature.withdrawn_at),
             added_by.email,
+            Signature.source_kind,
+            source_host.email,
             Signature.source,
             Signature.answers,
         )
@@ -60,6 +63,7 @@ def contact_rows(letter: Letter, *, dates_as_text: bool = False) -> Iterator[lis
         .outerjoin(Signatory, Signatory.id == Signature.signatory_id)
         .outerjoin(decided_by, decided_by.id == Signature.decided_by_id)
         .outerjoin(added_by, added_by.id == Signature.added_by_id)
+        .outerjoin(source_host, source_host.id == Signature.source_host_id)
         .where(Signature.letter_id == letter.id)
         .order_by(Signature.id)
         .execution_options(yield_per=1000)

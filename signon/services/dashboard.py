@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from signon.extensions import db
 from signon.models import Letter, Signatory, Signature, SignatureStatus
+from signon.services.attribution import SourceCounts, source_counts
 from signon.services.history import superseded
 from signon.services.listing import ListCounts, cached_counts, sort_key
 
@@ -65,6 +66,7 @@ class LetterStats:
     by_place: list[Count]
     per_day: list[DayCount]
     total_confirmed: int
+    by_source: SourceCounts
 
 
 def letter_stats(letter: Letter) -> LetterStats:
@@ -79,6 +81,7 @@ def letter_stats(letter: Letter) -> LetterStats:
         by_place=place_counts(letter),
         per_day=per_day,
         total_confirmed=sum(d.count for d in per_day),
+        by_source=source_counts(letter),
     )
 
 

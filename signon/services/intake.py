@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from signon import audit, transaction
 from signon.extensions import db
 from signon.links import external_url
-from signon.models import Letter, Organizer, Signature, SignatureStatus, utcnow
+from signon.models import Letter, Organizer, Signature, SignatureStatus, SourceKind, utcnow
 from signon.services import letter_emails, letters, listing, partners, sheets, signatures
 from signon.services.normalize import normalize_email
 from signon.services.signatures import SignatureData
@@ -267,6 +267,8 @@ def _add(
         "decided_at": now if approve else None,
         "decided_by_id": by.id if approve else None,
         "added_by_id": by.id,
+        "source_kind": SourceKind.ORGANIZER,
+        "source_host_id": None,
         "source": " ".join(source.split())[:300] or "added by hand",
     }
     if pending is not None:

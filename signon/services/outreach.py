@@ -21,6 +21,7 @@ from signon.models import (
     PartnerMatch,
     Signature,
     SignatureStatus,
+    SourceKind,
     Token,
     TokenPurpose,
     utcnow,
@@ -32,8 +33,6 @@ from signon.services.partners import ANSWERING
 LINK_VALID = timedelta(days=180)
 # At most one reminder per partner in this time, whoever sends it and however.
 REMINDER_GAP = timedelta(hours=24)
-# The source a signature records when its signer came through a partner's personal link.
-INVITATION_SOURCE = "invitation"
 
 
 class Action(enum.StrEnum):
@@ -255,10 +254,10 @@ def signed_through_link(signature: Signature, raw: str) -> bool:
     if moved is None:
         transaction.rollback()
         return False
-    db.session.execute(
+    db.session.execute(  # the invitation beats a share link or ref name the page also carried
         sa.update(Signature)
-        .where(Signature.id == signature.id, Signature.source == "")
-        .values(source=INVITATION_SOURCE)
+        .where(Signature.id == signature.id, Signature.source_kind != SourceKind.ORGANIZER)
+        .values(source_kind=SourceKind.INVITATION, source_host_id=None, source="")
         .execution_options(synchronize_session=False)
     )
     audit.record(

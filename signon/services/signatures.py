@@ -39,6 +39,7 @@ from signon.services import (
     screening,
     suspicion,
 )
+from signon.services.attribution import DIRECT, Origin
 from signon.services.normalize import clean_text, normalize_email, organization_key
 
 CONFIRMED_STATES = {SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED}
@@ -123,13 +124,20 @@ class Result:
 
 
 def sign_letter(
-    letter: Letter, data: SignatureData, *, version_id: int, client_hash: str = "", trap: str = ""
+    letter: Letter,
+    data: SignatureData,
+    *,
+    version_id: int,
+    client_hash: str = "",
+    trap: str = "",
+    origin: Origin = DIRECT,
 ) -> Signature:
     """Record a signature (or answer a repeat of one) and queue the right email.
 
     The caller shows the same page whatever happened, so nobody learns who signed. `trap` says why
     the form looked filled by a bot; such signatures, and blocked addresses, are kept as suspected:
-    never listed, never emailed, released by an organizer if they were a person after all.
+    never listed, never emailed, released by an organizer if they were a person after all. A new
+    signature records its `origin`; a repeat keeps the one it has.
     """
     if not letters.accepts_signatures(letter):
         raise SigningClosed
@@ -145,6 +153,8 @@ def sign_letter(
     if existing is None:
         signature = _unsaved(letter, version_id, data, client_hash, email, previous=withdrawn)
         signature.name_warnings = warnings
+        signature.source_kind, signature.source_host_id = origin.kind, origin.host_id
+        signature.source = origin.ref
         if suspect:
             return _keep_suspected(signature, suspect)
         try:

@@ -38,6 +38,7 @@ from signon.outages import keeps_input
 from signon.privacy import client_hash
 from signon.security import configured_limit, form_started_stamp
 from signon.services import (
+    attribution,
     deliveries,
     letters,
     listing,
@@ -152,6 +153,8 @@ def letter_page(letter: Letter, form: SignForm, notice: str = "", status: int = 
     version = letters.current_version(letter)
     accepting = letters.accepts_signatures(letter)
     form.version.data = str(version.id)
+    if not form.origin.data and request.method == "GET":  # the address says where they came from
+        form.origin.data = attribution.origin_field(letter, request.args)
     if notice == _LONG_OPEN:
         form.started.data = ""  # shown again with a fresh start time
     form.started.data = form.started.data or form_started_stamp()
@@ -215,6 +218,7 @@ def _try_to_sign(letter: Letter, entry: SignStamps) -> str:
             version_id=entry.version_id() or 0,
             client_hash=client_hash(request.remote_addr),
             trap=entry.trap_reason(float(config["MIN_FILL_SECONDS"])),
+            origin=attribution.posted_origin(letter.id, entry.origin_text()),
         )
     except signatures.TextChanged:
         return "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."

@@ -28,6 +28,7 @@ from signon.outages import keeps_input
 from signon.sanitize import markdown_to_html
 from signon.services import (
     access,
+    attribution,
     dashboard,
     letters,
     moderation,
@@ -120,6 +121,7 @@ def letter(letter_id: int) -> str:
         chart=dashboard.chart_svg(stats.per_day),
         counts=moderation.status_counts(letter),
         hosts=access.hosts(letter),
+        share_link=attribution.share_link(letter, host) if host else None,
         host_form=HostForm(),
         notify_form=NotifyForm(notify=host.notify if host else NotifyMode.NONE),
         action_form=EmptyForm(),
