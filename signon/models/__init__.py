@@ -1,0 +1,68 @@
+"""The database tables, as typed SQLAlchemy 2.0 models, one module per area."""
+
+from signon.models.accounts import LoginThrottle, Organizer, OrganizerSession, RecoveryCode
+from signon.models.base import UTCDateTime, utcnow
+from signon.models.documents import ACTIVE_JOB, Delivery, DocumentJob, ListSnapshot, SnapshotFile
+from signon.models.letters import (
+    Letter,
+    LetterHost,
+    LetterUpdate,
+    LetterVersion,
+    PressRelease,
+    new_share_code,
+)
+from signon.models.outreach import HAS_EMAIL, Partner
+from signon.models.records import AuditEvent, EmailRule, ForwardedHops, OutboxMessage
+from signon.models.signatures import STANDING, Signatory, Signature, Token
+from signon.models.states import (
+    JobState,
+    LetterStatus,
+    NotifyMode,
+    OutboxStatus,
+    PartnerMatch,
+    Role,
+    SignatoryKind,
+    SignatureStatus,
+    SourceKind,
+    TokenPurpose,
+)
+
+__all__ = [
+    "ACTIVE_JOB",
+    "HAS_EMAIL",
+    "STANDING",
+    "AuditEvent",
+    "Delivery",
+    "DocumentJob",
+    "EmailRule",
+    "ForwardedHops",
+    "JobState",
+    "Letter",
+    "LetterHost",
+    "LetterStatus",
+    "LetterUpdate",
+    "LetterVersion",
+    "ListSnapshot",
+    "LoginThrottle",
+    "NotifyMode",
+    "Organizer",
+    "OrganizerSession",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Partner",
+    "PartnerMatch",
+    "PressRelease",
+    "RecoveryCode",
+    "Role",
+    "Signatory",
+    "SignatoryKind",
+    "Signature",
+    "SignatureStatus",
+    "SnapshotFile",
+    "SourceKind",
+    "Token",
+    "TokenPurpose",
+    "UTCDateTime",
+    "new_share_code",
+    "utcnow",
+]

@@ -1,0 +1,87 @@
+"""The fixed sets of values some columns hold."""
+
+from __future__ import annotations
+
+import enum
+
+
+class LetterStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SignatureStatus(enum.StrEnum):
+    UNCONFIRMED = "unconfirmed"
+    AWAITING_REVIEW = "awaiting_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    SUSPECTED = "suspected"
+
+
+class SignatoryKind(enum.StrEnum):
+    ORGANIZATION = "organization"
+    INDIVIDUAL = "individual"
+
+
+class TokenPurpose(enum.StrEnum):
+    CONFIRM = "confirm"
+    WITHDRAW = "withdraw"
+    RECONFIRM = "reconfirm"
+    INVITE = "invite"
+    RESET = "reset"
+    PREVIEW = "preview"
+    UNSUBSCRIBE = "unsubscribe"
+    ERASE = "erase"
+    SETUP = "setup"
+    # A partner's links in an invitation or reminder: the personal sign link, "we can't sign this
+    # time", and the unsubscribe; one token per email.
+    PARTNER = "partner"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    ORGANIZER = "organizer"
+
+
+class NotifyMode(enum.StrEnum):
+    EACH = "each"
+    DIGEST = "digest"
+    NONE = "none"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class SourceKind(enum.StrEnum):
+    """Where a signature came from."""
+
+    DIRECT = "direct"
+    COHOST = "cohost"  # a co-host's share link (?via=)
+    INVITATION = "invitation"  # a partner's personal invitation link
+    REF = "ref"  # a ?ref= or ?utm_source= name on the link
+    ORGANIZER = "organizer"  # added by an organizer, by hand or from a file
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class PartnerMatch(enum.StrEnum):
+    """How a partner was tied to a signature."""
+
+    EMAIL = "email"
+    ORGANIZATION = "organization"
+    FUZZY = "fuzzy"  # a likely match a moderator confirmed
+    LINK = "link"  # the signer came through the partner's invitation link
+
+
+# Partners without an email address are many; only the ones with one must differ.
