@@ -1,10 +1,18 @@
-"""Forms of the invitations and reminders to a letter's partners."""
+"""Forms of the Partners page and of outreach: imports, matches, invitations and reminders."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import AnyOf, Length, Optional, Regexp
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import (
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
 from signon.models import Letter
 from signon.services import letter_emails, outreach, outreach_emails
@@ -71,3 +79,59 @@ class OutreachSettingsForm(FlaskForm):
             self.reminder_days.errors = [*self.reminder_days.errors, str(error)]
             return None
         return outreach_emails.Settings(self.texts(), days) if valid else None
+
+
+class PartnerImportForm(FlaskForm):
+    """A CSV file of partners, or rows pasted from a spreadsheet; one of the two."""
+
+    file = FileField(
+        "CSV file",
+        validators=[
+            FileAllowed(
+                ["csv", "txt", "tsv"],
+                "Choose a .csv file: in your spreadsheet, File > Download > CSV.",
+            )
+        ],
+        description="The first row names the columns: Organization is needed; Contact, Email, "
+        "Category, Notes and Co-host are read when present. UTF-8 or Excel's CSV, with commas "
+        "or semicolons.",
+    )
+    pasted = TextAreaField(
+        "Or paste rows from a spreadsheet",
+        validators=[Optional()],
+        description="With a heading row, or in this order: organization, contact, email, "
+        "category, notes, co-host.",
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not self.file.data and not (self.pasted.data or "").strip():
+            self.file.errors = ["Choose a CSV file, or paste rows."]
+            return False
+        return True
+
+
+class ConfirmPartnersForm(FlaskForm):
+    """The preview sent back: the rows (or the earlier letter), the plan's digest and its seal."""
+
+    kind = HiddenField()
+    payload = HiddenField()
+    filename = HiddenField()
+    digest = HiddenField()
+    seal = HiddenField()
+
+
+class PartnersFromLetterForm(FlaskForm):
+    source = SelectField(
+        "Add the organizations listed on",
+        coerce=int,
+        validate_choice=True,
+        description="Each organization on that letter's public list, with the contact who signed "
+        "for it. You see the preview first.",
+    )
+
+
+class MatchPartnerForm(FlaskForm):
+    partner_id = HiddenField(validators=[DataRequired()])
+    signature_id = HiddenField(validators=[DataRequired()])

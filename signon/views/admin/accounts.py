@@ -15,11 +15,9 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from signon.extensions import db
-from signon.forms.admin import (
-    EmailRuleForm,
-    InviteForm,
-)
 from signon.forms.auth import CodeForm, EmptyForm
+from signon.forms.moderation import EmailRuleForm
+from signon.forms.people import InviteForm
 from signon.models import Organizer
 from signon.services import (
     accounts,

@@ -18,12 +18,8 @@ from wtforms import SelectChoice
 
 from signon.exports import formats
 from signon.exports.model import ListOptions
-from signon.forms.admin import (
-    DeliveryForm,
-    FreezeForm,
-    SignerUpdateForm,
-)
 from signon.forms.auth import EmptyForm
+from signon.forms.delivery import DeliveryForm, FreezeForm, SignerUpdateForm
 from signon.models import DocumentJob, Letter, ListSnapshot
 from signon.services import (
     deliverables,

@@ -14,12 +14,9 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from signon.extensions import limiter
-from signon.forms.admin import (
-    EmailSettingsForm,
-    HostForm,
-    NotifyForm,
-)
 from signon.forms.auth import EmptyForm
+from signon.forms.letters import EmailSettingsForm
+from signon.forms.people import HostForm, NotifyForm
 from signon.models import NotifyMode
 from signon.security import configured_limit
 from signon.services import (

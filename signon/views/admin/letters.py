@@ -14,14 +14,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from signon.forms.admin import (
-    HostForm,
-    LetterForm,
-    NotifyForm,
-    StatusForm,
-    UpdateSignersForm,
-)
 from signon.forms.auth import EmptyForm
+from signon.forms.letters import LetterForm, StatusForm, UpdateSignersForm
+from signon.forms.people import HostForm, NotifyForm
 from signon.links import external_url
 from signon.models import Letter, LetterStatus, NotifyMode
 from signon.outages import keeps_input

@@ -16,11 +16,8 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from signon import audit
-from signon.forms.admin import (
-    DecisionForm,
-    SignatoryForm,
-)
 from signon.forms.auth import EmptyForm
+from signon.forms.moderation import DecisionForm, SignatoryForm
 from signon.security import row_id, row_ids
 from signon.services import (
     flags,

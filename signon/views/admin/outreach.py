@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from signon.exports import partners as partner_export
-from signon.forms.admin import (
+from signon.forms.outreach import (
     ConfirmPartnersForm,
     MatchPartnerForm,
     PartnerImportForm,

@@ -13,7 +13,7 @@ from flask import (
 )
 
 from signon.exports import lists
-from signon.forms.admin import PressReleaseForm
+from signon.forms.delivery import PressReleaseForm
 from signon.models import Letter
 from signon.services import (
     contacts,

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 
-from signon.forms.admin import QuestionForm
 from signon.forms.auth import EmptyForm
+from signon.forms.letters import QuestionForm
 from signon.services import questions
 from signon.views.admin.base import bp, letter_or_404, me
 

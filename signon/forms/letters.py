@@ -1,0 +1,217 @@
+"""Forms of the workspace for a letter itself: its text and settings, questions and emails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from signon.models import Letter
+from signon.services import letter_emails
+from signon.services.letters import SLUG_PATTERN, LetterDraft
+from signon.services.questions import KINDS as QUESTION_KINDS
+
+COMMON_ZONES = [
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico", "UTC",
+]  # fmt: skip
+
+
+@cache
+def timezone_choices() -> list[SelectChoice]:
+    others = sorted(available_timezones() - set(COMMON_ZONES))
+    return [SelectChoice(zone, zone.replace("_", " ")) for zone in COMMON_ZONES + others]
+
+
+class LetterForm(FlaskForm):
+    title = StringField(
+        "Title", validators=[DataRequired("Give the letter a title."), Length(max=200)]
+    )
+    slug = StringField(
+        "Web address",
+        validators=[
+            DataRequired("Choose the web address."),
+            Length(max=80),
+            Regexp(
+                SLUG_PATTERN,
+                message="Use lowercase letters, digits and single hyphens, like foia-letter-2027.",
+            ),
+        ],
+        description="The letter's page will be /letters/ followed by this.",
+    )
+    body = TextAreaField(
+        "Letter text",
+        validators=[DataRequired("Write the letter text."), Length(max=100_000)],
+        description="Markdown: a blank line between paragraphs, **bold**, *italic*, 1. numbered lists, [links](https://example.org).",
+    )
+    change_note = StringField(
+        "What changed (for signers who already signed)",
+        validators=[Optional(), Length(max=500)],
+        description="Needed when people have already signed the text you are changing.",
+    )
+    categories = TextAreaField(
+        "Signatory categories",
+        validators=[Optional(), Length(max=2000)],
+        description="One per line, in the order the final list should use. Leave empty for one list.",
+    )
+    deadline = DateTimeLocalField(
+        "Sign-on deadline", validators=[Optional()], format="%Y-%m-%dT%H:%M"
+    )
+    timezone = SelectField("Time zone of the deadline", choices=[], default="America/New_York")
+    requires_approval = BooleanField(
+        "Signatures need approval before they are listed", default=True
+    )
+    allows_individuals = BooleanField("Individuals may sign too (listed and counted apart)")
+    thank_you = TextAreaField(
+        "Thank-you message",
+        validators=[Optional(), Length(max=5000)],
+        description="Shown to signers once they confirm. Markdown.",
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = timezone_choices()
+
+    def validate_deadline(self, field: DateTimeLocalField) -> None:
+        if field.data is not None and not 2000 <= field.data.year <= 2200:
+            raise ValidationError("Enter a deadline between the years 2000 and 2200.")
+
+    def fill_from(self, draft: LetterDraft) -> None:
+        self.title.data = draft.title
+        self.slug.data = draft.slug
+        self.body.data = draft.body_markdown
+        self.categories.data = "\n".join(draft.categories)
+        self.timezone.data = draft.timezone
+        self.deadline.data = (
+            draft.deadline_at.astimezone(ZoneInfo(draft.timezone)).replace(tzinfo=None)
+            if draft.deadline_at
+            else None
+        )
+        self.requires_approval.data = draft.requires_approval
+        self.allows_individuals.data = draft.allows_individuals
+        self.thank_you.data = draft.thank_you_markdown
+
+    def draft(self) -> LetterDraft:
+        zone = self.timezone.data or "UTC"
+        deadline: datetime | None = self.deadline.data
+        return LetterDraft(
+            slug=(self.slug.data or "").strip(),
+            title=self.title.data or "",
+            body_markdown=(self.body.data or "").replace("\r\n", "\n"),
+            categories=(self.categories.data or "").splitlines(),
+            deadline_at=deadline.replace(tzinfo=ZoneInfo(zone)) if deadline else None,
+            timezone=zone,
+            requires_approval=bool(self.requires_approval.data),
+            allows_individuals=bool(self.allows_individuals.data),
+            thank_you_markdown=self.thank_you.data or "",
+        )
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[DataRequired()])
+
+
+class UpdateSignersForm(FlaskForm):
+    message = TextAreaField(
+        "Message to these signers",
+        validators=[DataRequired("Write a short message."), Length(max=5000)],
+        description="Sent with two links: one to keep their signature on the new text, one to withdraw it.",
+    )
+
+
+class QuestionForm(FlaskForm):
+    label = StringField(
+        "Question",
+        validators=[DataRequired("Write the question."), Length(max=300)],
+        description="For example: May we list your organization's logo? Signers see it on the sign form.",
+    )
+    kind = RadioField(
+        "Kind of answer",
+        choices=[SelectChoice(k, v) for k, v in QUESTION_KINDS.items()],
+        default="text",
+    )
+    choices = TextAreaField(
+        "Options (for a choice)",
+        validators=[Optional(), Length(max=2000)],
+        description="One per line. Needed only for a choice.",
+    )
+    required = BooleanField("Signers must answer it")
+
+
+def _email_text(kind: str) -> TextAreaField:
+    spec = letter_emails.KINDS[kind]
+    return TextAreaField(
+        f"Email “{spec.label}”",
+        validators=[Optional(), Length(max=5000)],
+        description=f"Always added after your text: {spec.always_added[0].lower()}{spec.always_added[1:]}",
+    )
+
+
+class EmailSettingsForm(FlaskForm):
+    """A letter's sender name, Reply-To and the texts of the emails its signers get."""
+
+    sender_name = StringField(
+        "Sender name",
+        validators=[
+            Optional(),
+            Length(max=120),
+            Regexp(
+                r"^[^@<>\"]*$",
+                message='Write a name only, without an email address or the characters < > " @.',
+            ),
+        ],
+        description="Shown in From, for example “Coalition for Open Records via signon”. The address stays the site's own.",
+    )
+    reply_to = EmailField(
+        "Reply-To address",
+        validators=[Optional(), Email("Enter an email address."), Length(max=254)],
+        description="The lead organization's address. Without one, the emails never invite a reply.",
+    )
+    confirm_signature = _email_text("confirm_signature")
+    signature_approved = _email_text("signature_approved")
+    signature_rejected = _email_text("signature_rejected")
+    letter_update = _email_text("letter_update")
+
+    def fill_from(self, letter: Letter) -> None:
+        """The saved settings, with each default text written out so organizers see it."""
+        self.sender_name.data = letter.sender_name
+        self.reply_to.data = letter.reply_to
+        for kind in letter_emails.KINDS:
+            self[kind].data = letter_emails.text_for(letter, kind)
+
+    def text_fields(self) -> list[TextAreaField]:
+        return [self[kind] for kind in letter_emails.KINDS]
+
+    def settings(self) -> letter_emails.Settings:
+        return letter_emails.Settings(
+            sender_name=self.sender_name.data or "",
+            reply_to=self.reply_to.data or "",
+            texts={kind: self[kind].data or "" for kind in letter_emails.KINDS},
+        )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Each text's placeholders are checked here, so the error shows next to its field."""
+        valid = super().validate(extra_validators)
+        reply_to = "" if self.reply_to.errors else (self.reply_to.data or "").strip()
+        for field in self.text_fields():
+            try:
+                letter_emails.check_text(field.data or "", reply_to=reply_to)
+            except ValueError as error:
+                field.errors = [*field.errors, str(error)]
+                valid = False
+        return valid
