@@ -27,6 +27,7 @@ from signon.services import (
     letters,
     notifications,
     partner_import,
+    partner_sheet,
     reminders,
     retention,
     setup,
@@ -262,9 +263,9 @@ def import_partners(slug: str, file: Path, yes: bool) -> None:
     """Add partners to a letter from a CSV file: prints what would change, then asks."""
     letter = _letter(slug)
     try:
-        text = partner_import.decoded(file.read_bytes(), current_app.config["IMPORT_MAX_BYTES"])
-        plan = partner_import.plan(letter, partner_import.read_text(text), file.name)
-    except partner_import.PartnerImportError as error:
+        text = partner_sheet.decoded(file.read_bytes(), current_app.config["IMPORT_MAX_BYTES"])
+        plan = partner_import.plan(letter, partner_sheet.read_text(text), file.name)
+    except partner_sheet.PartnerImportError as error:
         raise click.ClickException(str(error)) from error
     click.echo("\n".join(partner_import.preview_lines(plan)))
     if plan.empty:
@@ -273,7 +274,7 @@ def import_partners(slug: str, file: Path, yes: bool) -> None:
         click.confirm("Save these partners?", abort=True)
     try:
         added, updated = partner_import.apply(letter, plan, by=None)
-    except partner_import.PartnerImportError as error:
+    except partner_sheet.PartnerImportError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Saved: {added} added, {updated} updated.")
 

@@ -13,7 +13,7 @@ from signon import documentwork
 from signon.exports.model import ListOptions
 from signon.extensions import db
 from signon.models import Letter, Partner
-from signon.services import deliverables, document_jobs, moderation, partner_import
+from signon.services import deliverables, document_jobs, moderation, partner_import, partner_sheet
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, confirmed_signature, create_letter, create_organizer
 
@@ -46,7 +46,7 @@ def two_organizers(app: Flask) -> dict[str, Any]:
         signature = confirmed_signature(letter)
         assert signature.signatory_id is not None
         snapshot = deliverables.freeze(letter, by=owner)
-        sheet = partner_import.read_text("Organization\nHarbor Legal Aid\n")
+        sheet = partner_sheet.read_text("Organization\nHarbor Legal Aid\n")
         partner_import.apply(letter, partner_import.plan(letter, sheet, "test"), by=owner)
         job = document_jobs.request(letter, "docx", ListOptions(), by=owner)
         documentwork.make(documentwork.claim("test") or 0, "test")  # done: its file downloads

@@ -29,7 +29,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import outreach, outreach_emails, partner_import, partners
+from signon.services import outreach, outreach_emails, partner_import, partner_sheet, partners
 from tests.conftest import (
     Mailbox,
     build_app,
@@ -63,7 +63,7 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 def letter_with_partners(csv_text: str = PARTNERS_CSV, **kwargs: Any) -> Letter:
     owner = create_organizer(OWNER, name="Ana Ruiz")
     letter = create_letter(owner=owner, deadline_at=kwargs.pop("deadline_at", DEADLINE), **kwargs)
-    plan = partner_import.plan(letter, partner_import.read_text(csv_text), "test.csv")
+    plan = partner_import.plan(letter, partner_sheet.read_text(csv_text), "test.csv")
     partner_import.apply(letter, plan, by=owner)
     return letter
 

@@ -19,7 +19,7 @@ from signon import ROOT
 from signon.cli import cli
 from signon.extensions import db
 from signon.models import AuditEvent, Letter, Partner, PartnerMatch, SignatureStatus
-from signon.services import access, moderation, partner_import, partners
+from signon.services import access, moderation, partner_import, partner_sheet, partners
 from tests.conftest import csrf_token, login_as
 from tests.conftest import form_defaults as hidden_fields
 from tests.factories import (
@@ -33,7 +33,7 @@ SAMPLE = ROOT / "docs" / "examples" / "partners.csv"
 
 
 def plan_of(letter: Letter, text: str) -> partner_import.Plan:
-    return partner_import.plan(letter, partner_import.read_text(text), "test.csv")
+    return partner_import.plan(letter, partner_sheet.read_text(text), "test.csv")
 
 
 def saved(letter: Letter) -> dict[str, Partner]:
@@ -50,7 +50,7 @@ def owned_letter(**kwargs: object) -> Letter:
 
 
 def test_headings_are_matched_loosely_and_unknown_ones_reported(ctx: Flask):
-    sheet = partner_import.read_text(
+    sheet = partner_sheet.read_text(
         "Organisation,E-mail,Contact Name,Type (optional),Comments,Co-Host,Phone\n"
         "Harbor Legal Aid,lee@harbor.example,Lee Park,Local,Call first,ana@coalition.example,555\n"
     )
@@ -88,7 +88,7 @@ def test_headings_are_matched_loosely_and_unknown_ones_reported(ctx: Flask):
     ids=["utf8-bom-semicolons", "excel-cp1252", "tabs"],
 )
 def test_excel_encodings_and_separators_read_alike(ctx: Flask, raw: bytes):
-    sheet = partner_import.read_text(partner_import.decoded(raw, 10_000))
+    sheet = partner_sheet.read_text(partner_sheet.decoded(raw, 10_000))
     assert sheet.rows[0][1] == {
         "organization": "Élan Société",
         "email": "jo@elan.example",
@@ -97,7 +97,7 @@ def test_excel_encodings_and_separators_read_alike(ctx: Flask, raw: bytes):
 
 
 def test_quoted_cells_keep_commas_and_newlines(ctx: Flask):
-    sheet = partner_import.read_text(
+    sheet = partner_sheet.read_text(
         'Organization,Notes\n"Riverside Tenants, Inc.","Call the office;\nnot the mobile"\nNext,\n'
     )
     assert [cells for _, cells in sheet.rows] == [
@@ -107,7 +107,7 @@ def test_quoted_cells_keep_commas_and_newlines(ctx: Flask):
 
 
 def test_pasted_rows_without_headings_are_read_in_the_documented_order(ctx: Flask):
-    sheet = partner_import.read_text("Harbor Legal Aid\tLee Park\tlee@harbor.example\tLocal\n")
+    sheet = partner_sheet.read_text("Harbor Legal Aid\tLee Park\tlee@harbor.example\tLocal\n")
     assert not sheet.headed
     assert sheet.rows == [
         (
@@ -125,18 +125,18 @@ def test_pasted_rows_without_headings_are_read_in_the_documented_order(ctx: Flas
 
 
 def test_headings_without_an_organization_column_are_refused(ctx: Flask):
-    with pytest.raises(partner_import.PartnerImportError, match="No column is named for the org"):
-        partner_import.read_text("Email,Name\nlee@harbor.example,Lee\n")
+    with pytest.raises(partner_sheet.PartnerImportError, match="No column is named for the org"):
+        partner_sheet.read_text("Email,Name\nlee@harbor.example,Lee\n")
 
 
 def test_oversized_files_and_too_many_rows_are_refused_with_a_clear_message(ctx: Flask):
-    with pytest.raises(partner_import.PartnerImportError, match="larger than 1 MB"):
-        partner_import.decoded(b"x" * (1_048_576 + 1), 1_048_576)
-    rows = "Organization\n" + "".join(f"Org {n}\n" for n in range(partner_import.MAX_ROWS + 1))
-    with pytest.raises(partner_import.PartnerImportError, match="more than 5,000 rows"):
-        partner_import.read_text(rows)
-    with pytest.raises(partner_import.PartnerImportError, match=r"not readable text|not a CSV"):
-        partner_import.read_text(partner_import.decoded(b"Organization\n\x00\x81\x8d", 10_000))
+    with pytest.raises(partner_sheet.PartnerImportError, match="larger than 1 MB"):
+        partner_sheet.decoded(b"x" * (1_048_576 + 1), 1_048_576)
+    rows = "Organization\n" + "".join(f"Org {n}\n" for n in range(partner_sheet.MAX_ROWS + 1))
+    with pytest.raises(partner_sheet.PartnerImportError, match="more than 5,000 rows"):
+        partner_sheet.read_text(rows)
+    with pytest.raises(partner_sheet.PartnerImportError, match=r"not readable text|not a CSV"):
+        partner_sheet.read_text(partner_sheet.decoded(b"Organization\n\x00\x81\x8d", 10_000))
 
 
 # --- the preview ------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ def test_saving_is_all_or_nothing(ctx: Flask):
     plan = plan_of(letter, "Org,Email\nHarbor,lee@harbor.example\nRiverside,sam@river.example\n")
     # Someone adds Riverside after the preview was made: the second row now breaks a unique rule.
     partner_import.apply(letter, plan_of(letter, "Org\nRiverside\n"), by=None)
-    with pytest.raises(partner_import.PartnerImportError, match="nothing was saved"):
+    with pytest.raises(partner_sheet.PartnerImportError, match="nothing was saved"):
         partner_import.apply(letter, plan, by=None)
     assert set(saved(letter)) == {"Riverside"}
     actions = db.session.execute(sa.select(AuditEvent.action)).scalars().all()

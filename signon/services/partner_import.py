@@ -26,35 +26,10 @@ from signon.models import (
     Signature,
     SignatureStatus,
 )
-from signon.services import partners, sheets
+from signon.services import partners
 from signon.services.normalize import clean_text, normalize_email, organization_key
+from signon.services.partner_sheet import PartnerImportError, Sheet, one_newline
 
-MAX_ROWS = 5000
-
-# Column headings for each field, compared without case, punctuation or "(optional)".
-HEADINGS: dict[str, tuple[str, ...]] = {
-    "organization": (
-        "organization", "organisation", "org", "group", "organization name", "organisation name",
-        "name of organization", "name of organisation", "partner", "partner organization",
-        "coalition member", "member organization", "organization group",
-    ),
-    "contact_name": (
-        "contact", "contact name", "name", "full name", "contact person", "person",
-        "first and last name", "main contact",
-    ),
-    "email": (
-        "email", "email address", "e mail", "e mail address", "contact email",
-        "contact email address", "mail", "work email",
-    ),
-    "category": ("category", "type", "sector", "organization type", "type of organization"),
-    "notes": ("notes", "note", "comments", "comment", "remarks"),
-    "owner": (
-        "co host", "cohost", "owner", "owned by", "relationship owner", "host", "organizer",
-        "point person", "who asks",
-    ),
-}  # fmt: skip
-# The order pasted rows without headings are read in.
-ORDER = ("organization", "contact_name", "email", "category", "notes", "owner")
 LABELS = {
     "organization": "Organization",
     "contact_name": "Contact",
@@ -64,10 +39,6 @@ LABELS = {
     "owner": "Co-host",
 }
 LIMITS = {"organization": 200, "contact_name": 120, "email": 254, "category": 120, "notes": 2000}
-
-
-class PartnerImportError(ValueError):
-    """Nothing was saved; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -121,66 +92,6 @@ class Plan:
         ]
         text = json.dumps(actions, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Sheet:
-    rows: list[tuple[int, dict[str, str]]]  # (row number as the spreadsheet shows it, fields)
-    columns: dict[str, str]
-    ignored: list[str]
-    headed: bool
-
-
-def one_newline(text: str) -> str:
-    """Line breaks as "\n" only: a browser sends the rows back with "\r\n" whatever they had."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def read_text(text: str) -> Sheet:
-    """The rows of a CSV file or of rows pasted from a spreadsheet; without a heading row that
-    names the organization, the columns are read in the order of ORDER."""
-    try:
-        table = sheets.read_table(one_newline(text), MAX_ROWS)
-    except sheets.SheetError as error:
-        raise PartnerImportError(str(error)) from error
-    found, ignored = sheets.match_columns(table[0], HEADINGS)
-    if "organization" in found:
-        columns, body, start = found, table[1:], 2
-        names = {name: table[0][index].strip() for name, index in found.items()}
-    else:
-        if found:  # headings, but none for the organization
-            raise PartnerImportError(
-                "No column is named for the organization. The first row has: "
-                + ", ".join(h.strip() for h in table[0] if h.strip())
-                + ". Name it “Organization”."
-            )
-        columns = {name: index for index, name in enumerate(ORDER)}
-        body, start, ignored = table, 1, []
-        names = {name: f"column {index + 1}" for name, index in columns.items()}
-    if len(body) > MAX_ROWS:
-        raise PartnerImportError(
-            f"The file has more than {MAX_ROWS:,} rows; split it and import each part."
-        )
-    rows = [
-        (number, {name: cells[i] if i < len(cells) else "" for name, i in columns.items()})
-        for number, cells in enumerate(body, start=start)
-    ]
-    return Sheet(rows, names, ignored, headed="organization" in found)
-
-
-def decoded(raw: bytes, max_bytes: int) -> str:
-    """An uploaded file's text, refused when larger than an import may be."""
-    if len(raw) > max_bytes:
-        raise PartnerImportError(
-            f"The file is larger than {max_bytes / 1_048_576:.0f} MB; split it and import each part."
-        )
-    try:
-        return sheets.decode(raw)
-    except sheets.SheetError as error:
-        raise PartnerImportError(str(error)) from error
 
 
 # --- planning ---------------------------------------------------------------------------------

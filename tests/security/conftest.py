@@ -31,6 +31,7 @@ from signon.services import (
     document_jobs,
     moderation,
     partner_import,
+    partner_sheet,
     screening,
 )
 from tests.browser.conftest import live_server  # noqa: F401 - a fixture for test_xss_browser
@@ -195,9 +196,7 @@ def _populate(app: Flask) -> World:
                 TokenPurpose.PREVIEW, timedelta(days=1), letter=draft
             ),
         }
-        sheet = partner_import.read_text(
-            "Organization,Email\nHarbor Legal Aid,lee@harbor.example\n"
-        )
+        sheet = partner_sheet.read_text("Organization,Email\nHarbor Legal Aid,lee@harbor.example\n")
         partner_import.apply(letter, partner_import.plan(letter, sheet, "world"), by=admin)
         partner_id = db.session.execute(
             sa.select(Partner.id).where(Partner.letter_id == letter.id)

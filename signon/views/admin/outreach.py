@@ -17,7 +17,7 @@ from signon.forms.outreach import (
     PartnersFromLetterForm,
 )
 from signon.models import Letter
-from signon.services import access, partner_import, partners
+from signon.services import access, partner_import, partner_sheet, partners
 from signon.services.deliverables import ExportFile
 from signon.views.admin.base import bp, download, letter_or_404, me
 
@@ -74,8 +74,8 @@ def partners_import(letter_id: int) -> Any:
     if form.validate_on_submit():
         try:
             text, source = _uploaded_text(form)
-            plan = partner_import.plan(letter, partner_import.read_text(text), source)
-        except partner_import.PartnerImportError as error:
+            plan = partner_import.plan(letter, partner_sheet.read_text(text), source)
+        except partner_sheet.PartnerImportError as error:
             form.file.errors = [str(error)]
         else:
             return _preview(letter, plan, "file", text)
@@ -89,7 +89,7 @@ def _uploaded_text(form: PartnerImportForm) -> tuple[str, str]:
     with upload.stream:  # a large upload waits in a temporary file: close it once read
         raw = upload.stream.read()
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
-    return partner_import.decoded(raw, limit), upload.filename or "the file"
+    return partner_sheet.decoded(raw, limit), upload.filename or "the file"
 
 
 @bp.post("/letters/<int:letter_id>/partners/from-letter")
@@ -105,7 +105,7 @@ def partners_from_letter(letter_id: int) -> Any:
 
 
 def _letter_plan(letter: Letter, source: Letter) -> partner_import.Plan:
-    sheet = partner_import.read_text(partner_import.letter_as_rows(source))
+    sheet = partner_sheet.read_text(partner_import.letter_as_rows(source))
     return partner_import.plan(letter, sheet, f"the signatories of “{source.title}”")
 
 
@@ -126,7 +126,7 @@ def partners_confirm(letter_id: int) -> Any:
             flash("The partners changed since the preview. Check this preview again.", "error")
             return _preview(letter, plan, kind, payload), 409
         added, updated = partner_import.apply(letter, plan, by=me())
-    except partner_import.PartnerImportError as error:
+    except partner_sheet.PartnerImportError as error:
         flash(str(error), "error")
         return redirect(url_for("admin.partners_page", letter_id=letter.id))
     flash(f"Added {added} partner{'s' if added != 1 else ''}, updated {updated}.", "success")
@@ -136,7 +136,7 @@ def partners_confirm(letter_id: int) -> Any:
 def _plan_again(letter: Letter, kind: str, payload: str, source: str) -> partner_import.Plan:
     if kind == "letter":
         return _letter_plan(letter, letter_or_404(int(payload)))
-    return partner_import.plan(letter, partner_import.read_text(payload), source)
+    return partner_import.plan(letter, partner_sheet.read_text(payload), source)
 
 
 @bp.post("/letters/<int:letter_id>/partners/match")
