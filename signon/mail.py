@@ -6,7 +6,7 @@ from email.utils import parseaddr
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app
 
 from signon.extensions import db
 from signon.models import OutboxMessage
@@ -103,10 +103,15 @@ def _row(
 
 
 def render(template: str, subject: str, **context: Any) -> tuple[str, str]:
-    """The text and HTML parts of an email, as queued (and as the organizers' preview shows them)."""
+    """The text and HTML parts of an email, as queued (and as the organizers' preview shows them).
+
+    Rendered from the given context and the app's template globals (`config`) only: an email is
+    written for its recipient, in a worker as well as in a request, so it never sees the request,
+    the session or the signed-in organizer that render_template would add to every page."""
+    env = current_app.jinja_env
     return (
-        render_template(f"email/{template}.txt", **context),
-        render_template(f"email/{template}.html", subject=subject, **context),
+        env.get_template(f"email/{template}.txt").render(context),
+        env.get_template(f"email/{template}.html").render(context, subject=subject),
     )
 
 

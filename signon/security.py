@@ -96,16 +96,24 @@ def _reject_bad_input() -> None:
         abort(400)
 
 
+# Every response gets these unless its view set its own: (lower-cased name, name, value).
+_SECURITY_HEADERS = tuple(
+    (name.lower(), name, value)
+    for name, value in (
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    )
+)
+
+
 def _headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault(
-        "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
-    )
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    present = {name.lower() for name, _ in headers.items()}  # one pass, not one per header
+    headers.extend([(name, value) for low, name, value in _SECURITY_HEADERS if low not in present])
     return response
 
 

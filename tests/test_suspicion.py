@@ -7,6 +7,7 @@ import unicodedata
 
 import pytest
 
+from signon.services import suspicion
 from signon.services.disposable import DISPOSABLE_DOMAINS, is_disposable
 from signon.services.domains import FREE_MAIL_DOMAINS
 from signon.services.suspicion import NameFlag, name_flags
@@ -115,6 +116,17 @@ def test_free_mail_providers_are_not_called_disposable() -> None:
 )
 def test_ordinary_latin_names_are_not_flagged(name: str) -> None:
     assert name_flags(name) == []
+
+
+def test_names_of_printable_ascii_alone_are_read_by_the_full_check_as_ordinary() -> None:
+    """name_flags() answers such names at once; the full check agrees on every character and on
+    names of them, and knows no ASCII character as an imitation."""
+    printable = [chr(point) for point in range(0x20, 0x7F)]
+    names = [*printable, "".join(printable), "".join(reversed(printable)), "a.b'c d-e/f 1"]
+    assert all(suspicion._flags(name) == [] for name in names)
+    assert not [ch for ch in suspicion._HOMOGLYPHS if ch.isascii()]
+    assert name_flags("Tab\there") == suspicion._flags("Tab\there")  # not printable: checked
+    assert name_flags("Zero\x00Byte") != []
 
 
 @pytest.mark.parametrize(

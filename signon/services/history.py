@@ -32,6 +32,15 @@ _SIGNER_RECORD = (
 )
 
 
+# Whether the signer has any signature for this organization on the letter: signing reads this
+# along with the rest (signon.services.signing_reads) and asks on_record() only when it is true.
+ANY_ON_RECORD = sa.exists().where(
+    Signature.letter_id == sa.bindparam("letter_id"),
+    Signature.email_normalized == sa.bindparam("email"),
+    Signature.organization_key == sa.bindparam("key"),
+)
+
+
 def on_record(
     letter_id: int, email_normalized: str, organization_key: str
 ) -> tuple[Signature | None, Signature | None]:

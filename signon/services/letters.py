@@ -59,6 +59,8 @@ _CURRENT_VERSION = (
     .limit(1)
 )
 _CURRENT_VERSION_ID = _CURRENT_VERSION.with_only_columns(LetterVersion.id)
+# The same, to read along with other values in one statement (signing does).
+CURRENT_VERSION_ID = _CURRENT_VERSION_ID.scalar_subquery()
 
 
 def get_by_slug(slug: str) -> Letter | None:

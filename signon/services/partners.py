@@ -166,28 +166,52 @@ def chase_list(letter: Letter) -> list[list[str]]:
 # --- matching ---------------------------------------------------------------------------------
 
 
+def _answered_by(*, individual: bool, follows: bool) -> sa.Update:
+    """The UPDATE that ties a letter's partners to a new signature, built once per shape. Its
+    parameters are named unlike any column: an UPDATE would take those for values to set."""
+    by_email = sa.and_(
+        Partner.email_normalized == sa.bindparam("signer_email"), Partner.email_normalized != ""
+    )
+    answers: sa.ColumnElement[bool] = by_email  # an individual: their email only
+    if not individual:
+        answers = sa.or_(by_email, Partner.organization_key == sa.bindparam("signer_key"))
+    free: sa.ColumnElement[bool] = Partner.signature_id.is_(None)
+    if follows:
+        free = sa.or_(free, Partner.signature_id == sa.bindparam("previous_signature"))
+    kind = sa.case((by_email, PartnerMatch.EMAIL.value), else_=PartnerMatch.ORGANIZATION.value)
+    return (
+        sa.update(Partner.__table__)  # type: ignore[arg-type]
+        .where(Partner.letter_id == sa.bindparam("for_letter"), free, answers)
+        .values(signature_id=sa.bindparam("answering_id"), match_kind=kind)
+    )
+
+
+# Built once: every new signature runs one of them, on the session's connection.
+_ANSWERED_BY = {
+    (individual, follows): _answered_by(individual=individual, follows=follows)
+    for individual in (False, True)
+    for follows in (False, True)
+}
+# Whether the letter has any partner: signing reads this along with the rest
+# (signon.services.signing_reads) and skips the UPDATE for a letter without partners.
+ANY_PARTNER = sa.exists().where(Partner.letter_id == sa.bindparam("letter_id"))
+
+
 def signature_arrived(signature: Signature) -> None:
     """Tie the partners this new signature answers to it: by email, else by organization.
 
     One indexed UPDATE in the signer's transaction. A partner keeps the signature it has unless
     this one follows it (its signer withdrew and signed again)."""
-    by_email = sa.and_(
-        Partner.email_normalized == signature.email_normalized, Partner.email_normalized != ""
-    )
-    answers: sa.ColumnElement[bool] = sa.or_(
-        by_email, Partner.organization_key == signature.organization_key
-    )
-    if not signature.organization_key:  # an individual: their email only
-        answers = by_email
-    free: sa.ColumnElement[bool] = Partner.signature_id.is_(None)
-    if signature.previous_id is not None:
-        free = sa.or_(free, Partner.signature_id == signature.previous_id)
-    kind = sa.case((by_email, PartnerMatch.EMAIL.value), else_=PartnerMatch.ORGANIZATION.value)
-    db.session.execute(
-        sa.update(Partner)
-        .where(Partner.letter_id == signature.letter_id, free, answers)
-        .values(signature_id=signature.id, match_kind=kind)
-        .execution_options(synchronize_session=False)
+    statement = _ANSWERED_BY[not signature.organization_key, signature.previous_id is not None]
+    db.session.connection().execute(
+        statement,
+        {
+            "for_letter": signature.letter_id,
+            "signer_email": signature.email_normalized,
+            "signer_key": signature.organization_key,
+            "previous_signature": signature.previous_id,
+            "answering_id": signature.id,
+        },
     )
 
 

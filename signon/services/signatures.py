@@ -37,6 +37,7 @@ from signon.services import (
     notifications,
     partners,
     screening,
+    signing_reads,
     suspicion,
 )
 from signon.services.attribution import DIRECT, Origin
@@ -143,13 +144,16 @@ def sign_letter(
         raise SigningClosed
     if data.individual and not letter.allows_individuals:
         raise SigningClosed
-    if version_id != letters.current_version_id(letter):
-        raise TextChanged
     warnings = "\n".join(flag.message for flag in suspicion.name_flags(data.organization))[:500]
     data = data.cleaned()
     email = normalize_email(data.email)
-    suspect = trap or _blocked(email)
-    existing, withdrawn = history.on_record(letter.id, email, data.key)
+    reads = signing_reads.read(letter, email, data.key)
+    if version_id != reads.version_id:
+        raise TextChanged
+    suspect = trap or _blocked(reads.rule)
+    existing, withdrawn = (
+        history.on_record(letter.id, email, data.key) if reads.on_record else (None, None)
+    )
     if existing is None:
         signature = _unsaved(letter, version_id, data, client_hash, email, previous=withdrawn)
         signature.name_warnings = warnings
@@ -158,7 +162,7 @@ def sign_letter(
         if suspect:
             return _keep_suspected(signature, suspect)
         try:
-            _insert_with_confirmation(signature)
+            _insert_with_confirmation(signature, reads)
         except IntegrityError:  # the same form submitted twice at once
             transaction.rollback()
             existing = find_existing(letter, data)
@@ -185,11 +189,12 @@ _INSERT_SIGNATURE = sa.insert(Signature.__table__)  # type: ignore[arg-type]
 _SIGNATURE_COLUMNS = tuple(column.key for column in Signature.__table__.columns)
 
 
-def _insert_with_confirmation(signature: Signature) -> None:
+def _insert_with_confirmation(signature: Signature, reads: signing_reads.SigningReads) -> None:
     """Save a new signature, then its confirmation link and email, each in one INSERT: the
-    address's daily limit is counted first and the email counters set before the signature's
-    INSERT. The signature then joins the session as if loaded, with nothing left to flush."""
-    offer = _address_may_get_confirmation(signature.email_normalized)
+    address's daily limit is counted first (in `reads`) and the email counters set before the
+    signature's INSERT. The signature then joins the session as if loaded, with nothing left to
+    flush. The letter's partners it answers, if it has any, are marked in one UPDATE."""
+    offer = reads.confirmations_today < current_app.config["MAX_UNVERIFIED_EMAILS_PER_DAY"]
     if offer:
         _count_email(signature)
     state = sa.inspect(signature).dict
@@ -200,7 +205,8 @@ def _insert_with_confirmation(signature: Signature) -> None:
     db.session.add(signature)
     if offer:
         _send_confirmation(signature, insert=True)
-    partners.signature_arrived(signature)
+    if reads.has_partners:
+        partners.signature_arrived(signature)
 
 
 def lock(signature: Signature) -> Signature:
@@ -210,12 +216,8 @@ def lock(signature: Signature) -> Signature:
     return signature
 
 
-def _blocked(email_normalized: str) -> str:
-    return (
-        "blocked email address or domain"
-        if screening.verdict(email_normalized) == screening.BLOCK
-        else ""
-    )
+def _blocked(rule: str | None) -> str:
+    return "blocked email address or domain" if rule == screening.BLOCK else ""
 
 
 def _keep_suspected(signature: Signature, reason: str) -> Signature:
@@ -566,27 +568,12 @@ def _offer_confirmation(signature: Signature) -> bool:
     return False
 
 
-# Built once: every signature asks it.
-_CONFIRMATIONS_SENT = (
-    sa.select(sa.func.count(Token.id))
-    .join(Signature, Token.signature_id == Signature.id)
-    .where(
-        Token.purpose == TokenPurpose.CONFIRM,
-        Token.created_at >= sa.bindparam("since"),
-        Signature.email_normalized == sa.bindparam("email"),
-    )
-)
-
-
 def _address_may_get_confirmation(email_normalized: str) -> bool:
     """A few confirmation emails per address a day, across signatures and letters, so the form
     cannot aim a stream of emails at someone by varying the organization or the letter.
 
     Counted from the confirmation links in the database, so every worker agrees."""
-    since = utcnow() - timedelta(days=1)
-    sent = db.session.execute(
-        _CONFIRMATIONS_SENT, {"since": since, "email": email_normalized}
-    ).scalar_one()
+    sent = signing_reads.confirmations_sent(email_normalized)
     return sent < current_app.config["MAX_UNVERIFIED_EMAILS_PER_DAY"]
 
 

@@ -313,6 +313,12 @@ def _label(script: str) -> str:
 def name_flags(name: str) -> list[NameFlag]:
     """What in an organization name, as the signer typed it, suggests someone passing for another
     organization or dodging a duplicate check; [] for an ordinary name in any script."""
+    if name.isascii() and name.isprintable():
+        return []  # Latin letters, digits, spaces and punctuation: nothing to hide or imitate
+    return _flags(name)
+
+
+def _flags(name: str) -> list[NameFlag]:
     flags = []
     invisible = _invisible_characters(name)
     if invisible:
