@@ -587,3 +587,22 @@ def test_queueing_invitations_is_quick_for_fifty_and_five_thousand_partners(ctx:
     assert db.session.execute(sa.select(sa.func.count(OutboxMessage.id))).scalar_one() == count
     print(f"{count} invitations: counted in {counted:.3f} s, counted and queued in {elapsed:.3f} s")
     assert elapsed < (1.0 if count == 50 else 30.0)
+
+
+def test_a_signature_that_raced_the_first_import_is_matched_before_anyone_is_emailed(
+    ctx: Flask, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+):
+    """Signing reads whether the letter has partners before it writes; a first import committing
+    in between leaves that signature unmatched. Nobody who signed may get an invitation for it."""
+    letter = letter_with_partners(
+        "Organization,Email\nSigned Org,s@signed.example\nQuiet Org,q@quiet.example\n"
+    )
+    with monkeypatch.context() as race:
+        race.setattr(partners, "signature_arrived", lambda *args, **kwargs: None)
+        confirmed_signature(letter, organization="Signed Org", email="s@signed.example")
+    assert partner(letter.id, "Signed Org").signature_id is None  # the race, as it leaves things
+    mailbox.clear()
+    assert outreach.audience(letter, outreach.Action.INVITE).skipped["signed"] == 1
+    assert send(letter, outreach.Action.INVITE) == 1
+    assert [str(m["To"]) for m in mailbox.wait_for(1)] == ["q@quiet.example"]
+    assert partner(letter.id, "Signed Org").match_kind == "email"

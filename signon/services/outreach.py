@@ -26,7 +26,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import letters, outreach_emails
+from signon.services import letters, outreach_emails, partners
 from signon.services.partners import ANSWERING
 
 # How long the links in an invitation or reminder work (sign, decline, unsubscribe).
@@ -134,6 +134,7 @@ def audience(
 ) -> Audience:
     """Who would get the email if it were sent now: every partner of the letter, or the selection."""
     now = now or utcnow()
+    partners.match_existing(letter)
     found = db.session.execute(
         sa.select(
             Partner.id,
@@ -188,6 +189,9 @@ def queue_emails(
     """Stamp the partners and queue their emails in the caller's transaction; returns how many."""
     if not letters.accepts_signatures(letter, now):
         raise OutreachError("The letter is not open for signatures, so nobody can sign it now.")
+    # A signature that arrived while the letter's first partners were being imported was not
+    # matched as it arrived (signing read "no partners yet"): match it now, before anyone is emailed.
+    partners.match_existing(letter)
     stamp = {"invited_at": now} if action == Action.INVITE else {"reminded_at": now}
     claimed = list(
         db.session.execute(
