@@ -10,7 +10,7 @@ import pyotp
 from signon import secretbox, tokens
 from signon.extensions import db
 from signon.models import Letter, LetterStatus, Organizer, Signature, TokenPurpose
-from signon.services import accounts, letters, signatures
+from signon.services import accounts, letters, signatures, signer_links
 
 LETTER_BODY = "Dear Director,\n\nWe ask you to **publish the data**.\n\nSincerely,\n"
 
@@ -103,6 +103,6 @@ def confirmed_signature(letter: Letter, **overrides: Any) -> Signature:
     signature = create_signature(letter, **overrides)
     raw = tokens.issue(TokenPurpose.CONFIRM, timedelta(days=1), signature=signature)
     db.session.commit()
-    result = signatures.confirm_signature(raw)
+    result = signer_links.confirm_signature(raw)
     assert result.signature is not None
     return result.signature

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from signon import tokens
 from signon.extensions import db
 from signon.models import Letter, Signatory, Signature, SignatureStatus, TokenPurpose, utcnow
-from signon.services import letters, signatures
+from signon.services import letters, signer_links
 from signon.services.dashboard import Count, DayCount, LetterStats, chart_svg, letter_stats
 from signon.services.normalize import normalize_email, organization_key
 from tests.conftest import Mailbox, csrf_token, link_in, login_as
@@ -232,7 +232,7 @@ def test_a_signature_confirmed_from_the_email_shows_on_the_dashboard(ctx: Flask,
     [email] = mailbox.wait_for(1)
     token = urlsplit(link_in(email, "/confirm/")).path.rsplit("/", 1)[-1]
 
-    result = signatures.confirm_signature(token)
+    result = signer_links.confirm_signature(token)
 
     assert result.signature is not None
     assert result.signature.confirmed_at is not None

@@ -15,7 +15,7 @@ from signon.services import (
     letter_emails,
     letters,
     moderation,
-    signatures,
+    signer_links,
     updates,
 )
 from tests.conftest import Mailbox, html_body, link_in, login_as, text_body
@@ -64,7 +64,7 @@ def every_signer_email(app: Flask, letter_id: int) -> None:
         )
         updates.send_update(letter, "Delivered", "We *delivered* it.", by=owner)
         letters.revise_text(letter, "A new text.", "Shorter", author_id=owner.id)
-        signatures.ask_to_reconfirm(letter, "Please look again.", by=owner)
+        signer_links.ask_to_reconfirm(letter, "Please look again.", by=owner)
         intake.add_signature(
             letter,
             signature_data(organization="Phoned In", email="phone@d.example"),

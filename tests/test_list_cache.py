@@ -23,7 +23,7 @@ from flask import Flask
 from signon import cache, create_app, demo, outages, tokens, transaction
 from signon.extensions import db
 from signon.models import Letter, Organizer, Signature, TokenPurpose
-from signon.services import listing, moderation, signatures
+from signon.services import listing, moderation, signer_links
 from tests.conftest import Mailbox, base_config, build_app
 from tests.factories import confirmed_signature, create_letter, create_organizer
 from tests.faults import TcpProxy
@@ -139,7 +139,7 @@ def withdraw(signature_id: int) -> None:
     signature = db.session.get(Signature, signature_id)
     raw = tokens.issue(TokenPurpose.WITHDRAW, timedelta(days=1), signature=signature)
     transaction.commit()
-    assert signatures.withdraw_signature(raw).outcome == signatures.Outcome.WITHDRAWN
+    assert signer_links.withdraw_signature(raw).outcome == signer_links.Outcome.WITHDRAWN
 
 
 # --- Two nodes, one Redis ---------------------------------------------------------------------

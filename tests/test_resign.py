@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from signon import tokens
 from signon.extensions import db
 from signon.models import AuditEvent, Letter, Signature, SignatureStatus, TokenPurpose, utcnow
-from signon.services import intake, letters, notifications, signatures, updates
+from signon.services import intake, letters, notifications, signatures, signer_links, updates
 from signon.services.dashboard import Count, letter_stats
 from tests.conftest import Mailbox, csrf_token, login_as
 from tests.factories import (
@@ -26,14 +26,14 @@ from tests.factories import (
     signature_data,
 )
 
-Outcome = signatures.Outcome
+Outcome = signer_links.Outcome
 DAY = timedelta(days=1)
 
 
 def withdraw(signature: Signature) -> None:
     raw = tokens.issue(TokenPurpose.WITHDRAW, DAY, signature=signature)
     db.session.commit()
-    assert signatures.withdraw_signature(raw).outcome == Outcome.WITHDRAWN
+    assert signer_links.withdraw_signature(raw).outcome == Outcome.WITHDRAWN
 
 
 def withdrawn_signer(letter: Letter) -> Signature:
@@ -115,14 +115,14 @@ def test_the_new_signature_is_confirmed_by_its_own_link_and_never_by_old_ones(
     old_withdraw = tokens.issue(TokenPurpose.WITHDRAW, DAY, signature=first)
     spare_withdraw = tokens.issue(TokenPurpose.WITHDRAW, DAY, signature=first)
     db.session.commit()
-    assert signatures.confirm_signature(old_confirm).outcome == Outcome.CONFIRMED
-    assert signatures.withdraw_signature(old_withdraw).outcome == Outcome.WITHDRAWN
+    assert signer_links.confirm_signature(old_confirm).outcome == Outcome.CONFIRMED
+    assert signer_links.withdraw_signature(old_withdraw).outcome == Outcome.WITHDRAWN
 
     create_signature(letter, name="Dana Q. Reyes")
     withdrawn, fresh = rows()
-    assert signatures.confirm_signature(old_confirm).outcome == Outcome.INVALID
+    assert signer_links.confirm_signature(old_confirm).outcome == Outcome.INVALID
     for old in (old_withdraw, spare_withdraw):  # they speak of the withdrawn signature only
-        result = signatures.withdraw_signature(old)
+        result = signer_links.withdraw_signature(old)
         assert result.outcome == Outcome.ALREADY_WITHDRAWN
         assert result.signature is not None
         assert result.signature.id == withdrawn.id
@@ -130,12 +130,12 @@ def test_the_new_signature_is_confirmed_by_its_own_link_and_never_by_old_ones(
 
     new_confirm = tokens.issue(TokenPurpose.CONFIRM, DAY, signature=fresh)
     db.session.commit()
-    result = signatures.confirm_signature(new_confirm)
+    result = signer_links.confirm_signature(new_confirm)
     assert result.outcome == Outcome.CONFIRMED
     assert result.signature is not None
     assert result.signature.id == fresh.id
     for old in (old_withdraw, spare_withdraw):
-        signatures.withdraw_signature(old)
+        signer_links.withdraw_signature(old)
     withdrawn, fresh = rows()
     assert (withdrawn.name, withdrawn.status) == ("Dana Reyes", SignatureStatus.WITHDRAWN)
     assert (fresh.name, fresh.status) == ("Dana Q. Reyes", SignatureStatus.APPROVED)

@@ -10,8 +10,8 @@ from flask import Flask
 
 from signon.extensions import db
 from signon.models import LetterStatus, OutboxMessage, Signature, SignatureStatus, Token, utcnow
-from signon.services import letters, signatures
-from signon.services.signatures import Outcome
+from signon.services import letters, signatures, signer_links
+from signon.services.signer_links import Outcome
 from tests.conftest import Mailbox, link_in, text_body
 from tests.factories import create_letter, create_signature, signature_data
 
@@ -61,7 +61,8 @@ def test_repeat_after_confirmation_sends_already_signed_email(ctx: Flask, mailbo
     letter = create_letter()
     create_signature(letter)
     assert (
-        signatures.confirm_signature(token_from(mailbox, 0, "confirm")).outcome == Outcome.CONFIRMED
+        signer_links.confirm_signature(token_from(mailbox, 0, "confirm")).outcome
+        == Outcome.CONFIRMED
     )
     create_signature(letter)
     messages = mailbox.wait_for(3)
@@ -102,19 +103,19 @@ def test_expired_link_offers_a_fresh_one(ctx: Flask, mailbox: Mailbox):
     create_signature(letter)
     raw = token_from(mailbox, 0, "confirm")
     later = utcnow() + timedelta(days=8)
-    assert signatures.confirm_signature(raw, now=later).outcome == Outcome.EXPIRED
-    signatures.resend_confirmation(raw)
+    assert signer_links.confirm_signature(raw, now=later).outcome == Outcome.EXPIRED
+    signer_links.resend_confirmation(raw)
     fresh = token_from(mailbox, 1, "confirm")
     assert fresh != raw
-    assert signatures.confirm_signature(fresh).outcome == Outcome.CONFIRMED
+    assert signer_links.confirm_signature(fresh).outcome == Outcome.CONFIRMED
 
 
 def test_confirmation_token_cannot_withdraw(ctx: Flask, mailbox: Mailbox):
     letter = create_letter()
     create_signature(letter)
     raw = token_from(mailbox, 0, "confirm")
-    signatures.confirm_signature(raw)
-    assert signatures.withdraw_signature(raw).outcome == Outcome.INVALID
+    signer_links.confirm_signature(raw)
+    assert signer_links.withdraw_signature(raw).outcome == Outcome.INVALID
     assert db.session.execute(sa.select(Signature.status)).scalar() == SignatureStatus.APPROVED
 
 
@@ -144,7 +145,7 @@ def test_signature_made_before_the_deadline_can_be_confirmed_after_it(ctx: Flask
     letter = create_letter(deadline_at=utcnow() + timedelta(hours=1))
     create_signature(letter)
     raw = token_from(mailbox, 0, "confirm")
-    result = signatures.confirm_signature(raw, now=utcnow() + timedelta(hours=3))
+    result = signer_links.confirm_signature(raw, now=utcnow() + timedelta(hours=3))
     assert result.outcome == Outcome.CONFIRMED
 
 
@@ -153,7 +154,7 @@ def test_closing_the_letter_stops_confirmations(ctx: Flask, mailbox: Mailbox):
     create_signature(letter)
     raw = token_from(mailbox, 0, "confirm")
     letters.set_status(letter, LetterStatus.CLOSED)
-    assert signatures.confirm_signature(raw).outcome == Outcome.CLOSED
+    assert signer_links.confirm_signature(raw).outcome == Outcome.CLOSED
 
 
 def test_two_colleagues_share_one_listed_signatory(ctx: Flask, mailbox: Mailbox):
@@ -163,7 +164,7 @@ def test_two_colleagues_share_one_listed_signatory(ctx: Flask, mailbox: Mailbox)
         letter, email="b@openrecords.example", organization="The Open Records Alliance"
     )
     for index in range(2):
-        signatures.confirm_signature(token_from(mailbox, index, "confirm"))
+        signer_links.confirm_signature(token_from(mailbox, index, "confirm"))
     rows = db.session.execute(sa.select(Signature)).scalars().all()
     assert len(rows) == 2
     assert rows[0].signatory_id == rows[1].signatory_id is not None
@@ -172,14 +173,15 @@ def test_two_colleagues_share_one_listed_signatory(ctx: Flask, mailbox: Mailbox)
 def test_withdrawn_signer_can_sign_again(ctx: Flask, mailbox: Mailbox):
     letter = create_letter()
     create_signature(letter)
-    signatures.confirm_signature(token_from(mailbox, 0, "confirm"))
+    signer_links.confirm_signature(token_from(mailbox, 0, "confirm"))
     assert (
-        signatures.withdraw_signature(token_from(mailbox, 1, "withdraw")).outcome
+        signer_links.withdraw_signature(token_from(mailbox, 1, "withdraw")).outcome
         == Outcome.WITHDRAWN
     )
     create_signature(letter)
     assert (
-        signatures.confirm_signature(token_from(mailbox, 2, "confirm")).outcome == Outcome.CONFIRMED
+        signer_links.confirm_signature(token_from(mailbox, 2, "confirm")).outcome
+        == Outcome.CONFIRMED
     )
     statuses = db.session.execute(sa.select(Signature.status).order_by(Signature.id)).scalars()
     assert list(statuses) == [SignatureStatus.WITHDRAWN, SignatureStatus.APPROVED]
@@ -188,7 +190,7 @@ def test_withdrawn_signer_can_sign_again(ctx: Flask, mailbox: Mailbox):
 def test_withdrawing_twice_is_harmless(ctx: Flask, mailbox: Mailbox):
     letter = create_letter()
     create_signature(letter)
-    signatures.confirm_signature(token_from(mailbox, 0, "confirm"))
+    signer_links.confirm_signature(token_from(mailbox, 0, "confirm"))
     raw = token_from(mailbox, 1, "withdraw")
-    assert signatures.withdraw_signature(raw).outcome == Outcome.WITHDRAWN
-    assert signatures.withdraw_signature(raw).outcome == Outcome.ALREADY_WITHDRAWN
+    assert signer_links.withdraw_signature(raw).outcome == Outcome.WITHDRAWN
+    assert signer_links.withdraw_signature(raw).outcome == Outcome.ALREADY_WITHDRAWN

@@ -36,7 +36,16 @@ from signon.models import (
     SignatureStatus,
     TokenPurpose,
 )
-from signon.services import access, intake, letters, moderation, retention, signatories, signatures
+from signon.services import (
+    access,
+    intake,
+    letters,
+    moderation,
+    retention,
+    signatories,
+    signatures,
+    signer_links,
+)
 from tests.conftest import Mailbox, csrf_token, link_in, login_as
 from tests.factories import (
     confirmed_signature,
@@ -164,12 +173,12 @@ def deciding(
     return ready
 
 
-def withdrawing(raw: str, signature_id: int) -> Racer[signatures.Outcome]:
+def withdrawing(raw: str, signature_id: int) -> Racer[signer_links.Outcome]:
     """The signer's withdrawal, from the moment the withdraw page read their signature."""
 
-    def ready() -> Callable[[], signatures.Outcome]:
+    def ready() -> Callable[[], signer_links.Outcome]:
         db.session.get(Signature, signature_id)
-        return lambda: signatures.withdraw_signature(raw).outcome
+        return lambda: signer_links.withdraw_signature(raw).outcome
 
     return ready
 
@@ -275,7 +284,7 @@ def test_a_withdrawal_and_an_approval_read_at_once_end_withdrawn(
             ),
             app=app,
         )
-        told = outcome in (signatures.Outcome.WITHDRAWN, signatures.Outcome.ALREADY_WITHDRAWN)
+        told = outcome in (signer_links.Outcome.WITHDRAWN, signer_links.Outcome.ALREADY_WITHDRAWN)
         problems = check_withdrawal_won(app, client, mailbox, signature_id, told)
         if not report.changed and "another organizer" in str(report.why_skipped):
             problems.append(f"the organizer was told {dict(report.why_skipped)}")
@@ -303,7 +312,7 @@ def test_a_withdrawal_and_a_rejection_at_once_end_withdrawn(app: Flask, mailbox:
             app=app,
         )
         final = status_of(app, signature_id)
-        if outcome != signatures.Outcome.WITHDRAWN or final != SignatureStatus.WITHDRAWN:
+        if outcome != signer_links.Outcome.WITHDRAWN or final != SignatureStatus.WITHDRAWN:
             failed.append(f"trial {trial}: told {outcome}, left {final}")
     assert not failed, f"{len(failed)} of {TRIALS} trials: {failed}"
 
@@ -420,7 +429,7 @@ def test_an_organizer_adding_a_colleague_while_another_confirms_adds_both(app: F
         def confirming(raw: str = raw) -> Callable[[], str]:
             def act() -> str:
                 try:
-                    return str(signatures.confirm_signature(raw).outcome)
+                    return str(signer_links.confirm_signature(raw).outcome)
                 except SQLAlchemyError as error:  # the signer would see the error page
                     return f"failed: {type(error).__name__}"
 
@@ -431,7 +440,7 @@ def test_an_organizer_adding_a_colleague_while_another_confirms_adds_both(app: F
             behind = db.session.execute(
                 sa.select(Signature.signatory_id).where(Signature.organization == organization)
             ).all()
-        if (confirmed, added) != (signatures.Outcome.CONFIRMED, "added"):
+        if (confirmed, added) != (signer_links.Outcome.CONFIRMED, "added"):
             failed.append(f"trial {trial}: {confirmed}, {added}")
         elif len(behind) != 2 or len({b.signatory_id for b in behind}) != 1:
             failed.append(f"trial {trial}: behind {behind}")
@@ -455,7 +464,7 @@ def test_a_signer_confirming_while_an_organizer_adds_them_counts_once(app: Flask
         def confirming(raw: str = raw, signature_id: int = signature_id) -> Callable[[], str]:
             tokens.find(raw, TokenPurpose.CONFIRM)
             db.session.get(Signature, signature_id)
-            return lambda: str(signatures.confirm_signature(raw).outcome)
+            return lambda: str(signer_links.confirm_signature(raw).outcome)
 
         def adding(email: str = email, organization: str = organization) -> Callable[[], str]:
             letter, by = the_letter(letter_id), organizer()
@@ -576,11 +585,11 @@ def test_two_clicks_on_a_keep_link_keep_once(app: Flask):
         def keeping(raw: str = raw, signature_id: int = signature_id) -> Callable[[], str]:
             tokens.find(raw, TokenPurpose.RECONFIRM)
             db.session.get(Signature, signature_id)
-            return lambda: str(signatures.keep_signature(raw).outcome)
+            return lambda: str(signer_links.keep_signature(raw).outcome)
 
         outcomes = at_once(keeping, keeping, app=app)
         kept = audit_actions(app, signature_id).count("signature.kept")
-        if outcomes != [signatures.Outcome.CONFIRMED] * 2 or kept != 1:
+        if outcomes != [signer_links.Outcome.CONFIRMED] * 2 or kept != 1:
             failed.append(f"trial {trial}: {outcomes}, {kept} audits")
     assert not failed, f"{len(failed)} of {TRIALS} trials: {failed}"
 
@@ -620,7 +629,7 @@ def test_signing_again_after_withdrawing_twice_at_once_sends_links_that_work(
         signature_id, email = signed(app, letter_id, trial)
         raw = withdraw_link(app, signature_id)
         with app.app_context():
-            signatures.withdraw_signature(raw)
+            signer_links.withdraw_signature(raw)
         mailbox.clear()
         organization = f"Racing Group {trial:02}"
 
@@ -674,7 +683,7 @@ def test_merging_while_a_colleague_confirms_lists_the_organization_once(
 
         def confirming(raw: str = raw, merged_id: int = merged_id) -> Callable[[], Any]:
             db.session.get(Signatory, merged_id)
-            return lambda: signatures.confirm_signature(raw).outcome
+            return lambda: signer_links.confirm_signature(raw).outcome
 
         def merging(merged_id: int = merged_id, kept_id: int = kept_id) -> Callable[[], Any]:
             letter, by = the_letter(letter_id), organizer()

@@ -10,16 +10,16 @@ from flask import Flask
 from signon import tokens
 from signon.extensions import db
 from signon.models import LetterHost, NotifyMode, OutboxMessage, Signature, TokenPurpose
-from signon.services import access, signatures
+from signon.services import access, signer_links
 from tests.conftest import Mailbox, link_in, text_body
 from tests.factories import confirmed_signature, create_letter, create_organizer
 
 
-def withdraw(signature_id: int, now: datetime | None = None) -> signatures.Result:
+def withdraw(signature_id: int, now: datetime | None = None) -> signer_links.Result:
     signature = db.session.get(Signature, signature_id)
     raw = tokens.issue(TokenPurpose.WITHDRAW, timedelta(days=1), signature=signature)
     db.session.commit()
-    return signatures.withdraw_signature(raw, now)
+    return signer_links.withdraw_signature(raw, now)
 
 
 def test_every_active_host_hears_of_a_listed_signatorys_withdrawal(ctx: Flask, mailbox: Mailbox):
@@ -35,7 +35,7 @@ def test_every_active_host_hears_of_a_listed_signatorys_withdrawal(ctx: Flask, m
     signature = confirmed_signature(letter, email="dana@ora.example")
     mailbox.clear()
     when = datetime(2026, 3, 4, 18, 30, tzinfo=UTC)
-    assert withdraw(signature.id, when).outcome == signatures.Outcome.WITHDRAWN
+    assert withdraw(signature.id, when).outcome == signer_links.Outcome.WITHDRAWN
     messages = mailbox.wait_for(2)
     assert sorted(str(m["To"]) for m in messages) == [
         "ana@coalition.example",
@@ -72,8 +72,8 @@ def test_no_notice_for_a_signature_that_was_never_listed(ctx: Flask, mailbox: Ma
     letter = create_letter(owner=owner, requires_approval=True)
     signature = confirmed_signature(letter)
     mailbox.clear()
-    assert withdraw(signature.id).outcome == signatures.Outcome.WITHDRAWN
-    assert withdraw(signature.id).outcome == signatures.Outcome.ALREADY_WITHDRAWN
+    assert withdraw(signature.id).outcome == signer_links.Outcome.WITHDRAWN
+    assert withdraw(signature.id).outcome == signer_links.Outcome.ALREADY_WITHDRAWN
     assert db.session.execute(sa.select(LetterHost)).scalars().all()
     assert not [m for m in mailbox.messages if "withdrawn" in str(m["Subject"]).lower()]
 
@@ -104,13 +104,13 @@ def test_two_withdrawals_at_once_withdraw_once_and_notify_once(app: Flask, mailb
         signature_id = signature.id
     mailbox.clear()
     barrier = threading.Barrier(2)
-    outcomes: list[signatures.Outcome] = []
+    outcomes: list[signer_links.Outcome] = []
 
     def click() -> None:
         with app.app_context():
             db.session.get(Signature, signature_id)  # both read it as approved
             barrier.wait()
-            outcomes.append(signatures.withdraw_signature(raw).outcome)
+            outcomes.append(signer_links.withdraw_signature(raw).outcome)
 
     threads = [threading.Thread(target=click) for _ in range(2)]
     for thread in threads:
@@ -118,7 +118,7 @@ def test_two_withdrawals_at_once_withdraw_once_and_notify_once(app: Flask, mailb
     for thread in threads:
         thread.join(timeout=20)
     assert sorted(outcomes) == sorted(
-        [signatures.Outcome.WITHDRAWN, signatures.Outcome.ALREADY_WITHDRAWN]
+        [signer_links.Outcome.WITHDRAWN, signer_links.Outcome.ALREADY_WITHDRAWN]
     )
     with app.app_context():
         from signon.models import AuditEvent

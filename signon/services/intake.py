@@ -13,7 +13,16 @@ from signon import audit, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import Letter, Organizer, Signature, SignatureStatus, SourceKind, utcnow
-from signon.services import letter_emails, letters, listing, partners, sheets, signatures
+from signon.services import (
+    letter_emails,
+    letters,
+    listing,
+    partners,
+    sheets,
+    signatories,
+    signatures,
+    signer_emails,
+)
 from signon.services.normalize import normalize_email
 from signon.services.signatures import SignatureData
 
@@ -282,7 +291,7 @@ def _add(
         db.session.add(signature)
         db.session.flush()
         partners.signature_arrived(signature)
-    signature.signatory = signatures.signatory_for(signature)
+    signature.signatory = signatories.signatory_for(signature)
     db.session.flush()
     if tell_signer:
         _tell_signer(signature, by)
@@ -326,7 +335,7 @@ def _tell_signer(signature: Signature, by: Organizer) -> None:
         organizer=by,
         approved=approved,
         letter_url=external_url("public.letter", slug=letter.slug),
-        withdraw_url=signatures.withdraw_link(signature),
-        erase_url=signatures.erase_link(signature),
+        withdraw_url=signer_emails.withdraw_link(signature),
+        erase_url=signer_emails.erase_link(signature),
         site_name=current_app.config["SITE_NAME"],
     )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from signon import audit, transaction
 from signon.extensions import db
 from signon.models import Letter, LetterStatus, Signature, SignatureStatus, utcnow
-from signon.services import outreach, signatures
+from signon.services import outreach, signatures, signer_links
 
 # An unconfirmed signer is reminded this long after signing, and no longer after this window (so
 # that switching the feature on does not remind every forgotten signature of the past).
@@ -116,7 +116,7 @@ def _unconfirmed(now: datetime, report: Report) -> None:
             continue
         signature = db.session.get(Signature, signature_id)
         assert signature is not None
-        if signatures.can_still_confirm(signature) and signatures.remind_to_confirm(signature):
+        if signer_links.can_still_confirm(signature) and signatures.remind_to_confirm(signature):
             audit.record(
                 "signature.reminded",
                 letter_id=signature.letter_id,
@@ -124,6 +124,6 @@ def _unconfirmed(now: datetime, report: Report) -> None:
                 subject=signature,
             )
             report.signers += 1
-        elif signatures.can_still_confirm(signature):
+        elif signer_links.can_still_confirm(signature):
             report.signers_held += 1
         transaction.commit()

@@ -4,10 +4,18 @@ signatures behind each line."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from signon import audit, database, transaction
 from signon.extensions import db
-from signon.models import Letter, Organizer, Signatory, Signature, SignatureStatus
+from signon.models import (
+    Letter,
+    Organizer,
+    Signatory,
+    SignatoryKind,
+    Signature,
+    SignatureStatus,
+)
 from signon.services import listing
 
 
@@ -118,3 +126,56 @@ def active_signatories(letter: Letter) -> list[Signatory]:
             .order_by(Signatory.display_name)
         ).scalars()
     )
+
+
+def signatory_for(signature: Signature) -> Signatory:
+    """The listed line this signature stands behind, shared with colleagues from the same group.
+
+    Read under its lock, so a merge running now is seen once it commits; made in a savepoint, so
+    a colleague confirming at the same moment who makes it first leaves this one to join it."""
+    individual = signature.kind == SignatoryKind.INDIVIDUAL
+    match_key = (
+        f"person {signature.email_normalized}" if individual else signature.organization_key
+    )[:200]
+    signatory = _signatory_by_key(signature, match_key)
+    if signatory is None:
+        signatory = _new_signatory(signature, match_key)
+    while signatory.merged_into_id is not None:
+        signatory = database.locked(Signatory, [signatory.merged_into_id])[0]
+    return signatory
+
+
+def _signatory_by_key(signature: Signature, match_key: str) -> Signatory | None:
+    found = db.session.execute(
+        sa.select(Signatory.id).where(
+            Signatory.letter_id == signature.letter_id,
+            Signatory.kind == signature.kind,
+            Signatory.match_key == match_key,
+        )
+    ).scalar_one_or_none()
+    return database.locked(Signatory, [found])[0] if found is not None else None
+
+
+def _new_signatory(signature: Signature, match_key: str) -> Signatory:
+    individual = signature.kind == SignatoryKind.INDIVIDUAL
+    signatory = Signatory(
+        letter_id=signature.letter_id,
+        kind=signature.kind,
+        match_key=match_key,
+        display_name=signature.name if individual else signature.organization,
+        category="" if individual else signature.category,
+        city=signature.city,
+        region=signature.region,
+        country=signature.country,
+        website=signature.website,
+    )
+    db.session.flush()  # only the new line goes into the savepoint
+    try:
+        with db.session.begin_nested():
+            db.session.add(signatory)
+    except IntegrityError:  # a colleague's confirmation made the line a moment ago
+        existing = _signatory_by_key(signature, match_key)
+        if existing is None:
+            raise
+        return existing
+    return signatory

@@ -45,9 +45,10 @@ from signon.services import (
     outreach,
     retention,
     signatures,
+    signer_links,
     updates,
 )
-from signon.services.signatures import Outcome
+from signon.services.signer_links import Outcome
 
 bp = Blueprint("public", __name__)
 
@@ -240,17 +241,17 @@ def check_email(slug: str) -> str:
 def confirm(token: str) -> Any:
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        result = signatures.confirm_signature(token)
+        result = signer_links.confirm_signature(token)
         return render_template(
             "public/confirm_result.html", result=result, Outcome=Outcome, token=token
         )
-    signature = _signature_of(signatures.confirmation_token(token))
+    signature = _signature_of(signer_links.confirmation_token(token))
     if (
         signature is not None
         and signature.status == SignatureStatus.UNCONFIRMED
-        and not signatures.can_still_confirm(signature)
+        and not signer_links.can_still_confirm(signature)
     ):
-        closed = signatures.Result(Outcome.CLOSED, signature)
+        closed = signer_links.Result(Outcome.CLOSED, signature)
         return render_template("public/confirm_result.html", result=closed, Outcome=Outcome)
     return _link_page(signature, "public/confirm.html", form)
 
@@ -261,7 +262,7 @@ def confirm(token: str) -> Any:
 def resend(token: str) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    signatures.resend_confirmation(token)
+    signer_links.resend_confirmation(token)
     return render_template("public/check_email.html", letter=None)
 
 
@@ -270,10 +271,10 @@ def resend(token: str) -> Any:
 def withdraw(token: str) -> Any:
     form = WithdrawForm()
     if request.method == "POST" and form.validate_on_submit():
-        result = signatures.withdraw_signature(token)
+        result = signer_links.withdraw_signature(token)
         return render_template("public/withdraw_result.html", result=result, Outcome=Outcome)
     return _link_page(
-        _signature_of(signatures.withdrawal_token(token)), "public/withdraw.html", form
+        _signature_of(signer_links.withdrawal_token(token)), "public/withdraw.html", form
     )
 
 
@@ -282,9 +283,9 @@ def withdraw(token: str) -> Any:
 def keep(token: str) -> Any:
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        result = signatures.keep_signature(token)
+        result = signer_links.keep_signature(token)
         return render_template("public/keep_result.html", result=result, Outcome=Outcome)
-    signature = _signature_of(signatures.reconfirmation_token(token))
+    signature = _signature_of(signer_links.reconfirmation_token(token))
     version = letters.current_version(signature.letter) if signature else None
     return _link_page(signature, "public/keep.html", form, version=version)
 

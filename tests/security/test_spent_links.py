@@ -15,10 +15,10 @@ from flask import Flask
 from signon import tokens
 from signon.extensions import db
 from signon.models import Organizer, Signature, SignatureStatus, TokenPurpose
-from signon.services import accounts, signatures, twofactor
+from signon.services import accounts, signer_links, twofactor
 from tests.factories import create_letter, create_organizer, create_signature, enable_two_step
 
-Outcome = signatures.Outcome
+Outcome = signer_links.Outcome
 DAY = timedelta(days=1)
 
 
@@ -36,23 +36,23 @@ def test_old_confirm_and_withdraw_links_do_nothing_after_the_signer_signs_again(
     spare_withdraw = tokens.issue(TokenPurpose.WITHDRAW, DAY, signature=signature)
     db.session.commit()
     signature_id = signature.id
-    assert signatures.confirm_signature(first_confirm).outcome == Outcome.CONFIRMED
-    assert signatures.withdraw_signature(first_withdraw).outcome == Outcome.WITHDRAWN
+    assert signer_links.confirm_signature(first_confirm).outcome == Outcome.CONFIRMED
+    assert signer_links.withdraw_signature(first_withdraw).outcome == Outcome.WITHDRAWN
 
     # Signs again: a new signature, which the signer's new email confirms.
     again_id = create_signature(letter).id
     assert again_id != signature_id
     assert _status(again_id) == SignatureStatus.UNCONFIRMED
     for old in (first_confirm, resent_confirm):
-        assert signatures.confirm_signature(old).outcome == Outcome.INVALID
-        assert signatures.confirmation_token(old) is None  # the page offers no button either
+        assert signer_links.confirm_signature(old).outcome == Outcome.INVALID
+        assert signer_links.confirmation_token(old) is None  # the page offers no button either
     assert _status(again_id) == SignatureStatus.UNCONFIRMED
 
     fresh = tokens.issue(TokenPurpose.CONFIRM, DAY, signature=db.session.get(Signature, again_id))
     db.session.commit()
-    assert signatures.confirm_signature(fresh).outcome == Outcome.CONFIRMED
+    assert signer_links.confirm_signature(fresh).outcome == Outcome.CONFIRMED
     for old in (first_withdraw, spare_withdraw):  # they speak of the withdrawn signature only
-        result = signatures.withdraw_signature(old)
+        result = signer_links.withdraw_signature(old)
         assert result.signature is not None
         assert result.signature.id == signature_id
     assert _status(again_id) == SignatureStatus.APPROVED
@@ -65,10 +65,10 @@ def test_a_used_withdraw_link_says_so_and_nothing_more(ctx: Flask):
     confirm = tokens.issue(TokenPurpose.CONFIRM, DAY, signature=signature)
     withdraw = tokens.issue(TokenPurpose.WITHDRAW, DAY, signature=signature)
     db.session.commit()
-    signatures.confirm_signature(confirm)
-    assert signatures.withdraw_signature(withdraw).outcome == Outcome.WITHDRAWN
-    assert signatures.withdraw_signature(withdraw).outcome == Outcome.ALREADY_WITHDRAWN
-    assert signatures.confirm_signature(confirm).outcome == Outcome.INVALID
+    signer_links.confirm_signature(confirm)
+    assert signer_links.withdraw_signature(withdraw).outcome == Outcome.WITHDRAWN
+    assert signer_links.withdraw_signature(withdraw).outcome == Outcome.ALREADY_WITHDRAWN
+    assert signer_links.confirm_signature(confirm).outcome == Outcome.INVALID
 
 
 @pytest.mark.parametrize("used", [TokenPurpose.RESET, TokenPurpose.INVITE])

@@ -28,7 +28,7 @@ from signon.services import (
     letters,
     moderation,
     retention,
-    signatures,
+    signer_links,
     undelivered,
 )
 from signon.services.letters import LetterError
@@ -177,7 +177,7 @@ def earlier_versions(letter_id: int) -> Any:
     letter = letter_or_404(letter_id)
     form = UpdateSignersForm()
     if form.validate_on_submit():
-        count = signatures.ask_to_reconfirm(letter, form.message.data or "", by=me())
+        count = signer_links.ask_to_reconfirm(letter, form.message.data or "", by=me())
         flash(f"Emailed {count} signer{'s' if count != 1 else ''}.", "success")
         return redirect(url_for("admin.letter", letter_id=letter.id))
     return render_template(
