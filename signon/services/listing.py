@@ -237,12 +237,16 @@ def cached_counts(letter: Letter) -> ListCounts:
 def cached_rendering(letter: Letter, variant: str, render: Callable[[SignatoryList], str]) -> str:
     """The list rendered once per list version and variant (which names the template and whatever
     else the rendering depends on), like the list itself."""
+    return cached_made(
+        letter, f"html:{variant}", lambda: render(cached_public_list(letter)).encode()
+    ).decode()
+
+
+def cached_made(letter: Letter, name: str, make: Callable[[], bytes]) -> bytes:
+    """Something made from the letter's list (a rendering, an image), made once per list version
+    for the whole site; `name` also says whatever else it depends on."""
     version = _version(letter)
-
-    def build() -> cache.Entry:
-        return cache.Entry(version, render(cached_public_list(letter)).encode())
-
-    return cache.fetch(_group(letter), f"html:{variant}", version, build).payload.decode()
+    return cache.fetch(_group(letter), name, version, lambda: cache.Entry(version, make())).payload
 
 
 def list_changed(letter_id: int) -> None:

@@ -1,0 +1,38 @@
+"""What other sites show of a letter: its count badge and its share image."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, request
+
+from signon.models import Letter, LetterStatus
+from signon.services import letters, sharing
+
+bp = Blueprint("sharing", __name__)
+
+
+def _published(slug: str) -> Letter:
+    letter = letters.get_by_slug(slug)
+    if letter is None or letter.status == LetterStatus.DRAFT:
+        abort(404)
+    return letter
+
+
+def _public(body: bytes, content_type: str) -> Response:
+    """Cached for five minutes by anyone, then checked again by its ETag."""
+    response = Response(body, content_type=content_type)
+    response.set_etag(sharing.etag(body))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.make_conditional(request)
+    return response
+
+
+@bp.get("/letters/<slug>/badge.svg")
+def badge(slug: str) -> Response:
+    svg = sharing.badge_svg(_published(slug)).encode()
+    return _public(svg, "image/svg+xml; charset=utf-8")
+
+
+@bp.get("/letters/<slug>/share.png")
+def image(slug: str) -> Response:
+    return _public(sharing.share_png(_published(slug)), "image/png")
