@@ -6,22 +6,20 @@ from __future__ import annotations
 import os
 import smtplib
 import socket
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import formataddr
 from typing import Any
 
 import flask_mail
 import sqlalchemy as sa
 from flask import current_app
 
-from signon import metrics
+from signon import envelope, metrics
 from signon.extensions import db, mail
-from signon.mail import one_line, sender_of
+from signon.mail import one_line
 from signon.models import OutboxMessage, OutboxStatus, Partner, utcnow
 
 MAX_BACKOFF = timedelta(hours=1)
@@ -48,36 +46,6 @@ class Sender:
     @classmethod
     def new(cls) -> Sender:
         return cls(f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:16]}")
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    """What sending a claimed message needs, read once so the session holds no open transaction."""
-
-    id: int
-    recipient: str
-    subject: str
-    body_text: str
-    body_html: str
-    sender_name: str
-    reply_to: str
-    attempts: int
-    unsubscribe_url: str
-    partner_id: int | None
-
-
-_CLAIMED_COLUMNS = (
-    OutboxMessage.id,
-    OutboxMessage.recipient,
-    OutboxMessage.subject,
-    OutboxMessage.body_text,
-    OutboxMessage.body_html,
-    OutboxMessage.sender_name,
-    OutboxMessage.reply_to,
-    OutboxMessage.attempts,
-    OutboxMessage.unsubscribe_url,
-    OutboxMessage.partner_id,
-)
 
 
 def deliver(ids: list[int], sender: Sender | None = None) -> DeliveryReport:
@@ -154,14 +122,16 @@ def _claim(sender: Sender, which: sa.ColumnElement[bool], limit: int) -> list[in
     return ids
 
 
-def _load(ids: list[int]) -> list[_Claimed]:
+def _load(ids: list[int]) -> list[envelope.Claimed]:
     if not ids:
         return []
     rows = db.session.execute(
-        sa.select(*_CLAIMED_COLUMNS).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        sa.select(*envelope.CLAIMED_COLUMNS)
+        .where(OutboxMessage.id.in_(ids))
+        .order_by(OutboxMessage.id)
     ).all()
     db.session.commit()  # no transaction stays open while the mail server talks
-    return [_Claimed(**row._asdict()) for row in rows]
+    return [envelope.Claimed(**row._asdict()) for row in rows]
 
 
 def _send(sender: Sender, ids: list[int], stop: Callable[[], bool]) -> DeliveryReport:
@@ -217,14 +187,14 @@ def _renew(sender: Sender, message_id: int) -> bool:
 def _send_one(
     connection: flask_mail.Connection | None,
     sender: Sender,
-    message: _Claimed,
+    message: envelope.Claimed,
     report: DeliveryReport,
 ) -> None:
     if connection is None or current_app.debug:
-        _echo(message)
+        envelope.echo(message)
     try:
         if connection is not None:
-            connection.send(_as_flask_mail(message))
+            connection.send(envelope.as_message(message))
     except (
         smtplib.SMTPRecipientsRefused,
         smtplib.SMTPDataError,
@@ -240,43 +210,6 @@ def _is_permanent(error: smtplib.SMTPException) -> bool:
         return all(code >= 500 for code, _ in error.recipients.values())
     code = getattr(error, "smtp_code", 0)
     return isinstance(code, int) and code >= 500
-
-
-class _Unfolded(str):
-    """A header value sent on one line as it is. Flask-Mail serializes with the SMTP policy, which
-    turns a header longer than 78 characters without spaces (a List-Unsubscribe address) into
-    encoded words that mail apps do not read as an address; RFC 5322 allows 998."""
-
-    def __new__(cls, name: str, value: str) -> _Unfolded:
-        made = super().__new__(cls, value)
-        made.name = name
-        return made
-
-    name: str
-
-    def fold(self, *, policy: Any) -> str:
-        return f"{self.name}: {self}{policy.linesep}"
-
-
-def _as_flask_mail(message: _Claimed) -> flask_mail.Message:
-    return flask_mail.Message(
-        subject=message.subject,
-        recipients=[message.recipient],
-        body=message.body_text,
-        html=message.body_html or None,
-        sender=formataddr(sender_of(message.sender_name)),
-        reply_to=one_line(message.reply_to) or None,
-        extra_headers=_headers(message),
-    )
-
-
-def _headers(message: _Claimed) -> dict[str, str]:
-    headers = {"Auto-Submitted": "auto-generated"}
-    if message.unsubscribe_url:
-        address = f"<{one_line(message.unsubscribe_url)[:900]}>"
-        headers["List-Unsubscribe"] = _Unfolded("List-Unsubscribe", address)
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    return headers
 
 
 def _mine(sender: Sender, message_id: int) -> sa.ColumnElement[bool]:
@@ -325,7 +258,7 @@ def _record_unrecorded(sender: Sender) -> None:
 
 def _mark_failed(
     sender: Sender,
-    message: _Claimed,
+    message: envelope.Claimed,
     error: BaseException,
     report: DeliveryReport,
     *,
@@ -414,11 +347,3 @@ def describe(error: BaseException) -> str:
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-def _echo(message: _Claimed) -> None:
-    print(
-        f"\n----- email to {message.recipient}: {message.subject}\n{message.body_text}\n-----",
-        file=sys.stdout,
-        flush=True,
-    )
