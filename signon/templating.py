@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from signon.sanitize import demote_headings, markdown_to_html
+from signon.services.embargo import names_public
 from signon.services.letters import local_deadline
 
 
@@ -47,3 +48,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(longdate)
     app.add_template_filter(local_deadline)
     app.add_template_filter(markdown)
+    app.add_template_global(names_public, "list_is_public")

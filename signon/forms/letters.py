@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from signon.models import Letter
-from signon.services import letter_emails
+from signon.services import embargo, letter_emails
 from signon.services.letters import SLUG_PATTERN, LetterDraft
 from signon.services.questions import KINDS as QUESTION_KINDS
 
@@ -119,6 +119,48 @@ class LetterForm(FlaskForm):
             requires_approval=bool(self.requires_approval.data),
             allows_individuals=bool(self.allows_individuals.data),
             thank_you_markdown=self.thank_you.data or "",
+        )
+
+
+class EmbargoForm(FlaskForm):
+    """Collecting signatures under embargo, and when the list is revealed."""
+
+    embargoed = BooleanField(
+        "Keep the list private until launch",
+        description="The letter and the sign form stay public; the names of the signatories "
+        "appear nowhere public (page, API, share images) until you reveal the list.",
+    )
+    hides_count = BooleanField("Also hide the count")
+    reveal_at = DateTimeLocalField(
+        "Reveal the list on", validators=[Optional()], format="%Y-%m-%dT%H:%M"
+    )
+
+    def in_zone(self, timezone: str) -> EmbargoForm:
+        """Says in the hint which time zone the reveal time is read in."""
+        self.reveal_at.description = (
+            f"Optional, in the letter's time zone ({timezone.replace('_', ' ')}). The list is "
+            "published at that time without anyone pressing a button. Leave it empty to reveal "
+            "it with the button."
+        )
+        return self
+
+    def validate_reveal_at(self, field: DateTimeLocalField) -> None:
+        if field.data is not None and not 2000 <= field.data.year <= 2200:
+            raise ValidationError("Enter a date between the years 2000 and 2200.")
+
+    def fill_from(self, letter: Letter) -> None:
+        self.embargoed.data = letter.embargoed
+        self.hides_count.data = letter.embargo_hides_count
+        local = embargo.local_reveal_at(letter)
+        self.reveal_at.data = local.replace(tzinfo=None) if local else None
+
+    def settings(self, timezone: str) -> embargo.EmbargoSettings:
+        """What was chosen; the reveal time is read in the letter's time zone."""
+        reveal_at: datetime | None = self.reveal_at.data
+        return embargo.EmbargoSettings(
+            embargoed=bool(self.embargoed.data),
+            hides_count=bool(self.hides_count.data),
+            reveal_at=reveal_at.replace(tzinfo=ZoneInfo(timezone)) if reveal_at else None,
         )
 
 

@@ -60,6 +60,14 @@ class Letter(Model):
     outreach_texts: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     reminder_days: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     scheduled_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Embargo: signatures are collected while the list (and, if asked, its count) stays private
+    # until launch, by the organizer's button or at reveal_at; signon/services/embargo.py decides.
+    embargoed: Mapped[bool] = mapped_column(default=False)
+    embargo_hides_count: Mapped[bool] = mapped_column(default=False)
+    reveal_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The code in the private link that shows partners the list before launch.
+    list_share_code: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_share_code)
     # Bumped whenever the public list changes, so cached copies of it know they are stale.
     list_version: Mapped[int] = mapped_column(default=0)
     list_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from signon.exports import share_image
 from signon.links import external_url
 from signon.models import Letter
-from signon.services import letters, listing
+from signon.services import embargo, letters, listing
 
 _IMAGE_FORMAT = 1  # raise when the drawing changes, so cached images are drawn again
 _SUMMARY_WORDS = 30
@@ -22,8 +22,8 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed
 
 def public_counts(letter: Letter) -> listing.ListCounts | None:
     """The count the world may see of this letter, or None while it is hidden: the one place the
-    badge, the share card and its image ask."""
-    return listing.cached_counts(letter)
+    badge, the share card and its image ask (an embargo may hide it until launch)."""
+    return embargo.public_counts(letter)
 
 
 def count_sentence(counts: listing.ListCounts) -> str:

@@ -13,7 +13,7 @@ from wtforms.validators import Length, Optional
 from signon.extensions import csrf
 from signon.forms.public import ConfirmForm, FormShape, sign_form
 from signon.models import LetterStatus
-from signon.services import letters, outreach
+from signon.services import embargo, letters, outreach
 from signon.views.public import letter_page, no_store, one_click
 
 bp = Blueprint("outreach", __name__)
@@ -36,6 +36,7 @@ def invitation(slug: str, token: str) -> Any:
     letter = letters.get_by_slug(slug)
     if letter is None or letter.status == LetterStatus.DRAFT:
         return render_template("public/link_invalid.html"), 404
+    embargo.reveal_if_due(letter)
     form = sign_form(FormShape.of(letter))
     partner = outreach.partner_for_link(token, letter)
     if partner is not None:

@@ -40,6 +40,7 @@ from signon.security import configured_limit, form_started_stamp
 from signon.services import (
     attribution,
     deliveries,
+    embargo,
     letters,
     listing,
     outreach,
@@ -81,6 +82,7 @@ def _public_letter(slug: str) -> Letter:
     letter = letters.get_by_slug(slug)
     if letter is None or letter.status == LetterStatus.DRAFT:
         abort(404)
+    embargo.reveal_if_due(letter)  # a scheduled launch happens on the first view after its time
     return letter
 
 
@@ -150,8 +152,11 @@ def letter(slug: str) -> Any:
     return letter_page(letter, form, notice, 422 if request.method == "POST" else 200)
 
 
-def letter_page(letter: Letter, form: SignForm, notice: str = "", status: int = 200) -> Any:
-    """The letter's page with this sign form (as typed, or filled from a partner's link)."""
+def letter_page(
+    letter: Letter, form: SignForm, notice: str = "", status: int = 200, *, private: bool = False
+) -> Any:
+    """The letter's page with this sign form (as typed, or filled from a partner's link); the
+    list shows unless an embargo hides it, or always on the `private` page of the share link."""
     version = letters.current_version(letter)
     accepting = letters.accepts_signatures(letter)
     form.version.data = str(version.id)
@@ -160,15 +165,22 @@ def letter_page(letter: Letter, form: SignForm, notice: str = "", status: int = 
     if notice == _LONG_OPEN:
         form.started.data = ""  # shown again with a fresh start time
     form.started.data = form.started.data or form_started_stamp()
-    signatories_html = _signatories_html(letter, accepting)  # first: builds the list on a change
+    show_list = private or embargo.names_public(letter)
+    # Under embargo the cached list is never read: nothing of it can reach the public page.
+    signatories_html = (
+        _signatories_html(letter, accepting)  # first: builds the list on a change
+        if show_list
+        else _embargoed_html(letter)
+    )
     return render_template(
         "public/letter.html",
         letter=letter,
         version=version,
         form=form,
         notice=notice,
-        signatories=listing.cached_counts(letter),
+        signatories=listing.cached_counts(letter) if private else embargo.public_counts(letter),
         signatories_html=signatories_html,
+        private=private,
         card=sharing.card(letter),
         accepting=accepting,
         deadline=letters.local_deadline(letter),
@@ -189,6 +201,31 @@ def _signatories_html(letter: Letter, accepting: bool) -> Markup:
             lambda listed: render_template(template, signatories=listed, accepting=accepting),
         )
     )
+
+
+def _embargoed_html(letter: Letter) -> Markup:
+    """What the list section says while the list is private."""
+    return Markup(  # noqa: S704 - rendered by Jinja with autoescaping
+        render_template(
+            "public/_embargoed.html",
+            counts=embargo.public_counts(letter),
+            reveal_at=embargo.local_reveal_at(letter),
+        )
+    )
+
+
+@bp.get("/letters/<slug>/preview-list/<code>")
+def list_preview(slug: str, code: str) -> Any:
+    """The letter's page with its list, for partners who have the private link before launch.
+    A wrong code answers exactly as an unknown letter does."""
+    letter = _public_letter(slug)
+    if not embargo.share_code_matches(letter, code):
+        abort(404)
+    response = make_response(letter_page(letter, sign_form(FormShape.of(letter)), private=True))
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def _sign_posted(letter: Letter, shape: FormShape) -> tuple[bool, str, SignForm | None]:

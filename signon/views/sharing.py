@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request
 
 from signon.models import Letter, LetterStatus
-from signon.services import letters, sharing
+from signon.services import embargo, letters, sharing
 
 bp = Blueprint("sharing", __name__)
 
@@ -14,6 +14,7 @@ def _published(slug: str) -> Letter:
     letter = letters.get_by_slug(slug)
     if letter is None or letter.status == LetterStatus.DRAFT:
         abort(404)
+    embargo.reveal_if_due(letter)
     return letter
 
 

@@ -25,6 +25,7 @@ from signon.services import (
     access,
     attribution,
     dashboard,
+    embargo,
     letters,
     moderation,
     retention,
@@ -126,6 +127,8 @@ def letter(letter_id: int) -> str:
         version=letters.current_version(letter),
         purge_on=retention.purge_date(letter),
         undelivered=undelivered.of_letter(letter),
+        under_embargo=embargo.under_embargo(letter),
+        reveal_at=embargo.local_reveal_at(letter),
     )
 
 
