@@ -18,7 +18,7 @@ from signon.exports import share_image
 from signon.extensions import db
 from signon.models import AuditEvent, Letter, Organizer, Partner, TokenPurpose
 from signon.services import embargo, letters
-from tests.conftest import csrf_token, login_as
+from tests.conftest import Mailbox, csrf_token, login_as, text_body
 from tests.factories import confirmed_signature, create_letter, create_organizer
 from tests.test_sharing import meta_tags
 from tests.test_state_races import TRIALS, at_once
@@ -375,8 +375,8 @@ def test_organizer_exports_keep_working_under_embargo(app: Flask, client: FlaskC
     assert HIDDEN[0] in kit.text
 
 
-def test_the_confirmation_page_says_the_list_is_published_at_launch(
-    app: Flask, client: FlaskClient
+def test_the_confirmation_page_and_email_say_the_list_is_published_at_launch(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
 ):
     make_letter(app)
     with app.app_context():
@@ -391,6 +391,9 @@ def test_the_confirmation_page_says_the_list_is_published_at_launch(
     done = client.post(f"/confirm/{raw}", data={"csrf_token": csrf_token(page)}).text
     assert "The list is private until launch" in done
     assert "is now listed" not in done
+    email = text_body(mailbox.to("new@x.example")[-1])
+    assert "keep private until launch" in email
+    assert "is now listed" not in email
 
 
 # --- Two requests at the due moment --------------------------------------------------------
@@ -441,3 +444,19 @@ def test_share_image_is_drawn_without_the_count_under_embargo(app: Flask, client
         embargo.configure(the_letter(), embargo.EmbargoSettings(True, True), by=the_owner())
     assert client.get("/letters/test-letter/share.png").data == hidden
     assert json.loads(client.get("/api/v1/letters").data)["letters"][0]["organizations"] is None
+
+
+def test_settings_saved_after_the_reveal_change_nothing(app: Flask, client: FlaskClient):
+    made = make_letter(app)
+    token = owner_session(client, made)
+    with app.app_context():
+        embargo.reveal(the_letter(), by=the_owner())
+    response = client.post(
+        f"/admin/letters/{made['id']}/embargo",
+        data={"csrf_token": token, "embargoed": "y", "hides_count": "y"},
+        follow_redirects=True,
+    )
+    assert "already revealed" in response.text
+    assert HIDDEN[0] in client.get("/letters/test-letter").text
+    with app.app_context(), pytest.raises(embargo.EmbargoError, match="already revealed"):
+        embargo.configure(the_letter(), embargo.EmbargoSettings(True), by=the_owner())

@@ -69,6 +69,8 @@ def configure(
     """Save the organizer's embargo settings; a change to what the public sees counts as a list
     change, so cached pages and conditional requests see it at once."""
     reveal_at = settings.reveal_at
+    if letter.revealed_at is not None:
+        raise EmbargoError("the list was already revealed: it is public")
     if reveal_at is not None and reveal_at.tzinfo is None:
         raise EmbargoError("the reveal time needs a time zone")
     if settings.embargoed and reveal_at is not None and reveal_at <= (now or utcnow()):

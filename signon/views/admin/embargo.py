@@ -24,6 +24,9 @@ def embargo_settings(letter_id: int) -> Any:
     form = EmbargoForm()
     if not form.is_submitted():
         form.fill_from(letter)
+    elif letter.revealed_at is not None:  # revealed while this page was open
+        flash("The list was already revealed: it is public. Nothing changed.", "error")
+        return redirect(url_for("admin.embargo_settings", letter_id=letter_id))
     elif form.validate():
         try:
             embargo.configure(letter, form.settings(letter.timezone), by=me())
