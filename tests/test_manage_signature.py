@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from signon import tokens
 from signon.extensions import db
 from signon.models import (
     AuditEvent,
@@ -31,7 +32,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import corrections, letters
+from signon.services import corrections, letters, retention
 from tests.conftest import Mailbox, csrf_token, form_defaults, html_body, link_in, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer, form_data
 
@@ -573,12 +574,12 @@ def test_two_opens_of_one_link_at_once_start_one_session(
                 )
                 db.session.commit()
         browsers = [app.test_client(), app.test_client()]
-        tokens = [csrf_token(b.get(path).text) for b in browsers]
+        csrfs = [csrf_token(b.get(path).text) for b in browsers]
 
         def opening(browser: FlaskClient, token: str) -> Any:
             return lambda: lambda: browser.post(path, data={"csrf_token": token})
 
-        answers = at_once(*(opening(b, t) for b, t in zip(browsers, tokens, strict=True)))
+        answers = at_once(*(opening(b, t) for b, t in zip(browsers, csrfs, strict=True)))
         assert sorted(a.status_code for a in answers) == [200, 303]
         sessions = [b.get("/manage").status_code for b in browsers]
         assert sorted(sessions) == [200, 403]
@@ -649,3 +650,12 @@ def test_an_accept_and_a_decline_at_once_decide_once(app: Flask):
             assert correction.status == CorrectionStatus.DECLINED
             assert city != f"Town {trial}"
             assert actions == ["signature.correction_declined"]
+
+
+def test_erasing_contact_details_erases_proposed_corrections_too(ctx: Flask):
+    signature = confirmed_signature(create_letter())
+    assert corrections.propose(signature, _typed(title="Executive Director")) is not None
+    raw = tokens.issue(TokenPurpose.ERASE, timedelta(days=1), signature=signature)
+    db.session.commit()
+    assert retention.erase_on_request(raw) is not None
+    assert db.session.execute(sa.select(SignatureCorrection)).first() is None

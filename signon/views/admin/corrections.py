@@ -39,23 +39,30 @@ def corrections_list(letter_id: int) -> str:
     )
 
 
-@bp.post("/letters/<int:letter_id>/corrections/<int:correction_id>/<any(accept, decline):action>")
-def decide_correction(letter_id: int, correction_id: int, action: str) -> Response:
+@bp.post("/letters/<int:letter_id>/corrections/<int:correction_id>/accept")
+def accept_correction(letter_id: int, correction_id: int) -> Response:
     letter = letter_or_404(letter_id)
     form = CorrectionDecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    if action == "accept":
-        decided = corrections.accept(
-            letter, correction_id, by=me(), rename_line=bool(form.rename_line.data)
-        )
-    else:
-        decided = corrections.decline(letter, correction_id, by=me())
+    rename = bool(form.rename_line.data)
+    return _said(corrections.accept(letter, correction_id, by=me(), rename_line=rename), letter_id)
+
+
+@bp.post("/letters/<int:letter_id>/corrections/<int:correction_id>/decline")
+def decline_correction(letter_id: int, correction_id: int) -> Response:
+    letter = letter_or_404(letter_id)
+    if not CorrectionDecisionForm().validate_on_submit():
+        abort(400)
+    return _said(corrections.decline(letter, correction_id, by=me()), letter_id)
+
+
+def _said(decided: Decided, letter_id: int) -> Response:
     if decided == Decided.NOT_FOUND:
         abort(404)
     message, category = _SAID[decided]
     flash(message, category)
-    return redirect(_back(letter.id))
+    return redirect(_back(letter_id))
 
 
 def _back(letter_id: int) -> str:
