@@ -1,5 +1,5 @@
 """A signer manages their signature in a real Chromium: from the emailed link, a correction,
-a withdrawal, and the used link's offer of a fresh one."""
+a withdrawal, and the used link's offer of a fresh one; a moderator accepting the correction."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from signon.extensions import db
-from signon.models import SignatureCorrection, SignatureStatus
+from signon.models import Organizer, Signatory, SignatureCorrection, SignatureStatus
+from signon.services import corrections
 from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.test_organizer_journeys import sign_in
 from tests.browser.test_signing_journeys import (
     ORGANIZATION,
     fill_sign_form,
@@ -18,6 +20,7 @@ from tests.browser.test_signing_journeys import (
     signature_status,
 )
 from tests.conftest import Mailbox, link_in
+from tests.factories import confirmed_signature, create_letter
 
 
 def test_signer_opens_the_manage_link_proposes_a_correction_and_withdraws(
@@ -65,3 +68,28 @@ def test_signer_opens_the_manage_link_proposes_a_correction_and_withdraws(
         page.get_by_role("heading", name="This link has been used or has expired")
     ).to_be_visible()
     assert_accessible(page, "manage link used")
+
+
+def test_moderator_sees_and_accepts_a_proposed_correction(page: Any, live_server: LiveServer):
+    sign_in(page, live_server)
+    with live_server.context():
+        owner = db.session.execute(sa.select(Organizer)).scalar_one()
+        letter = create_letter(owner=owner)
+        signature = confirmed_signature(letter)
+        corrections.propose(
+            signature,
+            {"organization": "Open Records Alliance USA", "title": "Director", "city": "Evanston"},
+        )
+        letter_id, signatory_id = letter.id, signature.signatory_id
+    page.goto(f"{live_server.url}/admin/letters/{letter_id}/signatures")
+    page.get_by_role("link", name="1 correction proposed by signers").click()
+    expect(page.get_by_role("heading", name="Corrections proposed by signers")).to_be_visible()
+    assert_accessible(page, "corrections")
+    page.goto(f"{live_server.url}/admin/letters/{letter_id}/signatories/{signatory_id}")
+    assert_accessible(page, "signatory with a correction")
+    page.get_by_role("button", name="Accept").click()
+    expect(page.get_by_text("The correction is applied")).to_be_visible()
+    with live_server.context():
+        line = db.session.get(Signatory, signatory_id)
+        assert line is not None
+        assert line.display_name == "Open Records Alliance USA"
