@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONFIRMATION_EMAILS": 3,
     "RESEND_COOLDOWN_SECONDS": 120,
     "MAX_UNVERIFIED_EMAILS_PER_DAY": 3,
+    # "Manage your signature": how long the signer session an opened link starts may last (it
+    # also ends when the browser closes), and fresh links one address may receive a day.
+    "MANAGE_SESSION_MINUTES": 120,
+    "MAX_MANAGE_LINKS_PER_DAY": 3,
     # Abuse protection. Limits are per client address; set SIGNON_RATELIMIT_STORAGE_URI to a
     # redis:// URL so that every worker shares them.
     "TRUSTED_PROXIES": 0,
@@ -78,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATE_LIMIT_SIGN": "10 per minute; 60 per hour",
     "RATE_LIMIT_RESEND": "5 per hour",
+    "RATE_LIMIT_MANAGE_LINK": "5 per hour",
     "RATE_LIMIT_CONFIRM": "30 per minute",
     "RATE_LIMIT_LOGIN": "20 per minute",
     "RATE_LIMIT_RESET": "5 per hour",

@@ -13,8 +13,9 @@ from signon.models.letters import (
 )
 from signon.models.outreach import HAS_EMAIL, Partner
 from signon.models.records import AuditEvent, EmailRule, ForwardedHops, OutboxMessage
-from signon.models.signatures import STANDING, Signatory, Signature, Token
+from signon.models.signatures import STANDING, Signatory, Signature, SignatureCorrection, Token
 from signon.models.states import (
+    CorrectionStatus,
     JobState,
     LetterStatus,
     NotifyMode,
@@ -32,6 +33,7 @@ __all__ = [
     "HAS_EMAIL",
     "STANDING",
     "AuditEvent",
+    "CorrectionStatus",
     "Delivery",
     "DocumentJob",
     "EmailRule",
@@ -57,6 +59,7 @@ __all__ = [
     "Signatory",
     "SignatoryKind",
     "Signature",
+    "SignatureCorrection",
     "SignatureStatus",
     "SnapshotFile",
     "SourceKind",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from signon.extensions import Model
 from signon.models.base import UTCDateTime, utcnow
-from signon.models.states import SignatoryKind, SignatureStatus, SourceKind
+from signon.models.states import CorrectionStatus, SignatoryKind, SignatureStatus, SourceKind
 
 if TYPE_CHECKING:  # the other tables, for annotations (SQLAlchemy finds them by name)
     from signon.models.accounts import Organizer
@@ -150,3 +150,39 @@ class Token(Model):
     signature: Mapped[Signature | None] = relationship()
     organizer: Mapped[Organizer | None] = relationship()
     letter: Mapped[Letter | None] = relationship()
+
+
+PENDING_CORRECTION = "status = 'pending'"
+
+
+class SignatureCorrection(Model):
+    """A signer's proposed correction of what they typed; a moderator accepts or declines it."""
+
+    __table_args__ = (
+        # One pending proposal per signature: a newer one replaces it.
+        sa.Index(
+            "uq_signature_correction_pending",
+            "signature_id",
+            unique=True,
+            sqlite_where=sa.text(PENDING_CORRECTION),
+            postgresql_where=sa.text(PENDING_CORRECTION),
+        ),
+        sa.Index("ix_signature_correction_letter_status", "letter_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"))
+    signature_id: Mapped[int] = mapped_column(sa.ForeignKey("signature.id"))
+    # The values proposed, in full: the fields left as they were too.
+    organization: Mapped[str] = mapped_column(sa.String(200), default="")
+    title: Mapped[str] = mapped_column(sa.String(120), default="")
+    city: Mapped[str] = mapped_column(sa.String(100), default="")
+    region: Mapped[str] = mapped_column(sa.String(100), default="")
+    country: Mapped[str] = mapped_column(sa.String(100), default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default=CorrectionStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    signature: Mapped[Signature] = relationship()
+    decided_by: Mapped[Organizer | None] = relationship()

@@ -38,6 +38,17 @@ class TokenPurpose(enum.StrEnum):
     # A partner's links in an invitation or reminder: the personal sign link, "we can't sign this
     # time", and the unsubscribe; one token per email.
     PARTNER = "partner"
+    # The signer's "Manage your signature" link: opened once, it starts a short signer session.
+    MANAGE = "manage"
+
+
+class CorrectionStatus(enum.StrEnum):
+    """A signer's proposed correction: waiting for a moderator, decided, or replaced by a newer one."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REPLACED = "replaced"
 
 
 class Role(enum.StrEnum):

@@ -16,6 +16,7 @@ from signon.models import (
     OutboxMessage,
     OutboxStatus,
     Signature,
+    SignatureCorrection,
     Token,
     TokenPurpose,
     utcnow,
@@ -139,6 +140,10 @@ def _erase(signature_ids: list[int], emails: list[str]) -> None:
             .execution_options(synchronize_session=False)
         )
         db.session.execute(sa.delete(Token).where(Token.signature_id.in_(batch)))
+        # Proposed corrections hold a title and a place, contact data like the rest.
+        db.session.execute(
+            sa.delete(SignatureCorrection).where(SignatureCorrection.signature_id.in_(batch))
+        )
     # Emails already sent (or given up on) to these people would still hold their names.
     for start in range(0, len(emails), 500):
         db.session.execute(

@@ -43,7 +43,12 @@ WITHDRAWABLE_STATES = CONFIRMED_STATES | {SignatureStatus.REJECTED}
 # The links a signer is sent for one round of signing; a withdrawal or a fresh start retires them.
 
 
-ROUND_PURPOSES = (TokenPurpose.CONFIRM, TokenPurpose.WITHDRAW, TokenPurpose.RECONFIRM)
+ROUND_PURPOSES = (
+    TokenPurpose.CONFIRM,
+    TokenPurpose.WITHDRAW,
+    TokenPurpose.RECONFIRM,
+    TokenPurpose.MANAGE,
+)
 
 
 class SigningClosed(Exception):

@@ -17,6 +17,7 @@ from signon.models import (
 )
 from signon.services import (
     letter_emails,
+    letters,
     signing_reads,
 )
 
@@ -91,6 +92,29 @@ def send_confirmed(signature: Signature) -> None:
         letter_url=external_url("public.letter", slug=signature.letter.slug),
         withdraw_url=withdraw_link(signature),
         erase_url=erase_link(signature),
+        manage_url=manage_link(signature),
+    )
+
+
+def manage_link(signature: Signature) -> str:
+    """The "Manage your signature" link: opened once, valid until the letter closes (or, on a
+    letter without a deadline, as long as a withdraw link)."""
+    now = utcnow()
+    expires = now + timedelta(days=current_app.config["WITHDRAW_TOKEN_DAYS"])
+    if signature.letter.deadline_at is not None:
+        expires = min(expires, signature.letter.deadline_at)
+    raw = tokens.issue(TokenPurpose.MANAGE, expires - now, signature=signature)
+    return external_url("manage.open_link", token=raw)
+
+
+def send_manage_link(signature: Signature) -> None:
+    """A fresh "Manage your signature" link, asked for from a used or expired one."""
+    letter_emails.queue_to_signer(
+        signature,
+        "manage_link",
+        subject=f"Manage your signature: {signature.letter.title}",
+        manage_url=manage_link(signature),
+        closes=letters.local_deadline(signature.letter),
     )
 
 

@@ -157,11 +157,19 @@ def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
 
     Decided on the state as it is under the lock, so a withdrawal always wins: an approval that
     lands first is undone (and the hosts told), one that lands second finds it withdrawn."""
-    now = now or utcnow()
     token = withdrawal_token(raw)
     if token is None or token.signature is None:
         return Result(Outcome.INVALID)
-    signature = lock(token.signature)
+    return withdraw(token.signature, now, token=token)
+
+
+def withdraw(
+    signature: Signature, now: datetime | None = None, *, token: Token | None = None
+) -> Result:
+    """The withdrawal itself, from the emailed link (`token`, whose expiry counts) or from the
+    signer's own "Manage your signature" session; the same outcome either way."""
+    now = now or utcnow()
+    signature = lock(signature)
     refusal = _cannot_withdraw(token, signature, now)
     if refusal is not None:
         transaction.rollback()
@@ -194,12 +202,12 @@ def withdraw_signature(raw: str, now: datetime | None = None) -> Result:
     return Result(Outcome.WITHDRAWN, signature)
 
 
-def _cannot_withdraw(token: Token, signature: Signature, now: datetime) -> Outcome | None:
+def _cannot_withdraw(token: Token | None, signature: Signature, now: datetime) -> Outcome | None:
     if signature.status == SignatureStatus.WITHDRAWN:
         return Outcome.ALREADY_WITHDRAWN
     if signature.status not in WITHDRAWABLE_STATES:
         return Outcome.INVALID
-    if tokens.is_expired(token, now):
+    if token is not None and tokens.is_expired(token, now):
         return Outcome.EXPIRED
     return None
 

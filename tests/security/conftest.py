@@ -57,6 +57,7 @@ TOKEN_ROUTES: dict[str, str] = {
     "public.unsubscribe": TokenPurpose.UNSUBSCRIBE,
     "public.preview": TokenPurpose.PREVIEW,
     "public.erase": TokenPurpose.ERASE,
+    "manage.open_link": TokenPurpose.MANAGE,
     "auth.accept_invite": TokenPurpose.INVITE,
     "auth.reset_password": TokenPurpose.RESET,
     "outreach.invitation": TokenPurpose.PARTNER,
@@ -185,6 +186,9 @@ def _populate(app: Flask) -> World:
             ),
             TokenPurpose.ERASE: tokens.issue(
                 TokenPurpose.ERASE, timedelta(days=1), signature=approved
+            ),
+            TokenPurpose.MANAGE: tokens.issue(
+                TokenPurpose.MANAGE, timedelta(days=1), signature=approved
             ),
             TokenPurpose.INVITE: tokens.issue(
                 TokenPurpose.INVITE, timedelta(days=1), organizer=invited

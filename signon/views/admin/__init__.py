@@ -2,6 +2,7 @@
 
 from signon.views.admin import (  # noqa: F401 - each module adds its routes to the blueprint
     accounts,
+    corrections,
     deliver,
     documents,
     embargo,

@@ -17,9 +17,11 @@ from wtforms import SelectChoice
 
 from signon import audit
 from signon.forms.auth import EmptyForm
+from signon.forms.manage import CorrectionDecisionForm
 from signon.forms.moderation import DecisionForm, SignatoryForm
 from signon.security import row_id, row_ids
 from signon.services import (
+    corrections,
     flags,
     letters,
     moderation,
@@ -48,6 +50,7 @@ def signatures_queue(letter_id: int) -> str:
         signals=flags.row_signals,
         current_number=letters.current_version(letter).number,
         decisions=decisions,
+        corrections=corrections.pending_count(letter),
         answers=questions.answers_shown,
         select_all=request.args.get("select") == "all",
         approvable=(
@@ -146,12 +149,17 @@ def signatory(letter_id: int, signatory_id: int) -> Any:
             )
         except signatories.SignatoryError as error:
             form.display_name.errors.append(str(error))
+    behind = signatories.signatures_behind(signatory)
     return render_template(
         "admin/signatory.html",
         letter=letter,
         signatory=signatory,
         form=form,
-        signatures=signatories.signatures_behind(signatory),
+        signatures=behind,
+        pending=corrections.pending_by_signature(letter, [s.id for s in behind]),
+        plan_of=corrections.line_plan,
+        changes_of=corrections.changes_of,
+        correction_form=CorrectionDecisionForm(),
     )
 
 
