@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from signon.models import Letter
-from signon.services import letter_emails
+from signon.services import embedding, letter_emails
 from signon.services.letters import SLUG_PATTERN, LetterDraft
 from signon.services.questions import KINDS as QUESTION_KINDS
 
@@ -120,6 +120,24 @@ class LetterForm(FlaskForm):
             allows_individuals=bool(self.allows_individuals.data),
             thank_you_markdown=self.thank_you.data or "",
         )
+
+
+class EmbedForm(FlaskForm):
+    sites = TextAreaField(
+        "Sites allowed to embed the sign form",
+        validators=[Optional(), Length(max=5000)],
+        description="One per line, like https://partner.org: only these sites can show the sign form in a frame. Leave empty to allow none.",
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.chosen: list[str] = []  # the sites, normalized, once validated
+
+    def validate_sites(self, field: TextAreaField) -> None:
+        try:
+            self.chosen = embedding.parse_sites(field.data or "")
+        except embedding.SiteError as error:
+            raise ValidationError(str(error)) from None
 
 
 class StatusForm(FlaskForm):

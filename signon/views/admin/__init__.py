@@ -4,6 +4,7 @@ from signon.views.admin import (  # noqa: F401 - each module adds its routes to 
     accounts,
     deliver,
     documents,
+    embed,
     hosts,
     intake,
     invitations,
