@@ -85,6 +85,15 @@ def test_embed_page_is_framed_only_by_the_listed_sites_and_sets_no_cookie(
     assert "/static/js/embed-frame.js" in response.text
 
 
+def test_a_stored_value_that_is_no_clean_site_never_reaches_the_header(
+    app: Flask, client: FlaskClient
+):
+    embeddable_letter(app, sites=(PARTNER, "https://x.example; script-src *", "*"))
+    response = client.get(EMBED)
+    assert directives(response)["frame-ancestors"] == [PARTNER]
+    assert directives(response)["script-src"] == ["'self'"]
+
+
 @pytest.mark.parametrize(
     "path",
     ["/", "/letters/test-letter", "/letters/test-letter/check-your-email", "/login", "/privacy"],

@@ -90,8 +90,16 @@ def parse_sites(text: str) -> list[str]:
 
 
 def sites_of(letter: Letter) -> list[str]:
-    """The sites allowed to frame the letter's sign form, as saved."""
-    return [site for site in letter.embed_origins or [] if isinstance(site, str)]
+    """The sites allowed to frame the letter's sign form, as saved; a value that is not a clean
+    origin (it would go into a header) is skipped, however it got there."""
+    return [site for site in letter.embed_origins or [] if isinstance(site, str) and _clean(site)]
+
+
+def _clean(site: str) -> bool:
+    try:
+        return normalize_site(site, http_ok=True) == site
+    except SiteError:
+        return False
 
 
 def save_sites(letter: Letter, sites: list[str], *, by: Organizer) -> None:
