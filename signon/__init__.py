@@ -51,12 +51,13 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
     if isinstance(hops, int) and hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from signon.views import admin, api, auth, dev, manage, ops, outreach, public, sharing
+    from signon.views import admin, api, auth, dev, embed, manage, ops, outreach, public, sharing
     from signon.views import metrics as metrics_view
 
     app.register_blueprint(public.bp)
     app.register_blueprint(sharing.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(outreach.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)

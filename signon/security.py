@@ -14,20 +14,39 @@ from flask import Flask, Response, abort, current_app, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.routing import IntegerConverter, Map
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def csp(frame_ancestors: str = "'none'") -> str:
+    """The Content-Security-Policy: everything from this site only, and framed by nobody unless
+    a page names the sites that may frame it."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {frame_ancestors}",
+        ]
+    )
+
+
+CSP = csp()
+
+
+def allow_framing(response: Response, origins: Iterable[str]) -> Response:
+    """Let these sites, and only them, show the response in a frame (none: nobody). The origins
+    must be clean already (scheme://host[:port]); X-Frame-Options is then left out, since it can
+    only refuse every site."""
+    response.headers["Content-Security-Policy"] = csp(" ".join(origins) or "'none'")
+    return response
+
+
+def _frames_allowed(policy: str) -> bool:
+    return "frame-ancestors" in policy and "frame-ancestors 'none'" not in policy
 
 
 def _is_clean(raw: bytes) -> bool:
@@ -113,6 +132,8 @@ _SECURITY_HEADERS = tuple(
 def _headers(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name, _ in headers.items()}  # one pass, not one per header
+    if "content-security-policy" in present and _frames_allowed(headers["Content-Security-Policy"]):
+        present.add("x-frame-options")  # allow_framing: it would refuse the sites named
     headers.extend([(name, value) for low, name, value in _SECURITY_HEADERS if low not in present])
     return response
 

@@ -403,6 +403,7 @@ def test_the_dashboard_counts_signatures_by_source_cohost_and_ref(ctx: Flask):
         labels[SourceKind.INVITATION]: (0, 0, 0),
         labels[SourceKind.REF]: (78, 0, 0),
         labels[SourceKind.ORGANIZER]: (1, 1, 1),
+        labels[SourceKind.EMBED]: (0, 0, 0),
     }
     assert counts.by_host == [SourceCount("Ana Ruiz", 3, 2, 1), SourceCount(COHOST, 1, 1, 1)]
     assert [row.label for row in counts.by_ref] == [f"r{n}" for n in range(10)]

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from signon.models import Letter
-from signon.services import embargo, letter_emails
+from signon.services import embargo, embedding, letter_emails
 from signon.services.letters import SLUG_PATTERN, LetterDraft
 from signon.services.questions import KINDS as QUESTION_KINDS
 
@@ -162,6 +162,24 @@ class EmbargoForm(FlaskForm):
             hides_count=bool(self.hides_count.data),
             reveal_at=reveal_at.replace(tzinfo=ZoneInfo(timezone)) if reveal_at else None,
         )
+
+
+class EmbedForm(FlaskForm):
+    sites = TextAreaField(
+        "Sites allowed to embed the sign form",
+        validators=[Optional(), Length(max=5000)],
+        description="One per line, like https://partner.org: only these sites can show the sign form in a frame. Leave empty to allow none.",
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.chosen: list[str] = []  # the sites, normalized, once validated
+
+    def validate_sites(self, field: TextAreaField) -> None:
+        try:
+            self.chosen = embedding.parse_sites(field.data or "")
+        except embedding.SiteError as error:
+            raise ValidationError(str(error)) from None
 
 
 class StatusForm(FlaskForm):

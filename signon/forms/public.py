@@ -103,6 +103,10 @@ class SignStamps:
             self._seconds_shown = seconds_since_stamp(self.started_stamp())
         return self._seconds_shown
 
+    def shown_for(self, seconds: float) -> None:
+        """The form's age as checked another way (the framed form's own token, not a session)."""
+        self._seconds_shown = seconds
+
     def trap_reason(self, min_seconds: float) -> str:
         """Why this submission looks like a bot's, or '' if it looks like a person's."""
         if self.trap_field().strip():

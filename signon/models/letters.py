@@ -59,6 +59,8 @@ class Letter(Model):
     # scheduled (days before the deadline), with the due time of the last one sent.
     outreach_texts: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     reminder_days: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    # The sites ("https://partner.org") allowed to show the sign form in a frame; none: nobody.
+    embed_origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     scheduled_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Embargo: signatures are collected while the list (and, if asked, its count) stays private
     # until launch, by the organizer's button or at reveal_at; signon/services/embargo.py decides.

@@ -77,6 +77,7 @@ class SourceKind(enum.StrEnum):
     INVITATION = "invitation"  # a partner's personal invitation link
     REF = "ref"  # a ?ref= or ?utm_source= name on the link
     ORGANIZER = "organizer"  # added by an organizer, by hand or from a file
+    EMBED = "embed"  # the sign form framed on another site; `source` is that site when known
 
 
 class JobState(enum.StrEnum):

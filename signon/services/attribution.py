@@ -99,6 +99,7 @@ KIND_LABELS: dict[str, str] = {
     SourceKind.INVITATION: "A partner's invitation",
     SourceKind.REF: "A ref or utm_source name",
     SourceKind.ORGANIZER: "Added by an organizer",
+    SourceKind.EMBED: "The sign form on another site",
 }
 MAX_REFS = 10
 CONFIRMED = (SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED)

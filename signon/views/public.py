@@ -78,7 +78,7 @@ def _signature_of(token: Token | None) -> Signature | None:
     return token.signature if token is not None else None
 
 
-def _public_letter(slug: str) -> Letter:
+def public_letter(slug: str) -> Letter:
     letter = letters.get_by_slug(slug)
     if letter is None or letter.status == LetterStatus.DRAFT:
         abort(404)
@@ -137,15 +137,17 @@ def _sign_later() -> str:
 
 
 @bp.route("/letters/<slug>", methods=["GET", "POST"])
-@limiter.limit(configured_limit("SIGN"), methods=["POST"])
+@limiter.shared_limit(
+    configured_limit("SIGN"), scope="sign", methods=["POST"]
+)  # with the framed form
 @keeps_input(_sign_later)
 def letter(slug: str) -> Any:
-    letter = _public_letter(slug)
+    letter = public_letter(slug)
     shape = FormShape.of(letter)
     _remember_sign_form(letter, shape)
     notice, form = "", None
     if request.method == "POST":
-        signed, notice, form = _sign_posted(letter, shape)
+        signed, notice, form = sign_posted(letter, shape)
         if signed:  # `slug`, not letter.slug: the commit expired the letter
             return redirect(url_for("public.check_email", slug=slug), code=303)
     form = form or sign_form(shape)  # on a POST, with everything typed
@@ -162,7 +164,7 @@ def letter_page(
     form.version.data = str(version.id)
     if not form.origin.data and request.method == "GET":  # the address says where they came from
         form.origin.data = attribution.origin_field(letter, request.args)
-    if notice == _LONG_OPEN:
+    if notice == LONG_OPEN:
         form.started.data = ""  # shown again with a fresh start time
     form.started.data = form.started.data or form_started_stamp()
     show_list = private or embargo.names_public(letter)
@@ -218,7 +220,7 @@ def _embargoed_html(letter: Letter) -> Markup:
 def list_preview(slug: str, code: str) -> Any:
     """The letter's page with its list, for partners who have the private link before launch.
     A wrong code answers exactly as an unknown letter does."""
-    letter = _public_letter(slug)
+    letter = public_letter(slug)
     if not embargo.share_code_matches(letter, code):
         abort(404)
     response = make_response(letter_page(letter, sign_form(FormShape.of(letter)), private=True))
@@ -228,29 +230,45 @@ def list_preview(slug: str, code: str) -> Any:
     return response
 
 
-def _sign_posted(letter: Letter, shape: FormShape) -> tuple[bool, str, SignForm | None]:
+@dataclass(frozen=True)
+class Framed:
+    """A sign POST from the form framed on another site: its form has no session CSRF token
+    (its own signed token was checked instead), and its start time and source come from it."""
+
+    seconds_shown: float
+    origin: attribution.Origin
+
+
+NO_SESSION_CSRF: dict[str, Any] = {"csrf": False}  # meta of a sign form a framed page shows
+
+
+def sign_posted(
+    letter: Letter, shape: FormShape, framed: Framed | None = None
+) -> tuple[bool, str, SignForm | None]:
     """Sign with the posted form: whether it was signed, the notice to show if not, and the
     SignForm if one was built. The common valid POST is read without WTForms; the rest goes to
     SignForm, whose rules are the same and which says what is wrong."""
     entry: SignStamps | None = read_posted(shape)
     form = None
     if entry is None:
-        form = sign_form(shape)
+        form = sign_form(shape, meta=NO_SESSION_CSRF if framed else {})
         if not form.validate_on_submit():
             return False, "", form
         entry = form
-    notice = _try_to_sign(letter, entry)
+    if framed is not None:
+        entry.shown_for(framed.seconds_shown)
+    notice = _try_to_sign(letter, entry, framed.origin if framed else None)
     return not notice, notice, form
 
 
-_LONG_OPEN = "This page was open for a long time. Please check what you typed, then press the button again: everything is still here."
+LONG_OPEN = "This page was open for a long time. Please check what you typed, then press the button again: everything is still here."
 
 
-def _try_to_sign(letter: Letter, entry: SignStamps) -> str:
+def _try_to_sign(letter: Letter, entry: SignStamps, origin: attribution.Origin | None) -> str:
     """Sign with what was posted: '' when done, else the notice shown above the kept form."""
     config = current_app.config
     if entry.stamp_expired(float(config["SIGN_FORM_MAX_AGE_HOURS"]) * 3600):
-        return _LONG_OPEN
+        return LONG_OPEN
     try:
         signature = signatures.sign_letter(
             letter,
@@ -258,7 +276,7 @@ def _try_to_sign(letter: Letter, entry: SignStamps) -> str:
             version_id=entry.version_id() or 0,
             client_hash=client_hash(request.remote_addr),
             trap=entry.trap_reason(float(config["MIN_FILL_SECONDS"])),
-            origin=attribution.posted_origin(letter.id, entry.origin_text()),
+            origin=origin or attribution.posted_origin(letter.id, entry.origin_text()),
         )
     except signatures.TextChanged:
         return "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."
@@ -271,7 +289,7 @@ def _try_to_sign(letter: Letter, entry: SignStamps) -> str:
 
 @bp.get("/letters/<slug>/check-your-email")
 def check_email(slug: str) -> str:
-    return render_template("public/check_email.html", letter=_public_letter(slug))
+    return render_template("public/check_email.html", letter=public_letter(slug))
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])

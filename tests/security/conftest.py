@@ -149,6 +149,7 @@ def _populate(app: Flask) -> World:
         letter = create_letter(
             slug="a-letter", title="Letter of A", owner=admin, requires_approval=True
         )
+        letter.embed_origins = ["https://partner.example"]  # its framed sign form is walked too
         approved = confirmed_signature(
             letter, organization="Approved Org", email="ann@approved.example", keep_informed=True
         )

@@ -6,6 +6,7 @@ from signon.views.admin import (  # noqa: F401 - each module adds its routes to 
     deliver,
     documents,
     embargo,
+    embed,
     hosts,
     intake,
     invitations,

@@ -1,0 +1,32 @@
+"""A letter's sign form on other sites: the sites allowed to frame it, and the code to paste."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+
+from signon.forms.letters import EmbedForm
+from signon.links import external_url
+from signon.services import embedding
+from signon.views.admin.base import bp, letter_or_404, me
+
+
+@bp.route("/letters/<int:letter_id>/embed", methods=["GET", "POST"])
+def embed_settings(letter_id: int) -> Any:
+    letter = letter_or_404(letter_id)
+    form = EmbedForm()
+    if request.method == "GET":
+        form.sites.data = "\n".join(embedding.sites_of(letter))
+    elif form.validate_on_submit():
+        embedding.save_sites(letter, form.chosen, by=me())
+        flash("Sites saved." if form.chosen else "No site may embed the sign form now.", "success")
+        return redirect(url_for("admin.embed_settings", letter_id=letter.id))
+    return render_template(
+        "admin/embed.html",
+        letter=letter,
+        form=form,
+        sites=embedding.sites_of(letter),
+        frame_url=external_url("embed.form", slug=letter.slug),
+        script_url=external_url("static", filename="embed.js"),
+    ), 422 if form.errors else 200
