@@ -42,6 +42,7 @@ from signon.services import (
     deliveries,
     letters,
     listing,
+    logos,
     outreach,
     retention,
     sharing,
@@ -169,6 +170,7 @@ def letter_page(letter: Letter, form: SignForm, notice: str = "", status: int = 
         notice=notice,
         signatories=listing.cached_counts(letter),
         signatories_html=signatories_html,
+        logo_wall_html=_logo_wall_html(letter),
         card=sharing.card(letter),
         accepting=accepting,
         deadline=letters.local_deadline(letter),
@@ -187,6 +189,20 @@ def _signatories_html(letter: Letter, accepting: bool) -> Markup:
             letter,
             variant,
             lambda listed: render_template(template, signatories=listed, accepting=accepting),
+        )
+    )
+
+
+def _logo_wall_html(letter: Letter) -> Markup:
+    """The logo wall, when the organizers show it: rendered once per list version, like the list."""
+    if not letter.show_logo_wall:
+        return Markup()
+    template = "public/_logo_wall.html"
+    return Markup(  # noqa: S704 - rendered by Jinja with autoescaping
+        listing.cached_rendering(
+            letter,
+            templating.fingerprint(template),
+            lambda _: render_template(template, logos=logos.approved_logos(letter, cached=True)),
         )
     )
 
@@ -222,6 +238,7 @@ def _try_to_sign(letter: Letter, entry: SignStamps) -> str:
             client_hash=client_hash(request.remote_addr),
             trap=entry.trap_reason(float(config["MIN_FILL_SECONDS"])),
             origin=attribution.posted_origin(letter.id, entry.origin_text()),
+            logo=entry.logo_image(),
         )
     except signatures.TextChanged:
         return "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."

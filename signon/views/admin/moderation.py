@@ -22,6 +22,7 @@ from signon.security import row_id, row_ids
 from signon.services import (
     flags,
     letters,
+    logos,
     moderation,
     questions,
     signatories,
@@ -49,6 +50,7 @@ def signatures_queue(letter_id: int) -> str:
         current_number=letters.current_version(letter).number,
         decisions=decisions,
         answers=questions.answers_shown,
+        logos=logos.by_signature([row.signature.id for row in queue.rows]),
         select_all=request.args.get("select") == "all",
         approvable=(
             moderation.plan_bulk(
@@ -146,12 +148,14 @@ def signatory(letter_id: int, signatory_id: int) -> Any:
             )
         except signatories.SignatoryError as error:
             form.display_name.errors.append(str(error))
+    behind = signatories.signatures_behind(signatory)
     return render_template(
         "admin/signatory.html",
         letter=letter,
         signatory=signatory,
         form=form,
-        signatures=signatories.signatures_behind(signatory),
+        signatures=behind,
+        logos=logos.by_signature([s.id for s in behind]),
     )
 
 
