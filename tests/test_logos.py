@@ -717,3 +717,34 @@ def test_pillow_is_not_loaded_at_start():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == "False"
+
+
+def test_two_moderators_removing_one_logo_at_once_remove_it_once(app: Flask):
+    from tests.test_state_races import TRIALS, at_once
+
+    with app.app_context():
+        owner = create_organizer()
+        letter = create_letter(owner=owner)
+        ids = (letter.id, owner.id)
+    for trial in range(TRIALS):
+        with app.app_context():
+            signature = signed_with_logo(db.session.get(Letter, ids[0]), f"Group {trial}")  # type: ignore[arg-type]
+            signature_id = signature.id
+
+        def removing(signature_id: int = signature_id) -> Any:
+            letter = db.session.get(Letter, ids[0])
+            by = db.session.get(Organizer, ids[1])
+            logos.logo_of(signature_id)  # what the page read before the click
+            return lambda: logos.remove(letter, signature_id, by=by)  # type: ignore[arg-type]
+
+        results = at_once(removing, removing, app=app)
+        assert sorted(results) == [False, True]
+        with app.app_context():
+            events = db.session.execute(
+                sa.select(sa.func.count(AuditEvent.id)).where(
+                    AuditEvent.action == "logo.removed", AuditEvent.subject_id == signature_id
+                )
+            ).scalar()
+            assert events == 1
+            assert logos.logo_of(signature_id) is None
+    assert uploads(app) == []
