@@ -748,3 +748,50 @@ def test_two_moderators_removing_one_logo_at_once_remove_it_once(app: Flask):
             assert events == 1
             assert logos.logo_of(signature_id) is None
     assert uploads(app) == []
+
+
+def _saved(image: Image.Image, fmt: str, **options: Any) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def _palette_with_transparency() -> Image.Image:
+    image = Image.new("P", (120, 80), 1)
+    image.putpalette([255, 255, 255, 200, 30, 30] + [0] * 762)
+    image.info["transparency"] = 0
+    image.paste(0, (0, 0, 60, 80))
+    return image
+
+
+@pytest.mark.parametrize(
+    ("make", "mode"),
+    [
+        (lambda: _saved(Image.new("RGB", (300, 200), "navy"), "JPEG", progressive=True), "RGB"),
+        (lambda: _saved(Image.new("RGB", (300, 200), "navy"), "JPEG", optimize=True), "RGB"),
+        (lambda: _saved(Image.new("CMYK", (300, 200), (0, 80, 80, 0)), "JPEG"), "RGB"),
+        (lambda: _saved(Image.new("L", (300, 200), 80), "JPEG"), "RGB"),
+        (lambda: _saved(Image.new("I;16", (300, 200), 4000), "PNG"), "RGB"),
+        (lambda: _saved(Image.new("LA", (300, 200), (80, 100)), "PNG"), "RGBA"),
+        (lambda: _saved(_palette_with_transparency(), "PNG"), "RGBA"),
+        (lambda: _saved(Image.new("RGB", (300, 200), "navy"), "WEBP", lossless=True), "RGB"),
+        (lambda: _saved(Image.new("RGB", (301, 201), "navy"), "WEBP", quality=50), "RGB"),
+        (lambda: _saved(Image.new("1", (300, 200), 1), "PNG"), "RGB"),
+    ],
+    ids=[
+        "progressive-jpeg",
+        "optimized-jpeg",
+        "cmyk-jpeg",
+        "grey-jpeg",
+        "16-bit-png",
+        "grey-alpha-png",
+        "palette-transparency",
+        "lossless-webp",
+        "odd-webp",
+        "bilevel-png",
+    ],
+)
+def test_ordinary_variants_of_the_three_formats_are_accepted(make: Any, mode: str):
+    kept = images.prepare(make())
+    with Image.open(io.BytesIO(kept.png)) as image:
+        assert image.mode == mode
