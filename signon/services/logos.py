@@ -257,8 +257,20 @@ def shown_publicly(stored_name: str) -> Logo | None:
     logo, letter = found
     if not letter.show_logo_wall or letter.status == LetterStatus.DRAFT:
         return None
-    on_wall = {listed.stored_name for listed in approved_logos(letter, cached=True)}
-    return logo if stored_name in on_wall else None
+    return logo if stored_name in _on_wall(letter) else None
+
+
+def _on_wall(letter: Letter) -> set[str]:
+    """The stored names on the letter's logo wall, worked out once per list version for the whole
+    site (a wall of 300 logos is 300 requests for them)."""
+    made = listing.cached_made(
+        letter,
+        "logo-wall-names",
+        lambda: "\n".join(
+            listed.stored_name for listed in approved_logos(letter, cached=True)
+        ).encode(),
+    )
+    return set(made.decode().split("\n")) - {""}
 
 
 # --- The press kit's logo pack -------------------------------------------------------------------
