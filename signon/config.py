@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "signon",
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "IMPORT_MAX_BYTES": 8 * 1024 * 1024,  # a CSV file of signatures, checked then sent back
+    # Where uploaded logos are kept (never under static/): None is `uploads` in the instance folder.
+    "UPLOAD_DIR": None,
     "WTF_CSRF_TIME_LIMIT": None,  # a signer may read a long letter before submitting
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -139,6 +141,8 @@ def load(app: Flask, overrides: dict[str, Any] | None, *, strict: bool = True) -
 
 
 def _fill_defaults_that_depend_on_others(app: Flask) -> None:
+    if not app.config["UPLOAD_DIR"]:
+        app.config["UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
     if app.config["MAIL_DELIVER_INLINE"] is None:
         app.config["MAIL_DELIVER_INLINE"] = app.debug
     if app.config["RATELIMIT_STORAGE_OPTIONS"] is None:

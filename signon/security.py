@@ -14,6 +14,8 @@ from flask import Flask, Response, abort, current_app, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.routing import IntegerConverter, Map
 
+from signon import images
+
 
 def csp(frame_ancestors: str = "'none'") -> str:
     """The Content-Security-Policy: everything from this site only, and framed by nobody unless
@@ -72,14 +74,25 @@ FILE_ENDPOINTS = frozenset(
 )
 
 
+# The sign form, which may carry a logo (up to images.MAX_BYTES) besides its fields.
+LOGO_ENDPOINTS = frozenset({"public.letter", "embed.form"})
+
+
 def _body_limit() -> int:
-    """The request size allowed here; the few routes that take a file get the larger limit."""
+    """The request size allowed here; the few routes that take a file get the larger limit. The
+    sign form's file may be a logo of up to 2 MB, while each of its text fields keeps the usual
+    limit."""
     if request.endpoint in FILE_ENDPOINTS:
         limit = int(current_app.config["IMPORT_MAX_BYTES"])
         request.max_content_length = limit
         request.max_form_memory_size = limit
         return limit
-    return int(current_app.config["MAX_CONTENT_LENGTH"])
+    usual = int(current_app.config["MAX_CONTENT_LENGTH"])
+    if request.endpoint in LOGO_ENDPOINTS and request.mimetype == "multipart/form-data":
+        request.max_content_length = usual + images.MAX_BYTES
+        request.max_form_memory_size = usual
+        return usual + images.MAX_BYTES
+    return usual
 
 
 def _bound_streamed_body() -> None:

@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ from signon import cache, create_app
 from signon.extensions import db
 
 PG_URL = os.environ.get("SIGNON_TEST_DATABASE_URL", "")
+# Uploaded logos land here, never in the instance folder; tests that look at the files use their own.
+UPLOADS = Path(tempfile.mkdtemp(prefix="signon-test-uploads-"))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
@@ -177,6 +180,7 @@ def base_config(controller: Controller, database_uri: str) -> dict[str, Any]:
         "MAIL_DELIVER_INLINE": True,
         "RESEND_COOLDOWN_SECONDS": 0,
         "MIN_FILL_SECONDS": 0,
+        "UPLOAD_DIR": str(UPLOADS),
     }
 
 

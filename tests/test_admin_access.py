@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -9,11 +10,18 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from signon import documentwork
+from signon import documentwork, images
 from signon.exports.model import ListOptions
 from signon.extensions import db
 from signon.models import Letter, Partner
-from signon.services import deliverables, document_jobs, moderation, partner_import, partner_sheet
+from signon.services import (
+    deliverables,
+    document_jobs,
+    logos,
+    moderation,
+    partner_import,
+    partner_sheet,
+)
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, confirmed_signature, create_letter, create_organizer
 
@@ -45,6 +53,8 @@ def two_organizers(app: Flask) -> dict[str, Any]:
         letter = create_letter(owner=owner)
         signature = confirmed_signature(letter)
         assert signature.signatory_id is not None
+        logo = logos.store(signature, images.prepare(a_png()))  # its page, the pack and the wall
+        assert logo is not None
         snapshot = deliverables.freeze(letter, by=owner)
         sheet = partner_sheet.read_text("Organization\nHarbor Legal Aid\n")
         partner_import.apply(letter, partner_import.plan(letter, sheet, "test"), by=owner)
@@ -58,7 +68,16 @@ def two_organizers(app: Flask) -> dict[str, Any]:
             "organizer_id": owner.id,
             "snapshot_id": snapshot.id,
             "fmt": "text",
+            "name": logo.stored_name,
         }
+
+
+def a_png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 60), "teal").save(out, "PNG")
+    return out.getvalue()
 
 
 def letter_partner_id(letter: Letter) -> int:

@@ -61,9 +61,10 @@ class SignEntry(SignStamps):
 
 
 def read_posted(shape: FormShape) -> SignEntry | None:
-    """read_entry() of this request's form, when SignForm would read that form too (it would read
-    files first, or a JSON body)."""
-    if request.files or not request.form:
+    """read_entry() of this request's form, when SignForm would read that form too: a chosen file
+    (a logo) or a JSON body is SignForm's. A file input left empty sends a part without a file name,
+    which SignForm ignores too."""
+    if any(upload.filename for upload in request.files.values()) or not request.form:
         return None
     return read_entry(request.form, shape)
 

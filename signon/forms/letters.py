@@ -77,6 +77,10 @@ class LetterForm(FlaskForm):
         "Signatures need approval before they are listed", default=True
     )
     allows_individuals = BooleanField("Individuals may sign too (listed and counted apart)")
+    show_logo_wall = BooleanField(
+        "Show the logo wall on the public page",
+        description="The logos of the listed organizations that sent one, under the list. They are always in the press kit's logo pack.",
+    )
     thank_you = TextAreaField(
         "Thank-you message",
         validators=[Optional(), Length(max=5000)],
@@ -105,6 +109,7 @@ class LetterForm(FlaskForm):
         self.requires_approval.data = draft.requires_approval
         self.allows_individuals.data = draft.allows_individuals
         self.thank_you.data = draft.thank_you_markdown
+        self.show_logo_wall.data = draft.show_logo_wall
 
     def draft(self) -> LetterDraft:
         zone = self.timezone.data or "UTC"
@@ -119,6 +124,7 @@ class LetterForm(FlaskForm):
             requires_approval=bool(self.requires_approval.data),
             allows_individuals=bool(self.allows_individuals.data),
             thank_you_markdown=self.thank_you.data or "",
+            show_logo_wall=bool(self.show_logo_wall.data),
         )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from signon import images
 from signon.forms.validators import AtMost, limit_hint
 from signon.models import Letter, SignatoryKind
 from signon.security import seconds_since_stamp
@@ -70,6 +71,8 @@ NOTE_MAX = 2000
 TRAP_MAX = 200
 INVITATION_MAX = 200
 ORIGIN_MAX = 200  # a signed co-host origin is about 40 characters
+LOGO_TOO_LARGE = "The logo file is larger than 2 MB. Choose a smaller file: a logo of about 1000 pixels across is plenty."
+CHOOSE_AGAIN = "Everything else you typed is still here, but browsers cannot keep a chosen file: please choose the logo file again."
 EMAIL_RULE = Email("Enter an email address like name@example.org.", check_deliverability=False)
 
 
@@ -95,6 +98,10 @@ class SignStamps:
 
     def signature_data(self) -> SignatureData:
         raise NotImplementedError
+
+    def logo_image(self) -> images.PreparedLogo | None:
+        """The organization's logo, checked and re-encoded, when one came with the form."""
+        return None
 
     def seconds_shown(self) -> float | None:
         """Seconds since the form was shown, from its signed start stamp (read once per request);
@@ -190,6 +197,11 @@ class SignForm(SignStamps, FlaskForm):
         validators=[Optional(), Length(max=NOTE_MAX)],
         description="Only the organizers see this.",
     )
+    logo = FileField(
+        "Your organization's logo (PNG, JPEG or WebP, up to 2 MB)",
+        validators=[FileSize(images.MAX_BYTES, message=LOGO_TOO_LARGE)],
+        description="Optional. Organizers may show the logos of the signing organizations to the press and on this page. Not for individuals.",
+    )
     signing_as = RadioField(
         "I am signing",
         choices=[
@@ -254,6 +266,25 @@ class SignForm(SignStamps, FlaskForm):
         if not clean_text(field.data):
             raise ValidationError("Enter your full name.")
 
+    def validate_logo(self, field: FileField) -> None:
+        """Checked and re-encoded here, once; an individual's file is ignored."""
+        self._logo: images.PreparedLogo | None = None
+        if not field.data or self.individual:
+            return
+        try:
+            self._logo = images.prepare(field.data.stream.read(images.MAX_BYTES + 1))
+        except images.LogoRefused as refused:
+            raise ValidationError(str(refused)) from refused
+
+    def logo_image(self) -> images.PreparedLogo | None:
+        return getattr(self, "_logo", None)
+
+    @property
+    def logo_to_choose_again(self) -> bool:
+        """A logo was sent with a form that is shown again (it was not signed): the browser has
+        forgotten the file."""
+        return bool(self.logo.data) and not self.individual
+
     def signature_data(self) -> SignatureData:
         return SignatureData(
             organization=self.organization.data or "",
@@ -316,6 +347,7 @@ class AddSignatureForm(SignForm):
     keep_informed = BooleanField("The signer wants to be kept informed about this letter")
     press_contact = BooleanField("The signer agreed to be named to journalists as a press contact")
     # Organizers are not bots, and the text version is the current one.
+    logo = None
     contact_fax = None
     started = None
     version = None

@@ -11,6 +11,7 @@ from signon.models.letters import (
     PressRelease,
     new_share_code,
 )
+from signon.models.logos import Logo
 from signon.models.outreach import HAS_EMAIL, Partner
 from signon.models.records import AuditEvent, EmailRule, ForwardedHops, OutboxMessage
 from signon.models.signatures import STANDING, Signatory, Signature, SignatureCorrection, Token
@@ -46,6 +47,7 @@ __all__ = [
     "LetterVersion",
     "ListSnapshot",
     "LoginThrottle",
+    "Logo",
     "NotifyMode",
     "Organizer",
     "OrganizerSession",

@@ -47,6 +47,8 @@ class Letter(Model):
     categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     requires_approval: Mapped[bool] = mapped_column(default=True)
     allows_individuals: Mapped[bool] = mapped_column(default=False)
+    # The approved organizations' logos shown on the public page, under the list.
+    show_logo_wall: Mapped[bool] = mapped_column(default=False)
     thank_you_markdown: Mapped[str] = mapped_column(sa.Text, default="")
     # Extra questions on the sign form: [{"id", "label", "kind", "required", "choices"}]; never public.
     questions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)

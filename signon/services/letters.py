@@ -47,6 +47,7 @@ class LetterDraft:
     requires_approval: bool = True
     allows_individuals: bool = False
     thank_you_markdown: str = ""
+    show_logo_wall: bool = False
 
 
 # Built once: every public page and every signature runs these, and building a statement costs
@@ -127,6 +128,7 @@ def create_letter(draft: LetterDraft, *, author_id: int | None = None) -> Letter
         requires_approval=draft.requires_approval,
         allows_individuals=draft.allows_individuals,
         thank_you_markdown=draft.thank_you_markdown.strip(),
+        show_logo_wall=draft.show_logo_wall,
         owner_id=author_id,
         status=LetterStatus.DRAFT,
     )
@@ -257,6 +259,7 @@ def draft_of(letter: Letter) -> LetterDraft:
         requires_approval=letter.requires_approval,
         allows_individuals=letter.allows_individuals,
         thank_you_markdown=letter.thank_you_markdown,
+        show_logo_wall=letter.show_logo_wall,
     )
 
 
@@ -269,6 +272,7 @@ _SETTINGS = (
     "requires_approval",
     "allows_individuals",
     "thank_you_markdown",
+    "show_logo_wall",
 )
 
 

@@ -21,7 +21,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import history, signatures
+from signon.services import history, logos, signatures
 
 ERASED = "[erased]"
 
@@ -63,7 +63,8 @@ def erasure_token(raw: str) -> Token | None:
 
 
 def erase_on_request(raw: str) -> Signature | None:
-    """The signer asked, through the link in their email: their contact data goes, the listing stays.
+    """The signer asked, through the link in their email: their contact data and logo go, the
+    listing stays.
 
     Every signature they made for the organization on the letter goes with it, the withdrawn
     ones included, whichever of their emails the link came in."""
@@ -144,6 +145,7 @@ def _erase(signature_ids: list[int], emails: list[str]) -> None:
         db.session.execute(
             sa.delete(SignatureCorrection).where(SignatureCorrection.signature_id.in_(batch))
         )
+        logos.forget(batch)  # the files go once this commits
     # Emails already sent (or given up on) to these people would still hold their names.
     for start in range(0, len(emails), 500):
         db.session.execute(

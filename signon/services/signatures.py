@@ -13,6 +13,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from signon import audit, database, tokens, transaction
 from signon.extensions import db
+from signon.images import PreparedLogo
 from signon.models import (
     Letter,
     LetterVersion,
@@ -26,6 +27,7 @@ from signon.models import (
 from signon.services import (
     history,
     letters,
+    logos,
     partners,
     screening,
     signer_emails,
@@ -113,13 +115,15 @@ def sign_letter(
     client_hash: str = "",
     trap: str = "",
     origin: Origin = DIRECT,
+    logo: PreparedLogo | None = None,
 ) -> Signature:
     """Record a signature (or answer a repeat of one) and queue the right email.
 
     The caller shows the same page whatever happened, so nobody learns who signed. `trap` says why
     the form looked filled by a bot; such signatures, and blocked addresses, are kept as suspected:
     never listed, never emailed, released by an organizer if they were a person after all. A new
-    signature records its `origin`; a repeat keeps the one it has.
+    signature records its `origin` and keeps its `logo`; a repeat keeps what it has, so nobody can
+    put a logo on someone else's signature by signing with their address.
     """
     if not letters.accepts_signatures(letter):
         raise SigningClosed
@@ -141,7 +145,7 @@ def sign_letter(
         signature.source_kind, signature.source_host_id = origin.kind, origin.host_id
         signature.source = origin.ref
         if suspect:
-            return _keep_suspected(signature, suspect)
+            return _with_logo(_keep_suspected(signature, suspect), logo)
         try:
             _insert_with_confirmation(signature, reads)
         except IntegrityError:  # the same form submitted twice at once
@@ -158,11 +162,18 @@ def sign_letter(
                 after=_follows(signature),
             )
             transaction.commit()
-            return signature
+            return _with_logo(signature, logo)
     if not suspect:
         _answer_repeat(lock(existing), version_id, data)
     transaction.commit()
     return existing
+
+
+def _with_logo(signature: Signature, logo: PreparedLogo | None) -> Signature:
+    """The new signature, committed, with its logo stored after it (see logos.store)."""
+    if logo is not None and signature.id is not None:
+        logos.store(signature, logo)
+    return signature
 
 
 # Written with Core: the ORM's unit of work cost more than the rest of signing together.

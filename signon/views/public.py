@@ -43,6 +43,7 @@ from signon.services import (
     embargo,
     letters,
     listing,
+    logos,
     outreach,
     retention,
     sharing,
@@ -183,6 +184,7 @@ def letter_page(
         signatories=listing.cached_counts(letter) if private else embargo.public_counts(letter),
         signatories_html=signatories_html,
         private=private,
+        logo_wall_html=_logo_wall_html(letter) if embargo.names_public(letter) else Markup(),
         card=sharing.card(letter),
         accepting=accepting,
         deadline=letters.local_deadline(letter),
@@ -212,6 +214,20 @@ def _embargoed_html(letter: Letter) -> Markup:
             "public/_embargoed.html",
             counts=embargo.public_counts(letter),
             reveal_at=embargo.local_reveal_at(letter),
+        )
+    )
+
+
+def _logo_wall_html(letter: Letter) -> Markup:
+    """The logo wall, when the organizers show it: rendered once per list version, like the list."""
+    if not letter.show_logo_wall:
+        return Markup()
+    template = "public/_logo_wall.html"
+    return Markup(  # noqa: S704 - rendered by Jinja with autoescaping
+        listing.cached_rendering(
+            letter,
+            templating.fingerprint(template),
+            lambda _: render_template(template, logos=logos.approved_logos(letter, cached=True)),
         )
     )
 
@@ -277,6 +293,7 @@ def _try_to_sign(letter: Letter, entry: SignStamps, origin: attribution.Origin |
             client_hash=client_hash(request.remote_addr),
             trap=entry.trap_reason(float(config["MIN_FILL_SECONDS"])),
             origin=origin or attribution.posted_origin(letter.id, entry.origin_text()),
+            logo=entry.logo_image(),
         )
     except signatures.TextChanged:
         return "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."

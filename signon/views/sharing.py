@@ -1,11 +1,12 @@
-"""What other sites show of a letter: its count badge and its share image."""
+"""What other sites show of a letter: its count badge, its share image and its logo wall's logos."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
 
 from signon.models import Letter, LetterStatus
-from signon.services import embargo, letters, sharing
+from signon.services import embargo, letters, logos, sharing
+from signon.views.logo_files import logo_response
 
 bp = Blueprint("sharing", __name__)
 
@@ -37,3 +38,13 @@ def badge(slug: str) -> Response:
 @bp.get("/letters/<slug>/share.png")
 def image(slug: str) -> Response:
     return _public(sharing.share_png(_published(slug)), "image/png")
+
+
+@bp.get("/logos/<name>")
+def logo(name: str) -> Response:
+    """A logo on a letter's public logo wall; any other stored logo is not found."""
+    found = logos.shown_publicly(name)
+    body = logos.read(found) if found else None
+    if found is None or body is None:
+        abort(404)
+    return logo_response(found, body, public=True)

@@ -40,6 +40,24 @@
         form.querySelectorAll("input[type=checkbox].row-check").forEach(function (box) { box.checked = on; });
       });
     });
+    // A file over its size limit is refused at once, instead of after minutes of uploading.
+    document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+      var message = document.getElementById(input.id + "-size");
+      input.addEventListener("change", function () {
+        var file = input.files && input.files[0];
+        var tooLarge = file && file.size > Number(input.getAttribute("data-max-bytes"));
+        if (message) {
+          message.hidden = !tooLarge;
+          message.textContent = tooLarge ? "This file is larger than 2 MB, so it was not chosen. Choose a smaller logo file, or none." : "";
+        }
+        if (tooLarge) {
+          input.value = "";
+          input.setAttribute("aria-invalid", "true");
+        } else {
+          input.removeAttribute("aria-invalid");
+        }
+      });
+    });
     // A second click while the first submit is on its way sends nothing twice.
     document.querySelectorAll("form").forEach(function (form) {
       form.addEventListener("submit", function (event) {

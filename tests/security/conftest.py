@@ -5,6 +5,7 @@ finds live markup (scripts, event handlers, script URLs) in what the app sends b
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.security import generate_password_hash
 
-from signon import documentwork, tokens
+from signon import documentwork, images, tokens
 from signon.exports.model import ListOptions
 from signon.extensions import db
 from signon.models import LetterStatus, Organizer, Partner, TokenPurpose
@@ -29,6 +30,7 @@ from signon.services import (
     accounts,
     deliverables,
     document_jobs,
+    logos,
     moderation,
     partner_import,
     partner_sheet,
@@ -94,6 +96,7 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     partner_id: int = 0
     job_id: int = 0
+    logo_name: str = ""
 
     def values(self, endpoint: str = "") -> dict[str, Any]:
         """Real values for every URL argument of the admin's letter."""
@@ -109,6 +112,7 @@ class World:
             "fmt": "text",
             "slug": self.slug,
             "token": self.tokens[purpose],
+            "name": self.logo_name,
         }
 
 
@@ -130,6 +134,14 @@ def quick_organizer(email: str, role: str = "organizer", name: str = "") -> Orga
     db.session.add(organizer)
     db.session.commit()
     return organizer
+
+
+def _a_png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 60), "teal").save(out, "PNG")
+    return out.getvalue()
 
 
 def build_world(app: Flask) -> World:
@@ -154,6 +166,8 @@ def _populate(app: Flask) -> World:
             letter, organization="Approved Org", email="ann@approved.example", keep_informed=True
         )
         moderation.decide(letter, [approved.id], moderation.Decision.APPROVE, by=admin)
+        logo = logos.store(approved, images.prepare(_a_png()))  # its page, the pack and the wall
+        assert logo is not None
         awaiting = confirmed_signature(
             letter, organization="Waiting Org", name="Wes Waiting", email="wes@waiting.example"
         )
@@ -235,6 +249,7 @@ def _populate(app: Flask) -> World:
             tokens={str(k): v for k, v in raw.items()},
             partner_id=partner_id,
             job_id=job_id,
+            logo_name=logo.stored_name,
         )
 
 

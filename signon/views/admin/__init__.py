@@ -11,6 +11,7 @@ from signon.views.admin import (  # noqa: F401 - each module adds its routes to 
     intake,
     invitations,
     letters,
+    logos,
     moderation,
     outreach,
     press,

@@ -24,6 +24,7 @@ from signon.services import (
     corrections,
     flags,
     letters,
+    logos,
     moderation,
     questions,
     signatories,
@@ -52,6 +53,7 @@ def signatures_queue(letter_id: int) -> str:
         decisions=decisions,
         corrections=corrections.pending_count(letter),
         answers=questions.answers_shown,
+        logos=logos.by_signature([row.signature.id for row in queue.rows]),
         select_all=request.args.get("select") == "all",
         approvable=(
             moderation.plan_bulk(
@@ -160,6 +162,7 @@ def signatory(letter_id: int, signatory_id: int) -> Any:
         plan_of=corrections.line_plan,
         changes_of=corrections.changes_of,
         correction_form=CorrectionDecisionForm(),
+        logos=logos.by_signature([s.id for s in behind]),
     )
 
 

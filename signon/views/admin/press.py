@@ -20,6 +20,7 @@ from signon.services import (
     deliverables,
     deliveries,
     listing,
+    logos,
     press,
 )
 from signon.views.admin.base import bp, download, letter_or_404, me
@@ -58,6 +59,7 @@ def _render_press_kit(letter: Letter, form: PressReleaseForm) -> tuple[str, int]
         preview_html=press.preview_html(release),
         contacts=contacts.press_contacts(letter),
         deliveries=deliveries.deliveries(letter),
+        logo_count=len(logos.approved_logos(letter)),
     ), 422 if form.errors else 200
 
 
