@@ -15,8 +15,12 @@ from signon.models.outreach import HAS_EMAIL, Partner
 from signon.models.records import AuditEvent, EmailRule, ForwardedHops, OutboxMessage
 from signon.models.signatures import STANDING, Signatory, Signature, Token
 from signon.models.states import (
+    INDIVIDUAL_LISTING_CHOICES,
+    LISTING_BADGES,
+    LISTING_CHOICES,
     JobState,
     LetterStatus,
+    Listing,
     NotifyMode,
     OutboxStatus,
     PartnerMatch,
@@ -30,6 +34,9 @@ from signon.models.states import (
 __all__ = [
     "ACTIVE_JOB",
     "HAS_EMAIL",
+    "INDIVIDUAL_LISTING_CHOICES",
+    "LISTING_BADGES",
+    "LISTING_CHOICES",
     "STANDING",
     "AuditEvent",
     "Delivery",
@@ -43,6 +50,7 @@ __all__ = [
     "LetterUpdate",
     "LetterVersion",
     "ListSnapshot",
+    "Listing",
     "LoginThrottle",
     "NotifyMode",
     "Organizer",
