@@ -27,6 +27,7 @@ def _letter_summary(letter: Letter) -> dict[str, Any]:
         "deadline": letter.deadline_at.isoformat() if letter.deadline_at else None,
         "organizations": listed.organizations,
         "individuals": listed.individuals,
+        "not_named": listed.not_named,
         "count_line": listed.count_line,
         "updated_at": letter.list_changed_at.isoformat(),
     }
