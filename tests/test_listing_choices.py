@@ -655,3 +655,24 @@ def test_the_cli_exports_the_recipients_copy_on_request(app: Flask, mailbox: Mai
     full = runner.invoke(cli, ["export", "test-letter", "--format", "text", "--with-unnamed"])
     assert HIDDEN not in plain.output
     assert HIDDEN in full.output
+
+
+def test_an_organizer_adding_a_signature_records_how_the_signer_asked_to_be_listed(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+) -> None:
+    with app.app_context():
+        letter_id = create_letter(owner=create_organizer()).id
+    token = login_as(client, "ana@coalition.example")
+    page = client.get(f"/admin/letters/{letter_id}/signatures/add").text
+    assert "<legend>How the signer asked to be listed</legend>" in page
+    data = form_data(source="By phone", tell_signer="y", approve="y", listing="count_only")
+    response = client.post(
+        f"/admin/letters/{letter_id}/signatures/add", data=data | {"csrf_token": token}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert only_signature().listing == "count_only"
+    assert SHOWN not in client.get("/letters/test-letter").text.split("Signatories")[-1]
+    body = text_body(mailbox.wait_for(1)[0])
+    assert f"{SHOWN} is now counted, without the name shown, on the letter" in body
+    assert "How you asked to be listed: “Count us, but don't show our name”." in body
