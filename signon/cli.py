@@ -318,6 +318,11 @@ def send_reminders() -> None:
 )
 @click.option("--no-place", is_flag=True, help="Leave out city and state.")
 @click.option(
+    "--with-unnamed",
+    is_flag=True,
+    help="Include those who asked not to be named (a copy for the recipient only).",
+)
+@click.option(
     "--snapshot", "snapshot_id", type=int, help="Export a frozen list, byte for byte as frozen."
 )
 def export(
@@ -326,6 +331,7 @@ def export(
     output: Path | None,
     ungrouped: bool,
     no_place: bool,
+    with_unnamed: bool,
     snapshot_id: int | None,
 ) -> None:
     """Export the signatory list, the final letter or the contacts, as the dashboard does."""
@@ -337,7 +343,9 @@ def export(
                 raise click.ClickException(f"no frozen list {snapshot_id} for /letters/{slug}")
             exported = deliverables.snapshot_export(snapshot, fmt)
         else:
-            options = ListOptions(grouped=not ungrouped, with_place=not no_place)
+            options = ListOptions(
+                grouped=not ungrouped, with_place=not no_place, with_unnamed=with_unnamed
+            )
             exported = deliverables.export(letter, fmt, options, via="cli")
     except deliverables.ExportError as error:
         raise click.ClickException(str(error)) from error

@@ -27,7 +27,16 @@ from signon.cli import cli
 from signon.exports import big_pdf, documents, parts
 from signon.exports.model import Entry, Group, ListDocument, ListOptions
 from signon.extensions import db
-from signon.models import DocumentJob, JobState, Letter, OutboxMessage, SnapshotFile, utcnow
+from signon.models import (
+    DocumentJob,
+    JobState,
+    Letter,
+    Listing,
+    OutboxMessage,
+    Signature,
+    SnapshotFile,
+    utcnow,
+)
 from signon.services import deliverables, document_jobs
 from tests.conftest import Mailbox, build_app, login_as
 from tests.factories import create_letter, create_organizer
@@ -402,3 +411,34 @@ def test_a_group_cut_between_parts_carries_its_heading_on():
         ["National"],
         ["Local"],
     ]
+
+
+def test_the_worker_follows_the_organizers_choice_about_names_not_to_be_published(
+    app: Flask, client: FlaskClient
+):
+    letter_id = make_letter(app)
+    with app.app_context():
+        db.session.execute(
+            sa.update(Signature)
+            .where(Signature.organization.in_(["Org 001", "Org 002"]))
+            .values(listing=Listing.COUNT_ONLY)
+        )
+        db.session.commit()
+    login_as(client, "ana@coalition.example")
+    client.get(f"/admin/letters/{letter_id}/export?format=docx")
+    client.get(f"/admin/letters/{letter_id}/export?format=docx&unnamed=1")
+    work(app)
+    plain, full = jobs(app)
+    assert (plain.with_unnamed, full.with_unnamed) == (False, True)
+    assert plain.spec != full.spec
+    texts = {}
+    for job in (plain, full):
+        body = client.get(f"/admin/letters/{letter_id}/documents/{job.id}/file").data
+        texts[job.with_unnamed] = [p.text for p in Document(io.BytesIO(body)).paragraphs]
+    assert not [p for p in texts[False] if p.startswith(("Org 001", "Org 002"))]
+    assert "12 organizations, 2 of them not named" in texts[False]
+    assert [p for p in texts[False] if p.startswith("Org ")] == [
+        line for line in expected_lines() if not line.startswith(("Org 001", "Org 002"))
+    ]
+    assert [p for p in texts[True] if p.startswith("Org ")] == expected_lines()
+    assert "12 organizations" in texts[True]

@@ -659,3 +659,51 @@ def test_erasing_contact_details_erases_proposed_corrections_too(ctx: Flask):
     db.session.commit()
     assert retention.erase_on_request(raw) is not None
     assert db.session.execute(sa.select(SignatureCorrection)).first() is None
+
+
+# --- How the signer is listed ---------------------------------------------------------------
+
+
+def test_signer_changes_how_they_are_listed_and_the_public_list_follows(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    hosted_letter(app, requires_approval=False)
+    page = open_page(client, link_in(sign_and_confirm(client, mailbox), "/manage/"))
+    assert "How you asked to be listed" in page.text
+    assert "Open Records Alliance" in listed_part(client)
+
+    saved = client.post(
+        "/manage/listing",
+        data={"csrf_token": csrf_token(page.text), "listing": "count_only"},
+    )
+    assert saved.status_code == 303
+    page = client.get("/manage")
+    assert "is counted on the public list, but its name is not shown" in page.text
+    assert "Open Records Alliance" not in listed_part(client)
+    assert "1 organization, not named" in client.get("/letters/test-letter").text
+    with app.app_context():
+        assert the_signature(email=EMAIL).listing == "count_only"
+        event = db.session.execute(
+            sa.select(AuditEvent).filter_by(action="signature.listing_changed")
+        ).scalar_one()
+        assert (event.actor_kind, event.before, event.after) == (
+            "signer",
+            {"listing": "named"},
+            {"listing": "count_only"},
+        )
+
+    refused = client.post(
+        "/manage/listing", data={"csrf_token": csrf_token(page.text), "listing": "everywhere"}
+    )
+    assert refused.status_code == 303
+    assert "Choose how we should list you" in client.get("/manage").text
+    with app.app_context():
+        assert the_signature(email=EMAIL).listing == "count_only"
+
+    client.post("/manage/listing", data={"csrf_token": csrf_token(page.text), "listing": "named"})
+    assert "Open Records Alliance" in listed_part(client)
+
+
+def test_the_listing_cannot_be_changed_without_the_session(app: Flask, client: FlaskClient):
+    hosted_letter(app)
+    assert client.post("/manage/listing", data={"listing": "count_only"}).status_code in (400, 403)

@@ -56,6 +56,10 @@ FLAGS = [None, "", "y", "false", "False", "0", "on", " "]
 CHOICES = {
     "category": [None, "", "National", "Local groups", "National ", "national", "Other"],
     "signing_as": [None, "", "organization", "individual", "Individual", "other"],
+    "listing": [
+        None, "", "named", "count_only", "without_person", "Named", "count_only ", "hidden",
+        "<script>", "\u200bnamed", "x" * 300,
+    ],
     "contact_fax": [None, "", " ", "x", " " * 300, "x" * 200, "x" * 201, "\u200b"],
     "version": [None, "", "7", "abc", "-1", "99999999999999999999"],
     "started": [None, "", "x"],

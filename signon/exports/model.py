@@ -16,6 +16,8 @@ class Entry:
     place: str
     category: str
     kind: str
+    # Counted, but its signers asked not to be named: only the recipient's copy may show it.
+    hidden: bool = False
 
 
 @dataclass
@@ -29,6 +31,8 @@ class Group:
 class ListOptions:
     grouped: bool = True
     with_place: bool = True
+    # The organizer's choice for the recipient's copy: also list those who asked not to be named.
+    with_unnamed: bool = False
 
 
 @dataclass
@@ -42,6 +46,8 @@ class ListDocument:
     addendum: list[Group] = field(default_factory=list)
     addendum_since: datetime | None = None
     addendum_count_line: str = ""
+    # Organizations counted in the count lines but not shown (they asked not to be named).
+    unnamed_organizations: int = 0
 
     def line(self, entry: Entry) -> str:
         """'Name, City, ST' or just the name, as the options say."""

@@ -13,7 +13,7 @@ from signon.exports.safety import FORMULA_STARTS, neutralize
 CONTACT_COLUMNS = [
     "Signature ID", "Status", "Signs as", "Organization (as typed)", "Listed as", "Name", "Title",
     "Email", "City", "State or region", "Country", "Website", "Category", "Note to organizers",
-    "Keep informed", "Press contact", "Text version signed", "Signed at (UTC)", "Confirmed at (UTC)",
+    "Keep informed", "Press contact", "Listing", "Text version signed", "Signed at (UTC)", "Confirmed at (UTC)",
     "Decided at (UTC)", "Decided by", "Reason", "Withdrawn at (UTC)", "Added by", "Source",
     "Source co-host", "Source detail",
 ]  # fmt: skip
@@ -22,7 +22,7 @@ _CHUNK_ROWS = 500
 
 
 # Columns signers or organizers typed (formula risk) and the yes/no flags, by position.
-_TYPED_COLUMNS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20, 21, 25, 26)
+_TYPED_COLUMNS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 21, 22, 26, 27)
 _FLAG_COLUMNS = (14, 15)
 
 

@@ -25,7 +25,8 @@ from signon.forms.public import (
     is_web_address,
     normalize_website,
 )
-from signon.models import SignatoryKind
+from signon.models import Listing, SignatoryKind
+from signon.services import listing_choices
 from signon.services.normalize import clean_text
 from signon.services.signatures import SignatureData
 
@@ -90,6 +91,7 @@ def read_entry(form: MultiDict[str, str], shape: FormShape) -> SignEntry | None:
     origin = form.get("origin") or ""
     website = normalize_website(form.get("website")) or ""
     text = {key: (form.get(key) or "").strip() for key in _OPTIONAL}
+    listing = listing_choices.choice_of(form.get("listing"))
     if (
         organization is None
         or name is None
@@ -97,6 +99,7 @@ def read_entry(form: MultiDict[str, str], shape: FormShape) -> SignEntry | None:
         or category is None
         or (shape.categories and category not in shape.categories)
         or not form.get("authorized")
+        or listing_choices.refusal(listing, individual=False)
         or _too_long(fax, TRAP_MAX)
         or _too_long(invitation, INVITATION_MAX)
         or _too_long(origin, ORIGIN_MAX)
@@ -117,6 +120,7 @@ def read_entry(form: MultiDict[str, str], shape: FormShape) -> SignEntry | None:
         note=text["note"],
         keep_informed=_ticked(form, "keep_informed"),
         press_contact=_ticked(form, "press_contact"),
+        listing=Listing(listing),
     )
     return SignEntry(data, form.get("version"), form.get("started"), fax, invitation, origin)
 

@@ -24,8 +24,9 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from signon import images
 from signon.forms.validators import AtMost, limit_hint
-from signon.models import Letter, SignatoryKind
+from signon.models import Letter, Listing, SignatoryKind
 from signon.security import seconds_since_stamp
+from signon.services import listing_choices
 from signon.services.intake import RowValidator
 from signon.services.normalize import clean_text
 from signon.services.questions import MAX_ANSWER, Question, answer_record, questions_of
@@ -211,6 +212,14 @@ class SignForm(SignStamps, FlaskForm):
         default=SignatoryKind.ORGANIZATION,
         validators=[Optional()],
     )
+    listing = RadioField(
+        "How should we list you?",
+        choices=[SelectChoice(k, v) for k, v in listing_choices.form_choices(False).items()],
+        default=Listing.NAMED,
+        filters=[listing_choices.choice_of],
+        invalid_choice_message=listing_choices.UNKNOWN_CHOICE,
+        description="Everyone who signs is counted. A name left off is left off the public page and everything published; the organizers still see who signed.",
+    )
     version = HiddenField()
     # The token of a partner's personal link, when the form was opened from one.
     invitation = HiddenField(validators=[Optional(), Length(max=INVITATION_MAX)])
@@ -235,6 +244,9 @@ class SignForm(SignStamps, FlaskForm):
         self.categories = categories
         self.category.choices = [SelectChoice("", "Choose a category")] + [
             SelectChoice(c) for c in categories
+        ]
+        self.listing.choices = [
+            SelectChoice(k, v) for k, v in listing_choices.form_choices(allows_individuals).items()
         ]
 
     @property
@@ -285,6 +297,11 @@ class SignForm(SignStamps, FlaskForm):
         forgotten the file."""
         return bool(self.logo.data) and not self.individual
 
+    def validate_listing(self, field: RadioField) -> None:
+        why = listing_choices.refusal(field.data or "", individual=self.individual)
+        if why and why not in field.errors:
+            raise ValidationError(why)
+
     def signature_data(self) -> SignatureData:
         return SignatureData(
             organization=self.organization.data or "",
@@ -300,6 +317,7 @@ class SignForm(SignStamps, FlaskForm):
             keep_informed=bool(self.keep_informed.data),
             press_contact=bool(self.press_contact.data),
             kind=SignatoryKind.INDIVIDUAL if self.individual else SignatoryKind.ORGANIZATION,
+            listing=Listing(self.listing.data),
             answers={q.id: answer_record(q, self[q.field_name].data) for q in self.questions},
         )
 

@@ -16,9 +16,13 @@ from signon.models.outreach import HAS_EMAIL, Partner
 from signon.models.records import AuditEvent, EmailRule, ForwardedHops, OutboxMessage
 from signon.models.signatures import STANDING, Signatory, Signature, SignatureCorrection, Token
 from signon.models.states import (
+    INDIVIDUAL_LISTING_CHOICES,
+    LISTING_BADGES,
+    LISTING_CHOICES,
     CorrectionStatus,
     JobState,
     LetterStatus,
+    Listing,
     NotifyMode,
     OutboxStatus,
     PartnerMatch,
@@ -32,6 +36,9 @@ from signon.models.states import (
 __all__ = [
     "ACTIVE_JOB",
     "HAS_EMAIL",
+    "INDIVIDUAL_LISTING_CHOICES",
+    "LISTING_BADGES",
+    "LISTING_CHOICES",
     "STANDING",
     "AuditEvent",
     "CorrectionStatus",
@@ -46,6 +53,7 @@ __all__ = [
     "LetterUpdate",
     "LetterVersion",
     "ListSnapshot",
+    "Listing",
     "LoginThrottle",
     "Logo",
     "NotifyMode",

@@ -79,6 +79,8 @@ class DocumentJob(Model):
     format: Mapped[str] = mapped_column(sa.String(8))
     grouped: Mapped[bool] = mapped_column(default=True)
     with_place: Mapped[bool] = mapped_column(default=True)
+    # The organizer asked for the lines of signers who asked not to be named (for the recipient).
+    with_unnamed: Mapped[bool] = mapped_column(default=False)
     # Format, options and frozen list in one value: two requests for the same spec are one job.
     spec: Mapped[str] = mapped_column(sa.String(60))
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))

@@ -10,7 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from signon.extensions import Model
 from signon.models.base import UTCDateTime, utcnow
-from signon.models.states import CorrectionStatus, SignatoryKind, SignatureStatus, SourceKind
+from signon.models.states import (
+    INDIVIDUAL_LISTING_CHOICES,
+    LISTING_BADGES,
+    LISTING_CHOICES,
+    CorrectionStatus,
+    Listing,
+    SignatoryKind,
+    SignatureStatus,
+    SourceKind,
+)
 
 if TYPE_CHECKING:  # the other tables, for annotations (SQLAlchemy finds them by name)
     from signon.models.accounts import Organizer
@@ -85,6 +94,8 @@ class Signature(Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")
     keep_informed: Mapped[bool] = mapped_column(default=False)
     press_contact: Mapped[bool] = mapped_column(default=False)
+    # How the signer asked to be listed (Listing); the public list reads it through listing.py.
+    listing: Mapped[str] = mapped_column(sa.String(16), default=Listing.NAMED)
     attested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     client_hash: Mapped[str] = mapped_column(sa.String(64), default="")
 
@@ -125,6 +136,19 @@ class Signature(Model):
     def listed_as(self) -> str:
         """The name this signature puts on the list: the organization, or the person."""
         return self.name if self.kind == SignatoryKind.INDIVIDUAL else self.organization
+
+    @property
+    def listing_words(self) -> str:
+        """The listing choice in the signer's own words, as the sign form offered it."""
+        words = INDIVIDUAL_LISTING_CHOICES if self.kind == SignatoryKind.INDIVIDUAL else {}
+        choice = Listing(self.listing or Listing.NAMED)
+        return words.get(choice) or LISTING_CHOICES[choice]
+
+    @property
+    def listing_badge(self) -> str:
+        """The moderator's short words for a choice other than the default; '' for named."""
+        choice = Listing(self.listing or Listing.NAMED)
+        return "" if choice == Listing.NAMED else LISTING_BADGES[choice]
 
     @property
     def on_behalf(self) -> str:

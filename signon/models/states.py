@@ -25,6 +25,32 @@ class SignatoryKind(enum.StrEnum):
     INDIVIDUAL = "individual"
 
 
+class Listing(enum.StrEnum):
+    """How a signer asked to be listed; count_only keeps the line off every public list."""
+
+    NAMED = "named"  # list the organization (or the individual): the default
+    COUNT_ONLY = "count_only"  # "Count us, but don't show our name"
+    WITHOUT_PERSON = "without_person"  # "List the organization, without my name and title"
+
+
+# The choices in the signer's words, for an organization and for an individual (who has no
+# "without my name": their name is the line). The moderator's short words, and the contacts column.
+LISTING_CHOICES = {
+    Listing.NAMED: "List our organization",
+    Listing.COUNT_ONLY: "Count us, but don't show our name",
+    Listing.WITHOUT_PERSON: "List the organization, without my name and title",
+}
+INDIVIDUAL_LISTING_CHOICES = {
+    Listing.NAMED: "List my name",
+    Listing.COUNT_ONLY: "Count me, but don't show my name",
+}
+LISTING_BADGES = {
+    Listing.NAMED: "Named",
+    Listing.COUNT_ONLY: "Count only",
+    Listing.WITHOUT_PERSON: "Without signer's name",
+}
+
+
 class TokenPurpose(enum.StrEnum):
     CONFIRM = "confirm"
     WITHDRAW = "withdraw"

@@ -11,7 +11,16 @@ from signon import audit, transaction
 from signon.exports import spreadsheets
 from signon.exports.formats import CONTACT_FORMATS, ExportFile
 from signon.extensions import db
-from signon.models import Letter, LetterVersion, Organizer, Signatory, Signature, SignatureStatus
+from signon.models import (
+    LISTING_BADGES,
+    Letter,
+    LetterVersion,
+    Listing,
+    Organizer,
+    Signatory,
+    Signature,
+    SignatureStatus,
+)
 from signon.services import questions
 
 
@@ -20,6 +29,10 @@ def _utc_text(column: Any) -> Any:
     if db.session.get_bind().dialect.name == "postgresql":
         return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS")
     return sa.func.substr(column, 1, 19)
+
+
+# Where the signer's listing choice sits in a row: the "Listing" column, in plain words.
+LISTING_COLUMN = spreadsheets.CONTACT_COLUMNS.index("Listing")
 
 
 def contact_rows(letter: Letter, *, dates_as_text: bool = False) -> Iterator[list[Any]]:
@@ -46,6 +59,7 @@ def contact_rows(letter: Letter, *, dates_as_text: bool = False) -> Iterator[lis
             Signature.note,
             Signature.keep_informed,
             Signature.press_contact,
+            Signature.listing,
             LetterVersion.number,
             when(Signature.created_at),
             when(Signature.confirmed_at),
@@ -70,8 +84,10 @@ def contact_rows(letter: Letter, *, dates_as_text: bool = False) -> Iterator[lis
     )
     # Core rows, not ORM: nothing here needs identity tracking, and it costs a third of the time.
     asked = bool(letter.questions)
+    listing_at = LISTING_COLUMN
     for row in db.session.connection().execute(query):
         values = list(row)
+        values[listing_at] = LISTING_BADGES.get(values[listing_at], values[listing_at])
         answers = values.pop()
         yield values + questions.answer_columns(letter, answers) if asked else values
 
@@ -102,16 +118,44 @@ def export_contacts(letter: Letter, fmt: str, *, actor: Organizer | None, via: s
     )
 
 
+def _press_contact(letter: Letter) -> list[sa.ColumnElement[bool]]:
+    return [
+        Signature.letter_id == letter.id,
+        Signature.press_contact.is_(True),
+        Signature.status == SignatureStatus.APPROVED,
+        Signature.erased_at.is_(None),
+    ]
+
+
+def _named_to_the_press() -> sa.ColumnElement[bool]:
+    """A press contact is given to journalists with their name, title and organization, so only
+    one who asked to be listed by name, for a line that is shown (no colleague behind it asked
+    to be counted only): a signer who asked not to be named is left out, never half-named."""
+    behind = sa.orm.aliased(Signature)
+    hidden_line = sa.exists().where(
+        behind.signatory_id == Signature.signatory_id,
+        behind.status == SignatureStatus.APPROVED,
+        behind.listing == Listing.COUNT_ONLY,
+    )
+    return sa.and_(Signature.listing == Listing.NAMED, ~hidden_line)
+
+
 def press_contacts(letter: Letter) -> list[Signature]:
+    """The signers who agreed to be named to journalists, and may be."""
     return list(
         db.session.execute(
             sa.select(Signature)
-            .where(
-                Signature.letter_id == letter.id,
-                Signature.press_contact.is_(True),
-                Signature.status == SignatureStatus.APPROVED,
-                Signature.erased_at.is_(None),
-            )
+            .where(*_press_contact(letter), _named_to_the_press())
             .order_by(Signature.organization, Signature.name)
         ).scalars()
     )
+
+
+def press_contacts_left_out(letter: Letter) -> int:
+    """Press contacts kept from journalists because they (or their organization) asked not to
+    be named; the organizer is told how many."""
+    return db.session.execute(
+        sa.select(sa.func.count(Signature.id)).where(
+            *_press_contact(letter), ~_named_to_the_press()
+        )
+    ).scalar_one()

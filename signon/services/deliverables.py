@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -140,26 +141,68 @@ def snapshots(letter: Letter) -> list[ListSnapshot]:
 
 def list_document(letter: Letter, options: ListOptions) -> ListDocument:
     """The list now. After a freeze, the frozen list stays as delivered and later signatories
-    follow in a dated addendum, never silently inside it."""
-    current = listing.public_list(letter, grouped=options.grouped)
+    follow in a dated addendum, never silently inside it. Lines whose signers asked not to be
+    named are counted and left out, unless the organizer asked for them (the recipient's copy)."""
+    current = listing.public_list(letter, grouped=options.grouped, with_hidden=True)
     snapshot = latest_snapshot(letter)
     if snapshot is None:
-        return ListDocument(letter.title, current.count_line, current.groups, options)
+        entries = [entry for group in current.groups for entry in group.entries]
+        return ListDocument(
+            letter.title,
+            _count_line(current, options),
+            _shown_groups(current.groups, options),
+            options,
+            unnamed_organizations=_unnamed(entries, options),
+        )
     frozen = snapshot_document(letter, snapshot, options)
-    delivered = {_key(entry) for group in frozen.groups for entry in group.entries}
+    delivered = {_key(entry) for entry in _frozen_entries(snapshot)}
     later = [
         entry for group in current.groups for entry in group.entries if _key(entry) not in delivered
     ]
     if later:
-        frozen.addendum = _regroup(letter, later, options)
+        frozen.addendum = _regroup(letter, _shown(later, options), options)
         frozen.addendum_since = snapshot.created_at.astimezone(letters.zone_of(letter))
-        organizations = sum(1 for e in later if e.kind == SignatoryKind.ORGANIZATION)
-        frozen.addendum_count_line = listing.count_line(organizations, len(later) - organizations)
+        frozen.addendum_count_line = _count_line(_counts_of(later), options)
+        frozen.unnamed_organizations += _unnamed(later, options)
     return frozen
 
 
 def _key(entry: Entry) -> tuple[str, str]:
     return entry.name, entry.kind
+
+
+def _shown(entries: list[Entry], options: ListOptions) -> list[Entry]:
+    return entries if options.with_unnamed else [e for e in entries if not e.hidden]
+
+
+def _shown_groups(groups: list[Group], options: ListOptions) -> list[Group]:
+    if options.with_unnamed:
+        return groups
+    shown = (Group(g.category, _shown(g.entries, options), g.kind) for g in groups)
+    return [g for g in shown if g.entries]
+
+
+def _unnamed(entries: list[Entry], options: ListOptions) -> int:
+    """Organizations counted but not shown in this document."""
+    if options.with_unnamed:
+        return 0
+    return sum(1 for e in entries if e.hidden and e.kind == SignatoryKind.ORGANIZATION)
+
+
+def _counts_of(entries: list[Entry]) -> listing.ListCounts:
+    organizations = sum(1 for e in entries if e.kind == SignatoryKind.ORGANIZATION)
+    individuals = len(entries) - organizations
+    hidden = [e for e in entries if e.hidden]
+    hidden_individuals = sum(1 for e in hidden if e.kind == SignatoryKind.INDIVIDUAL)
+    return listing.ListCounts(organizations, individuals, len(hidden), hidden_individuals)
+
+
+def _count_line(counts: listing.ListCounts, options: ListOptions) -> str:
+    """The count line of what the document shows: with those who asked not to be named listed,
+    nobody in it is unnamed."""
+    if options.with_unnamed:
+        return listing.count_line(counts.organizations, counts.individuals)
+    return counts.count_line
 
 
 def _regroup(letter: Letter, entries: list[Entry], options: ListOptions) -> list[Group]:
@@ -177,10 +220,29 @@ def _regroup(letter: Letter, entries: list[Entry], options: ListOptions) -> list
     return [g for g in groups if g.entries]
 
 
+def _frozen_entries(snapshot: ListSnapshot) -> list[Entry]:
+    """The entries as frozen, those not to be named among them (marked so since this was kept)."""
+    return [
+        Entry(e["name"], e["place"], e["category"], e["kind"], bool(e.get("hidden")))
+        for e in snapshot.entries
+    ]
+
+
 def snapshot_document(letter: Letter, snapshot: ListSnapshot, options: ListOptions) -> ListDocument:
-    entries = [Entry(e["name"], e["place"], e["category"], e["kind"]) for e in snapshot.entries]
+    """The frozen list as it was: its count line as frozen, or, when the organizer asks for the
+    names not to be published too, every frozen entry under the plain count."""
+    entries = _frozen_entries(snapshot)
+    count = (
+        listing.count_line(snapshot.organizations, snapshot.individuals)
+        if options.with_unnamed
+        else snapshot.count_line
+    )
     return ListDocument(
-        letter.title, snapshot.count_line, _regroup(letter, entries, options), options
+        letter.title,
+        count,
+        _regroup(letter, _shown(entries, options), options),
+        options,
+        unnamed_organizations=_unnamed(entries, options),
     )
 
 
@@ -188,7 +250,7 @@ def freeze(letter: Letter, *, by: Organizer, note: str = "") -> ListSnapshot:
     """Record the list as delivered: when, which text, exactly which names, and its files. The
     DOCX and PDF of a long list are queued for the worker in the same transaction, so freezing
     never waits on a document; they are stored with the frozen list once made."""
-    current = listing.public_list(letter)
+    current = listing.public_list(letter, with_hidden=True)
     version = letters.current_version(letter)
     now = utcnow()
     snapshot = ListSnapshot(
@@ -196,17 +258,15 @@ def freeze(letter: Letter, *, by: Organizer, note: str = "") -> ListSnapshot:
         version_id=version.id,
         created_at=now,
         created_by_id=by.id,
-        entries=[
-            {"name": e.name, "place": e.place, "category": e.category, "kind": e.kind}
-            for g in current.groups
-            for e in g.entries
-        ],
+        entries=[_frozen(e) for g in current.groups for e in g.entries],
         organizations=current.organizations,
         individuals=current.individuals,
         count_line=current.count_line,
         note=" ".join(note.split())[:500],
     )
-    doc = ListDocument(letter.title, current.count_line, current.groups)
+    doc = ListDocument(
+        letter.title, current.count_line, _shown_groups(current.groups, ListOptions())
+    )
     names = parts.names_in(doc)
     later = [f for f in LIST_FORMATS if document_jobs.made_by_worker(f, names)]
     for fmt in LIST_FORMATS:
@@ -226,6 +286,20 @@ def freeze(letter: Letter, *, by: Organizer, note: str = "") -> ListSnapshot:
     )
     transaction.commit()
     return snapshot
+
+
+def _frozen(entry: Entry) -> dict[str, Any]:
+    """A frozen entry; one whose signers asked not to be named is kept, marked, so the frozen
+    list stays whole (its files leave it out, and it never returns as 'signed after')."""
+    frozen: dict[str, Any] = {
+        "name": entry.name,
+        "place": entry.place,
+        "category": entry.category,
+        "kind": entry.kind,
+    }
+    if entry.hidden:
+        frozen["hidden"] = True
+    return frozen
 
 
 def stored_file(fmt: str, rendered: ExportFile) -> SnapshotFile:

@@ -35,11 +35,14 @@ def made_by_worker(fmt: str, names: int) -> bool:
 def spec_of(fmt: str, options: ListOptions, snapshot_id: int | None = None) -> str:
     arrangement = "grouped" if options.grouped else "alphabetical"
     place = "place" if options.with_place else "names"
-    return f"{fmt}/{arrangement}/{place}/{snapshot_id or 'now'}"
+    unnamed = "/unnamed" if options.with_unnamed else ""
+    return f"{fmt}/{arrangement}/{place}/{snapshot_id or 'now'}{unnamed}"
 
 
 def options_of(job: DocumentJob) -> ListOptions:
-    return ListOptions(grouped=job.grouped, with_place=job.with_place)
+    return ListOptions(
+        grouped=job.grouped, with_place=job.with_place, with_unnamed=job.with_unnamed
+    )
 
 
 def queue(
@@ -58,6 +61,7 @@ def queue(
         format=fmt,
         grouped=options.grouped,
         with_place=options.with_place,
+        with_unnamed=options.with_unnamed,
         spec=spec_of(fmt, options, snapshot_id),
         requested_by_id=by.id if by else None,
         total=total,

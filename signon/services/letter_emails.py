@@ -13,7 +13,15 @@ from flask import current_app
 
 from signon import audit, mail, transaction
 from signon.links import external_url
-from signon.models import Letter, Organizer, OutboxMessage, SignatoryKind, Signature
+from signon.models import (
+    LISTING_CHOICES,
+    Letter,
+    Listing,
+    Organizer,
+    OutboxMessage,
+    SignatoryKind,
+    Signature,
+)
 
 PLACEHOLDERS: dict[str, str] = {
     "name": "the signer's name (left out of the confirmation email, sent before the address is proven)",
@@ -261,6 +269,8 @@ def previews(letter: Letter, settings: Settings) -> list[Preview]:
         kind=SignatoryKind.ORGANIZATION,
         listed_as="Open Records Alliance",
         on_behalf="on behalf of Open Records Alliance",
+        listing=Listing.NAMED,
+        listing_words=LISTING_CHOICES[Listing.NAMED],
         signatory=None,
     )
     sender_name = mail.one_line(settings.sender_name)[:120]

@@ -16,22 +16,53 @@ from pyuca import Collator
 from signon import cache
 from signon.exports.model import INDIVIDUALS_HEADING, Entry, Group
 from signon.extensions import db
-from signon.models import Letter, Signatory, SignatoryKind, Signature, SignatureStatus, utcnow
+from signon.models import (
+    Letter,
+    Listing,
+    Signatory,
+    SignatoryKind,
+    Signature,
+    SignatureStatus,
+    utcnow,
+)
 from signon.services.normalize import without_leading_article
 
 
 @dataclass
 class ListCounts:
+    """Everyone counted: `not_named` of them (`individuals_not_named` of the individuals) asked
+    to be counted without their name shown."""
+
     organizations: int
     individuals: int
+    not_named: int = 0
+    individuals_not_named: int = 0
 
     @property
     def total(self) -> int:
         return self.organizations + self.individuals
 
     @property
+    def organizations_not_named(self) -> int:
+        return self.not_named - self.individuals_not_named
+
+    @property
     def count_line(self) -> str:
-        return count_line(self.organizations, self.individuals)
+        return count_line(
+            self.organizations,
+            self.individuals,
+            self.organizations_not_named,
+            self.individuals_not_named,
+        )
+
+    @property
+    def count_subject(self) -> str:
+        """The count line as the subject of a sentence: a trailing 'not named' clause is closed
+        with a comma ('53 organizations, 4 of them not named, have signed')."""
+        last_hidden = (
+            self.individuals_not_named if self.individuals else self.organizations_not_named
+        )
+        return self.count_line + ("," if last_hidden else "")
 
 
 @dataclass
@@ -70,12 +101,33 @@ def plural(count: int, singular: str, plural_form: str) -> str:
     return f"{count:,} {singular if count == 1 else plural_form}"
 
 
-def count_line(organizations: int, individuals: int = 0) -> str:
-    """'53 organizations and 12 individuals'; individuals are named only when there are some."""
+def count_line(
+    organizations: int,
+    individuals: int = 0,
+    organizations_not_named: int = 0,
+    individuals_not_named: int = 0,
+) -> str:
+    """'53 organizations and 12 individuals'; individuals are named only when there are some.
+    Those counted without their name shown are said: '53 organizations, 4 of them not named, and
+    12 individuals, 1 of them not named'."""
     line = plural(organizations, "organization", "organizations")
+    line += _not_named(organizations, organizations_not_named)
     if individuals:
-        line += " and " + plural(individuals, "individual", "individuals")
+        joint = ", and " if organizations_not_named else " and "
+        line += joint + plural(individuals, "individual", "individuals")
+        line += _not_named(individuals, individuals_not_named)
     return line
+
+
+def _not_named(count: int, hidden: int) -> str:
+    """', 4 of them not named'; ', not named' for the only one; ', none of them named' for all."""
+    if not hidden:
+        return ""
+    if hidden == count == 1:
+        return ", not named"
+    if hidden >= count:
+        return ", none of them named"
+    return f", {hidden:,} of them not named"
 
 
 def listed_signatories(letter: Letter) -> list[Signatory]:
@@ -90,10 +142,28 @@ def listed_signatories(letter: Letter) -> list[Signatory]:
     )
 
 
+def line_hidden(signatory_id: int) -> bool:
+    """Whether the line is left off the public list: an approved signature behind it asked to be
+    counted only."""
+    hidden = sa.select(Signature.id).where(
+        Signature.signatory_id == signatory_id,
+        Signature.status == SignatureStatus.APPROVED,
+        Signature.listing == Listing.COUNT_ONLY,
+    )
+    return db.session.execute(sa.select(hidden.exists())).scalar_one()
+
+
 def _listed_rows(letter: Letter) -> list[Any]:
-    """The six columns the list shows, as plain rows (no ORM work per row)."""
+    """The six columns the list shows and whether the line is hidden, as plain rows (no ORM work
+    per row). A line is hidden when any approved signature behind it asked to be counted only:
+    the most private choice among them wins."""
     approved = sa.exists().where(
         Signature.signatory_id == Signatory.id, Signature.status == SignatureStatus.APPROVED
+    )
+    hidden = sa.exists().where(
+        Signature.signatory_id == Signatory.id,
+        Signature.status == SignatureStatus.APPROVED,
+        Signature.listing == Listing.COUNT_ONLY,
     )
     query = sa.select(
         Signatory.display_name,
@@ -102,27 +172,43 @@ def _listed_rows(letter: Letter) -> list[Any]:
         Signatory.country,
         Signatory.category,
         Signatory.kind,
+        hidden.label("hidden"),
     ).where(Signatory.letter_id == letter.id, approved)
     return list(db.session.connection().execute(query).all())
 
 
-def public_list(letter: Letter, *, grouped: bool = True) -> SignatoryList:
-    """The list as it stands now, read from the database (exports always use this)."""
+def public_list(
+    letter: Letter, *, grouped: bool = True, with_hidden: bool = False
+) -> SignatoryList:
+    """The list as it stands now, read from the database (exports always use this). Lines whose
+    signers asked not to be named are counted, and left out unless `with_hidden` (the recipient's
+    copy, when the organizer asks for it; those entries are marked hidden)."""
     entries = [
-        Entry(name, _place(city, region or country), category, kind)
-        for name, city, region, country, category, kind in _listed_rows(letter)
+        Entry(name, _place(city, region or country), category, kind, bool(hidden))
+        for name, city, region, country, category, kind, hidden in _listed_rows(letter)
     ]
     entries.sort(key=lambda e: sort_key(e.name))
     organizations = [e for e in entries if e.kind == SignatoryKind.ORGANIZATION]
     individuals = [e for e in entries if e.kind == SignatoryKind.INDIVIDUAL]
+    counts = ListCounts(
+        len(organizations),
+        len(individuals),
+        not_named=sum(1 for e in entries if e.hidden),
+        individuals_not_named=sum(1 for e in individuals if e.hidden),
+    )
+    if not with_hidden:
+        organizations = [e for e in organizations if not e.hidden]
+        individuals = [e for e in individuals if not e.hidden]
     groups = group_entries(letter, organizations) if grouped else [Group("", organizations)]
     if individuals:
         groups = [g for g in groups if g.entries]
         groups.append(Group(INDIVIDUALS_HEADING, individuals, SignatoryKind.INDIVIDUAL))
     return SignatoryList(
+        counts.organizations,
+        counts.individuals,
+        counts.not_named,
+        counts.individuals_not_named,
         groups=[g for g in groups if g.entries],
-        organizations=len(organizations),
-        individuals=len(individuals),
     )
 
 
@@ -141,7 +227,7 @@ def group_entries(letter: Letter, entries: list[Entry]) -> list[Group]:
 # Redis when configured, one copy for every worker and node, else each process's memory. An entry
 # names the list version it was built from; every change to the list bumps that version in its own
 # transaction, and a reader asks for the version it has just read, so a change shows at once.
-_FORMAT = 1  # raise when what is stored changes shape
+_FORMAT = 2  # raise when what is stored changes shape
 
 
 def _group(letter: Letter) -> str:
@@ -169,6 +255,8 @@ def _encode(listed: SignatoryList) -> bytes:
         "groups": groups,
         "organizations": listed.organizations,
         "individuals": listed.individuals,
+        "not_named": listed.not_named,
+        "individuals_not_named": listed.individuals_not_named,
     }
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -187,11 +275,23 @@ def _decode(payload: bytes) -> SignatoryList:
         )
         for group in data["groups"]
     ]
-    return SignatoryList(data["organizations"], data["individuals"], groups)
+    return SignatoryList(
+        data["organizations"],
+        data["individuals"],
+        data["not_named"],
+        data["individuals_not_named"],
+        groups,
+    )
 
 
 def _counts(listed: ListCounts) -> bytes:
-    return f"{listed.organizations} {listed.individuals}".encode()
+    counts = (
+        listed.organizations,
+        listed.individuals,
+        listed.not_named,
+        listed.individuals_not_named,
+    )
+    return " ".join(map(str, counts)).encode()
 
 
 def _list_entry(letter: Letter) -> tuple[cache.Entry, SignatoryList | None]:
@@ -230,8 +330,7 @@ def cached_counts(letter: Letter) -> ListCounts:
         return cache.Entry(entry.version, _counts(built or _decode(entry.payload)))
 
     entry = cache.fetch(_group(letter), "counts", version, build)
-    organizations, individuals = entry.payload.split()
-    return ListCounts(int(organizations), int(individuals))
+    return ListCounts(*map(int, entry.payload.split()))
 
 
 def cached_rendering(letter: Letter, variant: str, render: Callable[[SignatoryList], str]) -> str:

@@ -200,6 +200,11 @@ class _Facts:
     organizations: list[str]
     recipient: str
     url: str
+    unnamed: int = 0  # organizations counted that asked not to be named
+
+    def others(self, leads: Sequence[str]) -> int:
+        """Every organization counted, less the leads: those not named count too."""
+        return others_count(leads, self.organizations) + self.unnamed
 
 
 def _facts(letter: Letter, doc: ListDocument) -> _Facts:
@@ -209,19 +214,20 @@ def _facts(letter: Letter, doc: ListDocument) -> _Facts:
         organizations=listed_organizations(doc),
         recipient=delivered[0].recipient if delivered else "",
         url=letter_url(letter),
+        unnamed=doc.unnamed_organizations,
     )
 
 
 def _drafted_headline(facts: _Facts, picked: ReleaseChoices) -> str:
     leads = lead_names(picked.lead_organizations)
-    others = others_count(leads, facts.organizations)
+    others = facts.others(leads)
     return headline(leads, others, picked.ask, title=facts.title)
 
 
 def _drafted_body(facts: _Facts, picked: ReleaseChoices) -> str:
     """Lede, a marked place for the quote, and the link; user text escaped for Markdown."""
     leads = lead_names(picked.lead_organizations)
-    others = others_count(leads, facts.organizations)
+    others = facts.others(leads)
     title = markdown_escape(facts.title)
     ask = markdown_escape(clean_ask(picked.ask))
     sentence = headline([markdown_escape(n) for n in leads], others, ask, title=title)
@@ -264,7 +270,8 @@ def public_updates(letter: Letter) -> list[LetterUpdate]:
 
 
 def contact_lines(letter: Letter) -> list[str]:
-    """'Dana Reyes, Director, Open Records Alliance: dana@example.org' for each press contact."""
+    """'Dana Reyes, Director, Open Records Alliance: dana@example.org' for each press contact
+    who may be named (contacts.press_contacts leaves out those who asked not to be)."""
     lines = []
     for signature in contacts.press_contacts(letter):
         who = ", ".join(p for p in (signature.name, signature.title, signature.listed_as) if p)

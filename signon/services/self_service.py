@@ -22,7 +22,7 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import corrections, letters, listing, questions, signer_emails
+from signon.services import corrections, embargo, letters, listing, questions, signer_emails
 from signon.services.normalize import normalize_email
 from signon.services.signatures import WITHDRAWABLE_STATES
 
@@ -150,6 +150,8 @@ class Overview:
     status_words: str
     listed: bool
     line: Signatory | None
+    hidden: bool  # the line is counted but not named on the public list
+    embargoed: bool  # the whole list is private until launch
     place: str
     version_number: int
     current_number: int
@@ -171,6 +173,8 @@ def overview(signature: Signature) -> Overview:
         status_words=_STATUS_WORDS.get(SignatureStatus(signature.status), signature.status),
         listed=signature.status == SignatureStatus.APPROVED and line is not None,
         line=line,
+        hidden=line is not None and listing.line_hidden(line.id),
+        embargoed=not embargo.names_public(letter),
         place=listing.place_of(line) if line is not None else "",
         version_number=signature.version.number,
         current_number=letters.current_version(letter).number,

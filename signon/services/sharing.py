@@ -28,7 +28,7 @@ def public_counts(letter: Letter) -> listing.ListCounts | None:
 
 def count_sentence(counts: listing.ListCounts) -> str:
     """'53 organizations have signed', '1 organization has signed'."""
-    return f"{counts.count_line} {'has' if counts.total == 1 else 'have'} signed"
+    return f"{counts.count_subject} {'has' if counts.total == 1 else 'have'} signed"
 
 
 def _xml(text: str) -> str:

@@ -17,6 +17,7 @@ from signon.images import PreparedLogo
 from signon.models import (
     Letter,
     LetterVersion,
+    Listing,
     Organizer,
     SignatoryKind,
     Signature,
@@ -78,6 +79,7 @@ class SignatureData:
     keep_informed: bool = False
     press_contact: bool = False
     kind: str = SignatoryKind.ORGANIZATION
+    listing: str = Listing.NAMED  # how the signer asked to be listed (the form checks the choice)
     # Answers to the letter's own questions: {question id: {"question", "answer"}}.
     answers: dict[str, Any] = field(default_factory=dict)
 
@@ -94,7 +96,7 @@ class SignatureData:
         text = {
             f.name: clean_text(getattr(self, f.name))
             for f in fields(self)
-            if f.type == "str" and f.name != "kind"
+            if f.type == "str" and f.name not in ("kind", "listing")
         }
         text["note"] = (self.note or "").strip()
         kind = SignatoryKind.INDIVIDUAL if self.individual else SignatoryKind.ORGANIZATION
@@ -103,6 +105,7 @@ class SignatureData:
             keep_informed=bool(self.keep_informed),
             press_contact=bool(self.press_contact),
             kind=kind,
+            listing=Listing(self.listing),
             answers=dict(self.answers),
         )
 

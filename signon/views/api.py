@@ -31,6 +31,7 @@ def _letter_summary(letter: Letter) -> dict[str, Any]:
         "deadline": letter.deadline_at.isoformat() if letter.deadline_at else None,
         "organizations": listed.organizations if listed else None,
         "individuals": listed.individuals if listed else None,
+        "not_named": listed.not_named if listed else None,
         "count_line": listed.count_line if listed else None,
         "updated_at": letter.list_changed_at.isoformat() if listed else None,
         "list_public": not private,

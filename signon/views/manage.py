@@ -24,7 +24,7 @@ from signon.forms.manage import CorrectionForm, NewLinkForm
 from signon.forms.public import ConfirmForm, WithdrawForm
 from signon.models import LetterStatus, SignatoryKind, Signature
 from signon.security import configured_limit
-from signon.services import corrections, letters, self_service, signer_links
+from signon.services import corrections, letters, listing_choices, self_service, signer_links
 from signon.services.self_service import Opening
 from signon.services.signer_links import Outcome
 
@@ -136,6 +136,7 @@ def _page(signature: Signature, form: CorrectionForm, status: int = 200) -> Any:
         letter=signature.letter,
         form=form,
         end_form=ConfirmForm(),
+        listing_choices=listing_choices.choices_for,
         deadline=letters.local_deadline(signature.letter),
     ), status
 
@@ -158,6 +159,29 @@ def propose_correction() -> Any:
     else:
         flash("Thank you: the organizers will look at your correction.", "success")
     return redirect(url_for("manage.page") + "#correction", code=303)
+
+
+@bp.post("/manage/listing")
+def change_listing() -> Any:
+    """The signer lists their signature another way (counted only, without their name, named)."""
+    signer = _signer()
+    if not isinstance(signer, Signature):
+        return signer
+    if not ConfirmForm().validate_on_submit() or signer.status not in self_service.MANAGEABLE:
+        abort(400)
+    try:
+        change = listing_choices.change_listing(
+            signer.letter, signer.id, request.form.get("listing", ""), by=None
+        )
+    except listing_choices.ListingError as error:
+        flash(str(error), "error")
+        return redirect(url_for("manage.page") + "#listing", code=303)
+    said = f"“{change.signature.listing_words}”"
+    flash(
+        f"Saved: {said}." if change.changed else f"That was already your choice: {said}.",
+        "success",
+    )
+    return redirect(url_for("manage.page") + "#listing", code=303)
 
 
 @bp.route("/manage/withdraw", methods=["GET", "POST"])

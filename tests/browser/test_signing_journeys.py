@@ -15,6 +15,7 @@ from signon.models import LetterStatus, Signature, SignatureStatus, Token
 from signon.services import letters
 from tests.browser.conftest import LiveServer, assert_accessible, screenshot
 from tests.conftest import Mailbox, link_in
+from tests.factories import PASSWORD, create_organizer
 
 ORGANIZATION = "Harbor City Tenants Council"
 
@@ -107,6 +108,53 @@ def test_signer_signs_confirms_sees_the_listing_and_withdraws(
     assert signature_status(live_server) == [SignatureStatus.WITHDRAWN]
 
 
+def test_a_signer_counted_without_the_name_shown_is_counted_and_not_listed(
+    page: Any, live_server: LiveServer, mailbox: Mailbox
+):
+    letter_url = open_demo(live_server)
+    page.goto(letter_url)
+    choices = page.get_by_role("group", name="How should we list you?")
+    expect(choices.get_by_label("List our organization")).to_be_checked()
+    assert_accessible(page, "sign form with listing choices")
+    fill_sign_form(page)
+    choices.get_by_label("Count us, but don't show our name").check()
+    page.get_by_role("button", name="Sign the letter").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    [email] = mailbox.wait_for(1)
+    page.goto(link_in(email, "/confirm/"))
+    expect(page.get_by_text("Count us, but don't show our name")).to_be_visible()
+    page.get_by_role("button", name="Confirm my signature").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile("your signature is confirmed")
+    )
+    page.goto(letter_url)
+    signatories = page.get_by_role("region", name="Signatories")
+    expect(signatories.get_by_text("7 organizations, 1 of them not named")).to_be_visible()
+    expect(signatories.get_by_text(ORGANIZATION)).to_have_count(0)
+    expect(page.get_by_text("Harbor City, CA")).to_have_count(0)
+    with live_server.context():
+        signature = db.session.execute(
+            sa.select(Signature).where(Signature.organization == ORGANIZATION)
+        ).scalar_one()
+        assert (signature.status, signature.listing) == ("approved", "count_only")
+        letter_id, signatory_id = signature.letter_id, signature.signatory_id
+        create_organizer("admin@coalition.example", role="admin")
+    # The moderator sees the choice, and can change it when the signer asks.
+    page.goto(f"{live_server.url}/admin/")
+    page.get_by_label("Email address").fill("admin@coalition.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server.url}/admin/letters/{letter_id}/signatories/{signatory_id}")
+    expect(page.get_by_text("Not on the public list")).to_be_visible()
+    expect(page.get_by_text("Count only", exact=True)).to_be_visible()
+    assert_accessible(page, "signatory with a listing choice")
+    page.get_by_label("How Rosa Martínez asked to be listed").select_option("named")
+    page.get_by_role("button", name="Change the listing").click()
+    expect(page.get_by_text("The listing is now “List our organization”.")).to_be_visible()
+    page.goto(letter_url)
+    expect(page.get_by_role("region", name="Signatories").get_by_text(ORGANIZATION)).to_be_visible()
+
+
 def test_errors_show_next_to_their_fields_focus_the_summary_and_keep_input(
     page: Any, live_server: LiveServer
 ):
@@ -180,6 +228,8 @@ def test_the_whole_form_works_with_the_keyboard_alone(
     for text in ("Rosa Martínez", "Organizer", "rosa@harborcitytenants.example"):
         page.keyboard.press("Tab")
         page.keyboard.type(text)
+    page.keyboard.press("Tab")  # the listing choices are one stop, on the one chosen
+    expect(page.get_by_label("List our organization")).to_be_focused()
     page.keyboard.press("Tab")
     expect(
         page.get_by_label("I am authorized to sign on behalf of this organization")

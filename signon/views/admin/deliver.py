@@ -81,6 +81,7 @@ def export(letter_id: int) -> FlaskResponse | Response:
     options = ListOptions(
         grouped=request.values.get("grouped", "1") == "1",
         with_place=request.values.get("place", "1") == "1",
+        with_unnamed=request.values.get("unnamed", "0") == "1",
     )
     try:
         exported = deliverables.export_or_queue(letter, fmt, options, actor=me())

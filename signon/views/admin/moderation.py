@@ -19,11 +19,13 @@ from signon import audit
 from signon.forms.auth import EmptyForm
 from signon.forms.manage import CorrectionDecisionForm
 from signon.forms.moderation import DecisionForm, SignatoryForm
+from signon.models import Letter, Signature
 from signon.security import row_id, row_ids
 from signon.services import (
     corrections,
     flags,
     letters,
+    listing_choices,
     logos,
     moderation,
     questions,
@@ -163,6 +165,40 @@ def signatory(letter_id: int, signatory_id: int) -> Any:
         changes_of=corrections.changes_of,
         correction_form=CorrectionDecisionForm(),
         logos=logos.by_signature([s.id for s in behind]),
+        action_form=EmptyForm(),
+        listing_choices=listing_choices.choices_for,
+    )
+
+
+@bp.post("/letters/<int:letter_id>/signatures/<int:signature_id>/listing")
+def change_listing(letter_id: int, signature_id: int) -> Response:
+    """The signer asked to be listed another way: an organizer changes it (audited)."""
+    letter = letter_or_404(letter_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        change = listing_choices.change_listing(
+            letter, signature_id, request.form.get("listing", ""), by=me()
+        )
+    except listing_choices.NoSuchSignature:
+        abort(404)
+    except listing_choices.ListingError as error:
+        flash(str(error), "error")
+        return _signature_page(letter, error.signature)
+    said = f"“{change.signature.listing_words}”"
+    flash(
+        f"The listing is now {said}." if change.changed else f"The listing was already {said}.",
+        "success",
+    )
+    return _signature_page(letter, change.signature)
+
+
+def _signature_page(letter: Letter, signature: Signature) -> Response:
+    """The signatory the signature stands behind, else the signatures it is among."""
+    if signature.signatory_id is None:
+        return redirect(url_for("admin.signatures_queue", letter_id=letter.id, status="all"))
+    return redirect(
+        url_for("admin.signatory", letter_id=letter.id, signatory_id=signature.signatory_id)
     )
 
 

@@ -58,6 +58,7 @@ def _render_press_kit(letter: Letter, form: PressReleaseForm) -> tuple[str, int]
         release=release,
         preview_html=press.preview_html(release),
         contacts=contacts.press_contacts(letter),
+        contacts_left_out=contacts.press_contacts_left_out(letter),
         deliveries=deliveries.deliveries(letter),
         logo_count=len(logos.approved_logos(letter)),
     ), 422 if form.errors else 200
