@@ -3,6 +3,7 @@ if asked, the count) until the organizer reveals it or its scheduled time comes.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -13,11 +14,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from signon import tokens
+from signon import images, tokens
 from signon.exports import share_image
 from signon.extensions import db
 from signon.models import AuditEvent, Letter, Organizer, Partner, TokenPurpose
-from signon.services import embargo, letters
+from signon.services import embargo, letters, logos
 from tests.conftest import Mailbox, csrf_token, login_as, text_body
 from tests.factories import confirmed_signature, create_letter, create_organizer
 from tests.test_sharing import meta_tags
@@ -27,14 +28,27 @@ HIDDEN = ("Quokka Rights Collective", "Zebra Conservancy League")
 OWNER = "ana@coalition.example"
 
 
+def a_logo() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 60), "teal").save(out, "PNG")
+    return out.getvalue()
+
+
 def make_letter(app: Flask, *, hides_count: bool = True) -> dict[str, Any]:
     """An open letter with two listed signatories, then put under embargo; real tokens for
     every secret link the public pages have, all of a third signature's or partner's."""
     with app.app_context():
         owner = create_organizer(OWNER)
         letter = create_letter(owner=owner)
-        for name in HIDDEN:
+        listed = [
             confirmed_signature(letter, organization=name, email=f"{name[:5].lower()}@x.example")
+            for name in HIDDEN
+        ]
+        letter.show_logo_wall = True  # the wall names organizations too: it must stay hidden
+        logo = logos.store(listed[0], images.prepare(a_logo()))
+        assert logo is not None
         holder = confirmed_signature(letter, organization="Link Holder", email="h@x.example")
         embargo.configure(letter, embargo.EmbargoSettings(True, hides_count), by=owner)
         letter = db.session.get(Letter, letter.id)
@@ -47,6 +61,7 @@ def make_letter(app: Flask, *, hides_count: bool = True) -> dict[str, Any]:
             "code": letter.list_share_code,
             "filename": "openapi.json",
             "token": "not-a-token",
+            "name": logo.stored_name,
         }
         by_endpoint = {
             endpoint: tokens.issue(purpose, timedelta(days=1), signature=holder)
@@ -127,8 +142,12 @@ def test_no_public_url_shows_a_name_or_the_hidden_count(app: Flask, client: Flas
         assert not re.search(rb"(?<![\d,])3 organizations", body), url
         assert code.encode() not in body, url  # the private link never appears in public
 
+    logo_url = f"/logos/{made['values']['name']}"
+    assert logo_url in urls
+    assert client.get(logo_url).status_code == 404  # on a logo wall that is hidden too
     page = client.get("/letters/test-letter").text
     assert "The list of signatories is private until launch" in page
+    assert logo_url not in page
     assert "have signed" not in page
     tags = meta_tags(page)
     assert "signed" not in tags["og:description"]
@@ -204,6 +223,9 @@ def test_reveal_button_publishes_the_list_once_and_is_audited(app: Flask, client
     page = client.get("/letters/test-letter").text
     assert all(name in page for name in HIDDEN)
     assert "3 organizations have signed." in page
+    logo_url = f"/logos/{made['values']['name']}"
+    assert logo_url in page  # the logo wall shows with the list
+    assert client.get(logo_url).status_code == 200
     again = client.post(
         f"/admin/letters/{made['id']}/embargo/reveal",
         data={"csrf_token": token},
