@@ -795,3 +795,16 @@ def test_ordinary_variants_of_the_three_formats_are_accepted(make: Any, mode: st
     kept = images.prepare(make())
     with Image.open(io.BytesIO(kept.png)) as image:
         assert image.mode == mode
+
+
+def test_an_organization_counted_without_its_name_is_left_out_of_the_pack_and_wall(ctx: Flask):
+    from tests.factories import confirmed_signature
+
+    letter = create_letter(requires_approval=False)
+    named = confirmed_signature(letter, organization="Named Group", email="n@x.example")
+    hidden = confirmed_signature(
+        letter, organization="Quiet Group", email="q@x.example", listing="count_only"
+    )
+    for signature in (named, hidden):
+        assert logos.store(signature, images.prepare(picture())) is not None
+    assert [logo.organization for logo in logos.approved_logos(letter)] == ["Named Group"]
