@@ -51,7 +51,19 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
     if isinstance(hops, int) and hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from signon.views import admin, api, auth, dev, embed, manage, ops, outreach, public, sharing
+    from signon.views import (
+        admin,
+        api,
+        auth,
+        dev,
+        embed,
+        manage,
+        ops,
+        outreach,
+        public,
+        sharing,
+        signer_pages,  # noqa: F401 - its routes are on public.bp
+    )
     from signon.views import metrics as metrics_view
 
     app.register_blueprint(public.bp)

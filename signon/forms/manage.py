@@ -12,7 +12,7 @@ from signon.forms.public import (
     ORGANIZATION_MAX,
     PLACE_MAX,
     TITLE_MAX,
-    _strip,
+    strip_text,
 )
 from signon.forms.validators import AtMost, limit_hint
 
@@ -20,7 +20,7 @@ from signon.forms.validators import AtMost, limit_hint
 class CorrectionForm(FlaskForm):
     organization = StringField(
         "Organization name",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Enter the name of your organization."),
             AtMost(ORGANIZATION_MAX, "The organization name"),
@@ -28,14 +28,14 @@ class CorrectionForm(FlaskForm):
         description=f"As it should appear on the letter. {limit_hint(ORGANIZATION_MAX)}",
     )
     title = StringField(
-        "Your title or role", filters=[_strip], validators=[Optional(), Length(max=TITLE_MAX)]
+        "Your title or role", filters=[strip_text], validators=[Optional(), Length(max=TITLE_MAX)]
     )
-    city = StringField("City", filters=[_strip], validators=[Optional(), Length(max=PLACE_MAX)])
+    city = StringField("City", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)])
     region = StringField(
-        "State or region", filters=[_strip], validators=[Optional(), Length(max=PLACE_MAX)]
+        "State or region", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)]
     )
     country = StringField(
-        "Country", filters=[_strip], validators=[Optional(), Length(max=PLACE_MAX)]
+        "Country", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)]
     )
 
     def for_individual(self) -> None:
@@ -51,7 +51,7 @@ class CorrectionForm(FlaskForm):
 class NewLinkForm(FlaskForm):
     email = EmailField(
         "Your email address",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Enter the email address you signed with."),
             Length(max=EMAIL_MAX),

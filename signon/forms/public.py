@@ -7,8 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
-from werkzeug.datastructures import MultiDict
+from flask_wtf.file import FileField, FileSize
 from wtforms import (
     BooleanField,
     EmailField,
@@ -27,19 +26,18 @@ from signon.forms.validators import AtMost, limit_hint
 from signon.models import Letter, Listing, SignatoryKind
 from signon.security import seconds_since_stamp
 from signon.services import listing_choices
-from signon.services.intake import RowValidator
 from signon.services.normalize import clean_text
 from signon.services.questions import MAX_ANSWER, Question, answer_record, questions_of
 from signon.services.signatures import SignatureData
 
 
-def _strip(value: str | None) -> str | None:
+def strip_text(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
 def normalize_website(value: str | None) -> str | None:
     """'example.org' becomes 'https://example.org'; anything else typed stays for the validator."""
-    value = _strip(value)
+    value = strip_text(value)
     if value and "://" not in value:
         value = "https://" + value
     return value
@@ -141,7 +139,7 @@ class SignStamps:
 class SignForm(SignStamps, FlaskForm):
     organization = StringField(
         "Organization name",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Enter the name of your organization."),
             AtMost(ORGANIZATION_MAX, "The organization name"),
@@ -150,19 +148,19 @@ class SignForm(SignStamps, FlaskForm):
     )
     name = StringField(
         "Your full name",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired("Enter your full name."), AtMost(NAME_MAX, "Your full name")],
         description=limit_hint(NAME_MAX),
     )
     title = StringField(
         "Your title or role",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional(), Length(max=TITLE_MAX)],
         description="For example: Executive Director.",
     )
     email = EmailField(
         "Email address",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Enter your email address."),
             Length(max=EMAIL_MAX),
@@ -170,12 +168,12 @@ class SignForm(SignStamps, FlaskForm):
         ],
         description="We send a link to this address to confirm your signature. It is never published.",
     )
-    city = StringField("City", filters=[_strip], validators=[Optional(), Length(max=PLACE_MAX)])
+    city = StringField("City", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)])
     region = StringField(
-        "State or region", filters=[_strip], validators=[Optional(), Length(max=PLACE_MAX)]
+        "State or region", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)]
     )
     country = StringField(
-        "Country", filters=[_strip], validators=[Optional(), Length(max=PLACE_MAX)]
+        "Country", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)]
     )
     website = StringField(
         "Organization website (optional)",
@@ -194,7 +192,7 @@ class SignForm(SignStamps, FlaskForm):
     )
     note = TextAreaField(
         "Private note to the organizers (optional)",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional(), Length(max=NOTE_MAX)],
         description="Only the organizers see this.",
     )
@@ -345,88 +343,6 @@ class WithdrawForm(FlaskForm):
     pass
 
 
-class AddSignatureForm(SignForm):
-    """A signature an organizer adds for someone who signed by email, phone or in person."""
-
-    authorized = BooleanField(
-        "The signer told us they may sign on behalf of this organization",
-        validators=[InputRequired("Confirm that the signer may sign for this organization.")],
-    )
-    source = StringField(
-        "How the signature reached you",
-        filters=[_strip],
-        validators=[DataRequired("Say how the signature reached you."), Length(max=200)],
-        description="Kept in the audit log. For example: by email to Ana on May 3, or by phone.",
-    )
-    approve = BooleanField("List it now (approve it)", default=True)
-    tell_signer = BooleanField(
-        "Email the signer that they were added, with a link to withdraw", default=True
-    )
-    keep_informed = BooleanField("The signer wants to be kept informed about this letter")
-    press_contact = BooleanField("The signer agreed to be named to journalists as a press contact")
-    # Organizers are not bots, and the text version is the current one.
-    logo = None
-    contact_fax = None
-    started = None
-    version = None
-    invitation = None
-    origin = None
-
-
-def check_row(categories: list[str], allows_individuals: bool) -> RowValidator:
-    """A row of an imported sheet, checked by the very rules of the sign form."""
-
-    by_folded = {c.casefold(): c for c in categories}
-
-    def validate(values: dict[str, str]) -> tuple[SignatureData | None, list[str]]:
-        typed = (values.get("category") or "").strip()
-        values = {**values, "category": by_folded.get(typed.casefold(), typed)}
-        # A sheet without categories lists its rows uncategorized; a category given must exist.
-        form = SignForm(
-            categories if typed and categories else [],
-            formdata=MultiDict({**values, "authorized": "y"}),
-            allows_individuals=allows_individuals,
-            meta={"csrf": False},
-        )
-        if form.validate():
-            return form.signature_data(), []
-        if form.category.errors:
-            form.category.errors = [
-                f"“{typed}” is not one of this letter's categories ({', '.join(categories)})."
-            ]
-        return None, [
-            f"{form[name].label.text}: {message}"
-            for name, messages in form.errors.items()
-            for message in messages
-        ]
-
-    return validate
-
-
-class ImportForm(FlaskForm):
-    file = FileField(
-        "CSV file",
-        validators=[
-            FileRequired("Choose the CSV file to import."),
-            FileAllowed(
-                ["csv", "txt"], "Choose a .csv file: in your spreadsheet, File > Download > CSV."
-            ),
-        ],
-        description="The first row names the columns: organization, name and email are needed; title, city, state, country, website, category and note are read when present. A Google Form sheet works as it is.",
-    )
-    approve = BooleanField("List them now (approve them)", default=True)
-    tell_signers = BooleanField(
-        "Email each signer that they were added, with a link to withdraw", default=True
-    )
-
-
-class ConfirmImportForm(FlaskForm):
-    csv_text = HiddenField()
-    filename = HiddenField()
-    approve = HiddenField()
-    tell_signers = HiddenField()
-
-
 def _question_field(question: Question, required: bool) -> Field:
     if question.kind == "checkbox":
         return BooleanField(
@@ -441,7 +357,7 @@ def _question_field(question: Question, required: bool) -> Field:
         )
     return StringField(
         question.label,
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Answer this question.") if required else Optional(),
             Length(max=MAX_ANSWER, message=f"Keep the answer under {MAX_ANSWER} characters."),

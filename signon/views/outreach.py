@@ -14,7 +14,8 @@ from signon.extensions import csrf
 from signon.forms.public import ConfirmForm, FormShape, sign_form
 from signon.models import LetterStatus
 from signon.services import embargo, letters, outreach
-from signon.views.public import letter_page, no_store, one_click
+from signon.views.public import letter_page, no_store
+from signon.views.signer_pages import one_click
 
 bp = Blueprint("outreach", __name__)
 

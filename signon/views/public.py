@@ -1,4 +1,5 @@
-"""Public pages: the letters, the sign form, and the links signers get by email."""
+"""Public pages: the letters and their sign form (the pages signers' emailed links open are in
+signer_pages, on this blueprint)."""
 
 from __future__ import annotations
 
@@ -19,21 +20,18 @@ from flask import (
     request,
     url_for,
 )
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from signon import templating
-from signon.extensions import csrf, limiter
+from signon.extensions import limiter
 from signon.forms.entry import read_posted
 from signon.forms.public import (
-    ConfirmForm,
     FormShape,
     SignForm,
     SignStamps,
-    WithdrawForm,
     sign_form,
 )
-from signon.models import Letter, LetterStatus, Signature, SignatureStatus, Token
+from signon.models import Letter, LetterStatus
 from signon.outages import keeps_input
 from signon.privacy import client_hash
 from signon.security import configured_limit, form_started_stamp
@@ -45,13 +43,10 @@ from signon.services import (
     listing,
     logos,
     outreach,
-    retention,
     sharing,
     signatures,
-    signer_links,
     updates,
 )
-from signon.services.signer_links import Outcome
 
 bp = Blueprint("public", __name__)
 
@@ -66,17 +61,6 @@ def no_store(view: Callable[..., Any]) -> Callable[..., Response]:
         return response
 
     return wrapped
-
-
-def _link_page(signature: Signature | None, template: str, form: FlaskForm, **context: Any) -> Any:
-    """The page a secret link opens: its button, or an explanation when the link is not valid."""
-    if signature is None:
-        return render_template("public/link_invalid.html"), 404
-    return render_template(template, signature=signature, form=form, **context)
-
-
-def _signature_of(token: Token | None) -> Signature | None:
-    return token.signature if token is not None else None
 
 
 def public_letter(slug: str) -> Letter:
@@ -309,61 +293,6 @@ def check_email(slug: str) -> str:
     return render_template("public/check_email.html", letter=public_letter(slug))
 
 
-@bp.route("/confirm/<token>", methods=["GET", "POST"])
-@limiter.limit(configured_limit("CONFIRM"))
-@no_store
-def confirm(token: str) -> Any:
-    form = ConfirmForm()
-    if request.method == "POST" and form.validate_on_submit():
-        result = signer_links.confirm_signature(token)
-        return render_template(
-            "public/confirm_result.html", result=result, Outcome=Outcome, token=token
-        )
-    signature = _signature_of(signer_links.confirmation_token(token))
-    if (
-        signature is not None
-        and signature.status == SignatureStatus.UNCONFIRMED
-        and not signer_links.can_still_confirm(signature)
-    ):
-        closed = signer_links.Result(Outcome.CLOSED, signature)
-        return render_template("public/confirm_result.html", result=closed, Outcome=Outcome)
-    return _link_page(signature, "public/confirm.html", form)
-
-
-@bp.post("/confirm/<token>/resend")
-@limiter.limit(configured_limit("RESEND"))
-@no_store
-def resend(token: str) -> Any:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    signer_links.resend_confirmation(token)
-    return render_template("public/check_email.html", letter=None)
-
-
-@bp.route("/withdraw/<token>", methods=["GET", "POST"])
-@no_store
-def withdraw(token: str) -> Any:
-    form = WithdrawForm()
-    if request.method == "POST" and form.validate_on_submit():
-        result = signer_links.withdraw_signature(token)
-        return render_template("public/withdraw_result.html", result=result, Outcome=Outcome)
-    return _link_page(
-        _signature_of(signer_links.withdrawal_token(token)), "public/withdraw.html", form
-    )
-
-
-@bp.route("/keep/<token>", methods=["GET", "POST"])
-@no_store
-def keep(token: str) -> Any:
-    form = ConfirmForm()
-    if request.method == "POST" and form.validate_on_submit():
-        result = signer_links.keep_signature(token)
-        return render_template("public/keep_result.html", result=result, Outcome=Outcome)
-    signature = _signature_of(signer_links.reconfirmation_token(token))
-    version = letters.current_version(signature.letter) if signature else None
-    return _link_page(signature, "public/keep.html", form, version=version)
-
-
 @bp.get("/preview/<token>")
 @no_store
 def preview(token: str) -> Any:
@@ -380,47 +309,6 @@ def preview(token: str) -> Any:
     )
     response.headers["X-Robots-Tag"] = "noindex"
     return response
-
-
-def one_click(unsubscribe: Callable[[], object]) -> Response | None:
-    """The answer to a mail client's one-click unsubscribe (RFC 8058: posted on the reader's
-    click, without cookies; the secret link itself is the authority, as it is for the button on
-    the page). None for any other request, once a POST's CSRF token has been checked."""
-    if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
-        done = unsubscribe() is not None
-        said = "Unsubscribed.\n" if done else "This link is not valid.\n"
-        return Response(said, 200 if done else 404, mimetype="text/plain")
-    if request.method == "POST":
-        csrf.protect()
-    return None
-
-
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt  # checked by one_click, except for a mail client's one-click POST, which has no token
-@no_store
-def unsubscribe(token: str) -> Any:
-    clicked = one_click(lambda: updates.unsubscribe(token))
-    if clicked is not None:
-        return clicked
-    form = ConfirmForm()
-    if request.method == "POST" and form.validate_on_submit():
-        signature = updates.unsubscribe(token)
-        if signature is None:
-            return render_template("public/link_invalid.html"), 404
-        return render_template("public/unsubscribed.html", signature=signature)
-    return _link_page(updates.unsubscribe_token(token), "public/unsubscribe.html", form)
-
-
-@bp.route("/erase/<token>", methods=["GET", "POST"])
-@no_store
-def erase(token: str) -> Any:
-    form = ConfirmForm()
-    if request.method == "POST" and form.validate_on_submit():
-        signature = retention.erase_on_request(token)
-        if signature is None:
-            return render_template("public/link_invalid.html"), 404
-        return render_template("public/erased.html", signature=signature)
-    return _link_page(_signature_of(retention.erasure_token(token)), "public/erase.html", form)
 
 
 @bp.get("/privacy")

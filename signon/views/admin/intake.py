@@ -6,13 +6,8 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 
-from signon.forms.public import (
-    AddSignatureForm,
-    ConfirmImportForm,
-    ImportForm,
-    check_row,
-    sign_form,
-)
+from signon.forms.intake import AddSignatureForm, ConfirmImportForm, ImportForm, check_row
+from signon.forms.public import sign_form
 from signon.models import Letter
 from signon.services import intake
 from signon.views.admin.base import bp, letter_or_404, me
