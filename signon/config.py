@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_MAX_BYTES": 8 * 1024 * 1024,  # a CSV file of signatures, checked then sent back
     # Where uploaded logos are kept (never under static/): None is `uploads` in the instance folder.
     "UPLOAD_DIR": None,
+    "LOGO_SPACE_PER_LETTER_MB": 500,  # beyond it, new signatures on the letter keep no logo
     "WTF_CSRF_TIME_LIMIT": None,  # a signer may read a long letter before submitting
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 MAX_BYTES = 2 * 1024 * 1024  # what a signer may upload
-MAX_PIXELS = 25_000_000  # decoded size: a 2 MB file may claim far more (a decompression bomb)
+MAX_PIXELS = 8_000_000  # decoded size: a 2 MB file may claim far more (a decompression bomb)
 MAX_SIDE = 10_000
 MIN_SIDE = 16
 LONG_SIDE = 1000  # logos are stored at most this wide or tall
@@ -186,13 +187,24 @@ def _webp_end(data: bytes) -> int | None:
 # --- Decoding ----------------------------------------------------------------------------------
 
 
+# Decoding takes up to a few hundred MB for a large image: at most this many at once per process.
+_DECODING = threading.BoundedSemaphore(2)
+
+
 def _reencode(data: bytes) -> PreparedLogo:
+    with _DECODING:
+        return _decoded_and_redrawn(data)
+
+
+def _decoded_and_redrawn(data: bytes) -> PreparedLogo:
     from PIL import Image, ImageOps
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = _opened(data)
+            if image.format == "JPEG":  # decoded at a reduced scale: far less memory and time
+                image.draft("RGB", (LONG_SIDE * 2, LONG_SIDE * 2))
             image.load()
             image = ImageOps.exif_transpose(image)  # upright as seen, before EXIF goes
         except LogoRefused:

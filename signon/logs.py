@@ -20,7 +20,7 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _ID_KEY, _STARTED_KEY = "signon.request_id", "signon.request_started"
 
 # Route arguments that carry a secret: logged as [redacted], never as typed.
-SECRET_ARGS = frozenset({"token"})
+SECRET_ARGS = frozenset({"token", "code"})  # secret links, and the private list link's code
 _SLUG = re.compile(r"[a-z0-9._-]+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Kept as they are in a logged path; everything else (controls, spaces, non-ASCII) is %-encoded.

@@ -225,3 +225,10 @@ def test_an_unknown_log_format_is_refused_at_start(tmp_path):
                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
             }
         )
+
+
+def test_the_private_list_links_code_stays_out_of_the_log(client, app: Flask):
+    log = capture_log(app)
+    assert client.get("/letters/no-such-letter/preview-list/b2AcxkF8myyz").status_code == 404
+    assert "GET /letters/no-such-letter/preview-list/[redacted] 404" in log.getvalue()
+    assert "b2AcxkF8myyz" not in log.getvalue()

@@ -72,6 +72,11 @@ def store(signature: Signature, prepared: PreparedLogo) -> Logo | None:
     Called after the signature's own commit, so a signature that failed leaves no file behind, and
     a file that cannot be written (a full disk) costs the logo, never the signature: it is logged
     and the signature stays without one."""
+    if _space_used(signature.letter_id) + prepared.size > _space_allowed():
+        log.warning(
+            "letter %s has no logo space left; kept the signature without it", signature.letter_id
+        )
+        return None
     name = secrets.token_urlsafe(24) + SUFFIX
     try:
         path = upload_dir() / name
@@ -97,6 +102,18 @@ def store(signature: Signature, prepared: PreparedLogo) -> Logo | None:
         log.exception("a logo's row could not be saved; kept the signature without it")
         return None
     return logo
+
+
+def _space_used(letter_id: int) -> int:
+    return db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(Logo.size), 0))
+        .join(Signature, Signature.id == Logo.signature_id)
+        .where(Signature.letter_id == letter_id)
+    ).scalar_one()
+
+
+def _space_allowed() -> int:
+    return int(float(current_app.config["LOGO_SPACE_PER_LETTER_MB"]) * 1024 * 1024)
 
 
 def _write_new(path: Path, body: bytes) -> None:

@@ -147,8 +147,8 @@ def sign_letter(
         signature.name_warnings = warnings
         signature.source_kind, signature.source_host_id = origin.kind, origin.host_id
         signature.source = origin.ref
-        if suspect:
-            return _with_logo(_keep_suspected(signature, suspect), logo)
+        if suspect:  # a bot's upload is not kept: the signature is, for a moderator to release
+            return _keep_suspected(signature, suspect)
         try:
             _insert_with_confirmation(signature, reads)
         except IntegrityError:  # the same form submitted twice at once
