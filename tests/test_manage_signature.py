@@ -678,7 +678,7 @@ def test_signer_changes_how_they_are_listed_and_the_public_list_follows(
     )
     assert saved.status_code == 303
     page = client.get("/manage")
-    assert "is counted on the public list, but its name is not shown" in page.text
+    assert "Your organization is counted on the public list; its name is not shown." in page.text
     assert "Open Records Alliance" not in listed_part(client)
     assert "1 organization, not named" in client.get("/letters/test-letter").text
     with app.app_context():
@@ -707,3 +707,35 @@ def test_signer_changes_how_they_are_listed_and_the_public_list_follows(
 def test_the_listing_cannot_be_changed_without_the_session(app: Flask, client: FlaskClient):
     hosted_letter(app)
     assert client.post("/manage/listing", data={"listing": "count_only"}).status_code in (400, 403)
+
+
+def test_the_page_never_shows_what_another_signer_of_the_organization_sent(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    """Anyone may sign as an organization: their page shows what they sent, not the spelling,
+    place or listing choice of the organization's real signer."""
+    letter_id = hosted_letter(app, requires_approval=True)
+    first = app.test_client()
+    sign_and_confirm(
+        first,
+        mailbox,
+        organization="Sanctuary Shelter Network",
+        city="El Paso",
+        region="TX",
+        email="staff@shelter.example",
+    )
+    organizer, token = moderator(app)
+    with app.app_context():
+        first_id = the_signature(email="staff@shelter.example").id
+    organizer.post(
+        f"/admin/letters/{letter_id}/signatures/decide",
+        data={"csrf_token": token, "decision": "approve", "ids": [first_id]},
+    )
+    thanks = sign_and_confirm(
+        client, mailbox, organization="sanctuary shelter network", city="", region="", country=""
+    )
+    page = open_page(client, link_in(thanks, "/manage/"))
+    assert "Not on the public list yet" in page.text
+    assert "listed as you sent it: <strong>sanctuary shelter network</strong>" in page.text
+    assert "Sanctuary Shelter Network" not in page.text
+    assert "El Paso" not in page.text
