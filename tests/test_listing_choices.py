@@ -676,3 +676,20 @@ def test_an_organizer_adding_a_signature_records_how_the_signer_asked_to_be_list
     body = text_body(mailbox.wait_for(1)[0])
     assert f"{SHOWN} is now counted, without the name shown, on the letter" in body
     assert "How you asked to be listed: “Count us, but don't show our name”." in body
+
+
+def test_a_name_frozen_then_asked_not_to_be_named_leaves_the_press_kit(
+    ctx: Flask, mailbox: Mailbox
+):
+    letter = listed_letter()
+    snapshot = deliverables.freeze(letter, by=create_organizer("boss@coalition.example"))
+    delivered = deliverables.snapshot_export(snapshot, "text").body
+    assert SHOWN.encode() in delivered
+    shown = db.session.execute(
+        sa.select(Signature).where(Signature.organization == SHOWN)
+    ).scalar_one()
+    listing_choices.change_listing(letter, shown.id, "count_only", by=None)
+    assert SHOWN not in press.listed_organizations(press.signatories(letter))
+    assert SHOWN not in press.export(letter, "markdown").body.decode()  # type: ignore[union-attr]
+    assert "2 of them not named" in press.signatories(letter).count_line
+    assert deliverables.snapshot_export(snapshot, "text").body == delivered  # as delivered

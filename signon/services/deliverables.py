@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -165,6 +166,31 @@ def list_document(letter: Letter, options: ListOptions) -> ListDocument:
         frozen.addendum_count_line = _count_line(_counts_of(later), options)
         frozen.unnamed_organizations += _unnamed(later, options)
     return frozen
+
+
+def published_document(letter: Letter) -> ListDocument:
+    """The list as it may be published now (the press kit and release): list_document, except
+    that a frozen name whose signer has since asked not to be named is left out too, and counted.
+    The frozen list itself stays as it was delivered."""
+    options = ListOptions()
+    doc = list_document(letter, options)
+    snapshot = latest_snapshot(letter)
+    if snapshot is None:
+        return doc
+    current = listing.public_list(letter, with_hidden=True)
+    hidden_now = {_key(e) for group in current.groups for e in group.entries if e.hidden}
+    frozen = [
+        replace(entry, hidden=entry.hidden or _key(entry) in hidden_now)
+        for entry in _frozen_entries(snapshot)
+    ]
+    if frozen == _frozen_entries(snapshot):
+        return doc
+    doc.groups = _regroup(letter, _shown(frozen, options), options)
+    doc.count_line = _count_line(_counts_of(frozen), options)
+    delivered = {_key(entry) for entry in frozen}
+    later = [e for group in current.groups for e in group.entries if _key(e) not in delivered]
+    doc.unnamed_organizations = _unnamed(frozen, options) + _unnamed(later, options)
+    return doc
 
 
 def _key(entry: Entry) -> tuple[str, str]:

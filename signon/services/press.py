@@ -14,7 +14,7 @@ from signon import audit, transaction
 from signon.exports import formats
 from signon.exports import press as press_export
 from signon.exports.lists import markdown_escape
-from signon.exports.model import ListDocument, ListOptions
+from signon.exports.model import ListDocument
 from signon.exports.press import PressReleaseDocument
 from signon.extensions import db
 from signon.links import external_url
@@ -166,8 +166,9 @@ def choices_of(row: PressRelease) -> ReleaseChoices:
 
 
 def signatories(letter: Letter) -> ListDocument:
-    """The same list every export uses: frozen as delivered, with any dated addendum."""
-    return deliverables.list_document(letter, ListOptions())
+    """The list every export uses (frozen as delivered, with any dated addendum), less anyone who
+    has since asked not to be named."""
+    return deliverables.published_document(letter)
 
 
 def listed_organizations(doc: ListDocument) -> list[str]:
