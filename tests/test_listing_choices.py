@@ -22,7 +22,15 @@ from signon.cli import cli
 from signon.exports import formats
 from signon.exports.model import ListOptions
 from signon.extensions import db
-from signon.models import AuditEvent, Letter, Listing, ListSnapshot, Organizer, Signature
+from signon.models import (
+    AuditEvent,
+    Letter,
+    Listing,
+    ListSnapshot,
+    Organizer,
+    Signature,
+    SignatureStatus,
+)
 from signon.services import (
     contacts,
     deliverables,
@@ -295,7 +303,7 @@ def test_one_colleague_asking_to_be_counted_only_hides_the_whole_line(
     app: Flask, client: FlaskClient
 ) -> None:
     with app.app_context():
-        letter = create_letter()
+        letter = create_letter(owner=create_organizer("ana@coalition.example"))
         confirmed_signature(letter, organization=SHOWN)
         confirmed_signature(letter, organization=SHOWN, email="b@openrecords.example")
         # Not yet confirmed: a choice that is not approved changes nothing.
@@ -305,9 +313,22 @@ def test_one_colleague_asking_to_be_counted_only_hides_the_whole_line(
     assert SHOWN in client.get("/letters/test-letter").text
     with app.app_context():
         letter = db.session.execute(sa.select(Letter)).scalar_one()
-        confirmed_signature(
+        quiet = confirmed_signature(
             letter, organization=SHOWN, email="d@openrecords.example", listing="count_only"
         )
+        # Anyone may sign as an organization: hiding a name others keep listed waits for a
+        # moderator, even on a letter that needs no approval, and the queue says what it does.
+        assert quiet.status == SignatureStatus.AWAITING_REVIEW
+        quiet_id, letter_id = quiet.id, letter.id
+    assert SHOWN in client.get("/letters/test-letter").text.split("Signatories")[-1]
+    organizer = app.test_client()
+    login_as(organizer, "ana@coalition.example")
+    queue = organizer.get(f"/admin/letters/{letter_id}/signatures").text
+    assert f"Approving it takes {SHOWN} off the public list" in queue
+    with app.app_context():
+        letter = db.session.get_one(Letter, letter_id)
+        owner = db.session.execute(sa.select(Organizer)).scalar_one()
+        moderation.decide(letter, [quiet_id], moderation.Decision.APPROVE, by=owner)
     page = client.get("/letters/test-letter").text
     assert SHOWN not in page.split("Signatories")[-1]
     assert "1 organization, not named" in page

@@ -739,3 +739,21 @@ def test_the_page_never_shows_what_another_signer_of_the_organization_sent(
     assert "listed as you sent it: <strong>sanctuary shelter network</strong>" in page.text
     assert "Sanctuary Shelter Network" not in page.text
     assert "El Paso" not in page.text
+
+
+def test_asking_to_be_counted_only_on_a_line_others_keep_named_goes_to_a_moderator(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    hosted_letter(app, requires_approval=False)
+    sign_and_confirm(app.test_client(), mailbox, email="staff@openrecords.example")
+    page = open_page(client, link_in(sign_and_confirm(client, mailbox), "/manage/"))
+    saved = client.post(
+        "/manage/listing",
+        data={"csrf_token": csrf_token(page.text), "listing": "count_only"},
+        follow_redirects=True,
+    )
+    assert "the organizers will look at this change" in saved.text
+    assert "Open Records Alliance" in listed_part(client)  # still named, until a moderator agrees
+    with app.app_context():
+        signature = the_signature(email=EMAIL)
+        assert (signature.listing, signature.status) == ("count_only", "awaiting_review")

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+import sqlalchemy.orm
+
 from signon import audit, database, transaction
+from signon.extensions import db
 from signon.models import (
     INDIVIDUAL_LISTING_CHOICES,
     LISTING_CHOICES,
@@ -57,6 +61,34 @@ def choices_for(signature: Signature) -> dict[Listing, str]:
     return dict(LISTING_CHOICES)
 
 
+def named_lines_hidden_by(signature_ids: list[int]) -> set[int]:
+    """Of these signatures, those asking to be counted only whose line other approved signatures
+    now keep named: approving one hides the organization's name from the public list. Anyone may
+    sign as an organization, so this always waits for a moderator, who is told."""
+    if not signature_ids:
+        return set()
+    other = sa.orm.aliased(Signature)
+    approved_other = sa.exists().where(
+        other.signatory_id == Signature.signatory_id,
+        other.id != Signature.id,
+        other.status == SignatureStatus.APPROVED,
+    )
+    hidden_already = sa.exists().where(
+        other.signatory_id == Signature.signatory_id,
+        other.id != Signature.id,
+        other.status == SignatureStatus.APPROVED,
+        other.listing == Listing.COUNT_ONLY,
+    )
+    query = sa.select(Signature.id).where(
+        Signature.id.in_(signature_ids),
+        Signature.listing == Listing.COUNT_ONLY,
+        Signature.signatory_id.is_not(None),
+        approved_other,
+        ~hidden_already,
+    )
+    return set(db.session.execute(query).scalars())
+
+
 class ListingError(ValueError):
     """The change cannot be made as asked; the message says why."""
 
@@ -73,6 +105,8 @@ class NoSuchSignature(LookupError):
 class ListingChange:
     changed: bool
     signature: Signature
+    # The signer asked to be counted only on a line others keep named: a moderator decides.
+    to_review: bool = False
 
 
 def change_listing(
@@ -96,7 +130,12 @@ def change_listing(
         transaction.commit()
         return ListingChange(False, signature)
     signature.listing = Listing(choice)
-    if signature.status == SignatureStatus.APPROVED:
+    status_before = signature.status
+    to_review = by is None and _hides_a_named_line(signature)
+    if to_review:  # back to the moderators, who see that approving it hides the name
+        signature.status = SignatureStatus.AWAITING_REVIEW
+        signature.decided_at = None
+    if status_before == SignatureStatus.APPROVED:
         listing.list_changed(letter.id)
     audit.record(
         "signature.listing_changed",
@@ -104,8 +143,15 @@ def change_listing(
         actor_kind="organizer" if by else "signer",
         actor_id=by.id if by else None,
         subject=signature,
-        before={"listing": before},
-        after={"listing": str(choice)},
+        before={"listing": before} | ({"status": str(status_before)} if to_review else {}),
+        after={"listing": str(choice)} | ({"status": str(signature.status)} if to_review else {}),
     )
     transaction.commit()
-    return ListingChange(True, signature)
+    return ListingChange(True, signature, to_review)
+
+
+def _hides_a_named_line(signature: Signature) -> bool:
+    if signature.status != SignatureStatus.APPROVED or signature.listing != Listing.COUNT_ONLY:
+        return False
+    db.session.flush()
+    return bool(named_lines_hidden_by([signature.id]))

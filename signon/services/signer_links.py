@@ -17,6 +17,7 @@ from signon.links import external_url
 from signon.models import (
     Letter,
     LetterStatus,
+    Listing,
     Organizer,
     Signature,
     SignatureStatus,
@@ -28,6 +29,7 @@ from signon.services import (
     letter_emails,
     letters,
     listing,
+    listing_choices,
     notifications,
     signatories,
     signer_emails,
@@ -94,7 +96,7 @@ def confirm_signature(raw: str, now: datetime | None = None) -> Result:
     signature.confirmed_at = now
     # The organization's line first, then the letter: every change takes its locks in this order.
     signature.signatory = signatories.signatory_for(signature)
-    if signature.letter.requires_approval:
+    if signature.letter.requires_approval or _would_hide_a_named_line(signature):
         signature.status = SignatureStatus.AWAITING_REVIEW
     else:
         signature.status = SignatureStatus.APPROVED
@@ -111,6 +113,13 @@ def confirm_signature(raw: str, now: datetime | None = None) -> Result:
     )
     transaction.commit()
     return Result(Outcome.CONFIRMED, signature)
+
+
+def _would_hide_a_named_line(signature: Signature) -> bool:
+    if signature.listing != Listing.COUNT_ONLY:
+        return False
+    db.session.flush()
+    return bool(listing_choices.named_lines_hidden_by([signature.id]))
 
 
 def _cannot_confirm(token: Token, signature: Signature, now: datetime) -> Outcome | None:

@@ -177,10 +177,17 @@ def change_listing() -> Any:
         flash(str(error), "error")
         return redirect(url_for("manage.page") + "#listing", code=303)
     said = f"“{change.signature.listing_words}”"
-    flash(
-        f"Saved: {said}." if change.changed else f"That was already your choice: {said}.",
-        "success",
-    )
+    if change.to_review:
+        flash(
+            f"Saved: {said}. Others signed for your organization too, so the organizers will "
+            "look at this change before your organization's name leaves the public list.",
+            "success",
+        )
+    else:
+        flash(
+            f"Saved: {said}." if change.changed else f"That was already your choice: {said}.",
+            "success",
+        )
     return redirect(url_for("manage.page") + "#listing", code=303)
 
 

@@ -56,6 +56,7 @@ def signatures_queue(letter_id: int) -> str:
         corrections=corrections.pending_count(letter),
         answers=questions.answers_shown,
         logos=logos.by_signature([row.signature.id for row in queue.rows]),
+        hides_name=listing_choices.named_lines_hidden_by([row.signature.id for row in queue.rows]),
         select_all=request.args.get("select") == "all",
         approvable=(
             moderation.plan_bulk(
