@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from signon.extensions import db
 from signon.models import Letter, Signature, SignatureStatus, SourceKind
+from signon.privacy import client_hash
 from signon.services import attribution, embedding, letters, questions, sharing
 from tests.conftest import Mailbox, form_defaults, login_as
 from tests.factories import (
@@ -40,6 +41,14 @@ def embeddable_letter(app: Flask, sites: tuple[str, ...] = (PARTNER,), **options
 def cookieless(app: Flask) -> FlaskClient:
     """A browser that sends and keeps no cookie, as in a frame on another site."""
     return app.test_client(use_cookies=False)
+
+
+def test_client() -> str:
+    """The client the test client is, as the form's token records it (in an app context)."""
+    return client_hash("127.0.0.1")[:16]
+
+
+test_client.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 def shown_form(client: FlaskClient, headers: dict[str, str] | None = None) -> dict[str, str]:
@@ -222,7 +231,9 @@ def refused(app: Flask, data: dict[str, str]) -> Any:
     with app.app_context():
         letter = letters.get_by_slug("test-letter")
         assert letter is not None
-        assert embedding.read_token(letter, fresh).age < 5  # a good token to send it again
+        assert (
+            embedding.read_token(letter, fresh, test_client()).age < 5
+        )  # a good token to send it again
     return response
 
 
@@ -264,8 +275,10 @@ def test_an_expired_token_asks_to_send_again_with_a_fresh_one(app: Flask):
     letter_id = embeddable_letter(app)
     with app.app_context():
         letter = db.session.get(Letter, letter_id)
-        old = embedding._serializer().dumps([letter_id, PARTNER, time.time() - 13 * 3600])
-        assert embedding.token_expired(embedding.read_token(letter, old))
+        old = embedding._serializer().dumps(
+            [letter_id, PARTNER, time.time() - 13 * 3600, test_client()]
+        )
+        assert embedding.token_expired(embedding.read_token(letter, old, test_client()))
     data = shown_form(cookieless(app)) | form_data() | {"started": old}
     response = cookieless(app).post(EMBED, data=data)
     assert response.status_code == 422
@@ -299,7 +312,7 @@ def test_the_fill_time_counts_from_when_the_token_was_made(app: Flask):
     letter_id = embeddable_letter(app)
     app.config["MIN_FILL_SECONDS"] = 5
     with app.app_context():
-        shown = embedding._serializer().dumps([letter_id, PARTNER, time.time() - 10])
+        shown = embedding._serializer().dumps([letter_id, PARTNER, time.time() - 10, test_client()])
     browser = cookieless(app)
     response = browser.post(EMBED, data=shown_form(browser) | form_data() | {"started": shown})
     assert response.status_code == 303
@@ -459,3 +472,19 @@ def test_organizers_save_sites_see_errors_keep_their_text_and_get_the_code(
     cleared = client.post(url, data={"csrf_token": csrf, "sites": ""})
     assert cleared.status_code == 302
     assert cookieless(app).get(EMBED).status_code == 404
+
+
+def test_a_token_shown_to_one_address_is_refused_from_another(app: Flask):
+    """One GET's token cannot be posted by many clients: it is bound to the client it was shown to."""
+    embeddable_letter(app)
+    data = shown_form(cookieless(app)) | form_data()
+    elsewhere = app.test_client(use_cookies=False)
+    response = elsewhere.post(
+        EMBED,
+        data=data,
+        headers={"Referer": PARTNER + "/"},
+        environ_base={"REMOTE_ADDR": "10.9.8.7"},
+    )
+    assert response.status_code == 422
+    assert REFUSED in response.text
+    assert signatures_made(app) == []

@@ -3,6 +3,7 @@ carries instead of a session, since a browser does not send cookies to a framed 
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 from dataclasses import dataclass
@@ -178,22 +179,28 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(str(current_app.config["SECRET_KEY"]), salt="signon.embed-form")
 
 
-def form_token(letter: Letter, site: str) -> str:
-    """A token for one showing of the letter's framed form: bound to the letter, stamped with
-    the time (its age is the form's fill time, and SIGN_FORM_MAX_AGE_HOURS ends it)."""
-    return _serializer().dumps([letter.id, site, time.time()])
+_CLIENT_CHARS = 16
 
 
-def read_token(letter: Letter, raw: str | None) -> FormToken:
-    """The token the form came back with, checked: made here, for this letter."""
+def form_token(letter: Letter, site: str, client: str) -> str:
+    """A token for one showing of the letter's framed form: bound to the letter and to the client
+    it was shown to (privacy.client_hash, so one token cannot be replayed from many addresses),
+    stamped with the time (its age is the form's fill time; SIGN_FORM_MAX_AGE_HOURS ends it)."""
+    return _serializer().dumps([letter.id, site, time.time(), client[:_CLIENT_CHARS]])
+
+
+def read_token(letter: Letter, raw: str | None, client: str) -> FormToken:
+    """The token the form came back with, checked: made here, for this letter and this client."""
     if not raw or len(raw) > 500:
         raise TokenProblem(NOT_CHECKED)
     try:
-        letter_id, site, shown = _serializer().loads(raw)
+        letter_id, site, shown, shown_to = _serializer().loads(raw)
         age = time.time() - float(shown)
     except (BadSignature, TypeError, ValueError):
         raise TokenProblem(NOT_CHECKED) from None
-    if letter_id != letter.id or not isinstance(site, str):
+    if letter_id != letter.id or not isinstance(site, str) or not isinstance(shown_to, str):
+        raise TokenProblem(NOT_CHECKED)
+    if not hmac.compare_digest(shown_to, client[:_CLIENT_CHARS]):
         raise TokenProblem(NOT_CHECKED)
     return FormToken(age=age, site=site if site in sites_of(letter) else "")
 

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, g, make_response, redirect, render_templa
 from signon.extensions import csrf, limiter
 from signon.forms.public import FormShape, SignForm, sign_form
 from signon.models import Letter
+from signon.privacy import client_hash
 from signon.security import allow_framing, configured_limit
 from signon.services import embedding, letters, sharing
 from signon.views.public import LONG_OPEN, NO_SESSION_CSRF, Framed, public_letter, sign_posted
@@ -53,7 +54,7 @@ def _sign(letter: Letter, shape: FormShape) -> tuple[bool, str, int, SignForm | 
     ):
         return False, FOREIGN_SITE, 403, None
     try:
-        token = embedding.read_token(letter, request.form.get("started"))
+        token = embedding.read_token(letter, request.form.get("started"), _client())
     except embedding.TokenProblem as problem:
         return False, str(problem), 422, None
     g.csrf_valid = True  # as CSRFProtect marks a checked request, so the sign form trusts it
@@ -61,18 +62,22 @@ def _sign(letter: Letter, shape: FormShape) -> tuple[bool, str, int, SignForm | 
     return signed, notice, 422, form
 
 
+def _client() -> str:
+    return client_hash(request.remote_addr)
+
+
 def _fresh_token(letter: Letter, posted: str | None, notice: str) -> str:
     """The token the page shows: the posted one while it is good, else a new one."""
     site = embedding.embedding_site(letter, request.referrer)
     if posted and notice != LONG_OPEN:
         try:
-            token = embedding.read_token(letter, posted)
+            token = embedding.read_token(letter, posted, _client())
         except embedding.TokenProblem:
-            return embedding.form_token(letter, site)
+            return embedding.form_token(letter, site, _client())
         if not embedding.token_expired(token):
             return posted
         site = token.site
-    return embedding.form_token(letter, site)
+    return embedding.form_token(letter, site, _client())
 
 
 def _page(letter: Letter, form: SignForm, notice: str = "", status: int = 200) -> Response:
