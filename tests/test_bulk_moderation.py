@@ -87,7 +87,7 @@ def test_approve_all_across_pages_shows_the_count_first(
     assert by_status(app) == {"approved": 53, "awaiting_review": 1, "unconfirmed": 1}
     with app.app_context():
         assert db.session.get(Signature, late).status == SignatureStatus.AWAITING_REVIEW  # type: ignore[union-attr]
-    listed = [m for m in mailbox.wait_for(55) if "now listed" in m["Subject"]]
+    listed = [m for m in mailbox.wait_for(55) if "is approved" in m["Subject"]]
     assert len(listed) == 53
     assert "53 organizations" in client.get("/letters/test-letter").text
 

@@ -83,7 +83,7 @@ def templates_seen(messages: list[EmailMessage]) -> set[str]:
             "confirm": "Please confirm",
             "confirmed": "is confirmed",
             "already": "already signed",
-            "approved": "now listed",
+            "approved": "is approved",
             "rejected": "About your signature",
             "update": "Delivered",
             "text_changed": "has changed",

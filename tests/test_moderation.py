@@ -62,7 +62,7 @@ def test_bulk_approve_lists_them_and_tells_the_signers(
     assert "Approved 2 signatures." in response.text
     assert statuses(app) == {ids[0]: "approved", ids[1]: "approved", ids[2]: "awaiting_review"}
     emails = mailbox.wait_for(2)
-    assert all("now listed" in e["Subject"] for e in emails)
+    assert all("is approved" in e["Subject"] for e in emails)
     public = client.get("/letters/test-letter").text
     assert "Group 0" in public
     assert "Group 1" in public

@@ -22,12 +22,15 @@ from signon.models import (
     SignatoryKind,
     Signature,
 )
+from signon.services import embargo
 
 PLACEHOLDERS: dict[str, str] = {
     "name": "the signer's name (left out of the confirmation email, sent before the address is proven)",
     "organization": "the name listed on the letter (the organization, or the person signing)",
     "letter_title": "the letter's title",
     "signed_as": "'on behalf of <organization>' or 'as an individual'",
+    "listed": "how it now stands: 'is now listed on the letter', or counted without its name as "
+    "the signer asked, or on a list kept private until launch",
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # The secret part of the links in previews: a sample that opens nothing.
@@ -54,9 +57,9 @@ KINDS: dict[str, Kind] = {
         "The confirm button and link, how long the link works, and what happens without it.",
     ),
     "signature_approved": Kind(
-        "Your signature is listed",
+        "Your signature is approved",
         "Hello {name},\n\nGood news: the organizers approved your signature on “{letter_title}” "
-        "{signed_as}, and {organization} is now listed on the letter.\n\nThank you for signing.",
+        "{signed_as}, and {organization} {listed}.\n\nThank you for signing.",
         "The link to the letter, and how to withdraw later.",
     ),
     "signature_rejected": Kind(
@@ -209,13 +212,29 @@ def values_for(letter: Letter, signature: Signature, kind: str = "") -> dict[str
             "organization": organization,
             "letter_title": letter.title,
             "signed_as": "as an individual" if individual else f"on behalf of {organization}",
+            "listed": "",
         }
     return {
         "name": signature.name,
         "organization": listed_name(signature),
         "letter_title": letter.title,
         "signed_as": signature.on_behalf,
+        "listed": _how_listed(letter, signature),
     }
+
+
+def _how_listed(letter: Letter, signature: Signature) -> str:
+    """What {listed} says: true for a name counted only, and while the list is under embargo."""
+    counted_only = signature.listing == Listing.COUNT_ONLY
+    if not embargo.names_public(letter):
+        return (
+            "is counted on the list without its name, which the organizers keep private until launch"
+            if counted_only
+            else "is on the list, which the organizers keep private until launch"
+        )
+    if counted_only:
+        return "is now counted on the letter, without its name shown, as you asked"
+    return "is now listed on the letter"
 
 
 def queue_to_signer(
@@ -311,7 +330,7 @@ def subject_for(kind: str, title: str, update_subject: str = "") -> str:
     """The subject lines of the editable emails, one place for sending and previewing."""
     return {
         "confirm_signature": f"Please confirm your signature: {title}",
-        "signature_approved": f"Your signature is now listed: {title}",
+        "signature_approved": f"Your signature is approved: {title}",
         "signature_rejected": f"About your signature: {title}",
         "letter_update": f"{update_subject.strip()} ({title})"[:300],
     }[kind]
