@@ -382,6 +382,11 @@ def test_the_recipients_copy_includes_them_when_the_organizer_asks(ctx: Flask, m
         assert "not named" not in text, fmt
     text = export(letter, "text", with_unnamed=True).decode()
     assert text.splitlines()[0] == "3 organizations and 1 individual"
+    named = deliverables.export(letter, "pdf", ListOptions(with_unnamed=True)).filename
+    assert named == "test-letter-for-recipient-only.pdf"  # never mistaken for the public list
+    assert (
+        deliverables.export(letter, "text", ListOptions()).filename == "test-letter-signatories.txt"
+    )
 
 
 def test_the_export_form_offers_the_recipients_copy_off_by_default(

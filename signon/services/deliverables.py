@@ -96,10 +96,12 @@ def _render(
 ) -> ExportFile:
     """The file; with `progress` (in the worker) a PDF is laid out in parts, as big ones must be."""
     extension, mimetype = LIST_FORMATS[fmt]
+    # The copy that names everyone is marked, so it is never published by mistake.
+    private = "-for-recipient-only" if doc.options.with_unnamed else ""
     filename = (
-        f"{letter.slug}-signatories.{extension}"
+        f"{letter.slug}-signatories{private}.{extension}"
         if fmt not in ("docx", "pdf")
-        else f"{letter.slug}.{extension}"
+        else f"{letter.slug}{private}.{extension}"
     )
     local = dated.astimezone(letters.zone_of(letter))
     body: bytes
