@@ -36,6 +36,8 @@ TOKEN_ROUTES = (
     "reset",
     "invitation",
     "decline",
+    "manage",
+    "preview-list",  # the private list link's code
 )
 _TOKEN_IN_PATH = re.compile(rf"(/(?:{'|'.join(TOKEN_ROUTES)})/)[^/?#\s\"]+")
 REDACTED = "[redacted]"
