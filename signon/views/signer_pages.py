@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, abort, render_template, request
 from flask_wtf import FlaskForm
 
+from signon import i18n
 from signon.extensions import csrf, limiter
 from signon.forms.public import ConfirmForm, WithdrawForm
 from signon.models import Signature, SignatureStatus, Token
@@ -23,6 +24,7 @@ def _link_page(signature: Signature | None, template: str, form: FlaskForm, **co
     """The page a secret link opens: its button, or an explanation when the link is not valid."""
     if signature is None:
         return render_template("public/link_invalid.html"), 404
+    i18n.use_language_of_page(signature.language)
     return render_template(template, signature=signature, form=form, **context)
 
 
