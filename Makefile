@@ -33,7 +33,7 @@ catalogs: $(STAMP)
 # Collect the messages from the code and templates, add the new ones to each catalog (to be
 # translated there), and compile them.
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg $(PYBABEL_KEYWORDS) --no-location --sort-output \
+	$(BIN)/pybabel extract --ignore-dirs='.*' -F babel.cfg $(PYBABEL_KEYWORDS) --no-location --sort-output \
 	  --omit-header -o signon/translations/messages.pot .
 	$(BIN)/pybabel update --quiet -i signon/translations/messages.pot -d signon/translations \
 	  --no-fuzzy-matching --ignore-obsolete

@@ -61,14 +61,15 @@ def compile_catalogs() -> list[Path]:
 
 def select_locale() -> str:
     """The visitor's choice (the language link's cookie), else the language of the letter the
-    page belongs to, else the browser's best match, else the default."""
+    page belongs to when it is not the default, else the browser's best match, else the
+    default."""
     spoken = languages()
     if has_request_context():
         chosen = request.cookies.get(COOKIE)
         if chosen in spoken:
             return str(chosen)
     letter_language = g.get("letter_language")
-    if letter_language in spoken:
+    if letter_language in spoken[1:]:  # a letter in the default language leaves it to the browser
         return str(letter_language)
     if has_request_context():
         best = request.accept_languages.best_match(spoken)
@@ -118,6 +119,16 @@ def language_links() -> list[LanguageLink]:
         for code in languages()
         if len(languages()) > 1
     ]
+
+
+def back_here() -> str:
+    """Where a language link returns to: this page, or the home page from a page that is not
+    one of the site's (an unknown address is never written back into the page)."""
+    if not has_request_context() or request.url_rule is None:
+        return "/"
+    if request.endpoint == "language.choose":
+        return "/"
+    return request.full_path if request.query_string else request.path
 
 
 def _own_name(code: str) -> str:
@@ -219,3 +230,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(current, "page_language")
     app.add_template_global(direction, "text_direction")
     app.add_template_global(language_links)
+    app.add_template_global(back_here)

@@ -28,6 +28,13 @@ def _link_page(signature: Signature | None, template: str, form: FlaskForm, **co
     return render_template(template, signature=signature, form=form, **context)
 
 
+def _result_page(template: str, result: signer_links.Result, **context: Any) -> str:
+    """What a signer's link did, in the language they signed in."""
+    if result.signature is not None:
+        i18n.use_language_of_page(result.signature.language)
+    return render_template(template, result=result, Outcome=Outcome, **context)
+
+
 def _signature_of(token: Token | None) -> Signature | None:
     return token.signature if token is not None else None
 
@@ -39,9 +46,7 @@ def confirm(token: str) -> Any:
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         result = signer_links.confirm_signature(token)
-        return render_template(
-            "public/confirm_result.html", result=result, Outcome=Outcome, token=token
-        )
+        return _result_page("public/confirm_result.html", result, token=token)
     signature = _signature_of(signer_links.confirmation_token(token))
     if (
         signature is not None
@@ -49,7 +54,7 @@ def confirm(token: str) -> Any:
         and not signer_links.can_still_confirm(signature)
     ):
         closed = signer_links.Result(Outcome.CLOSED, signature)
-        return render_template("public/confirm_result.html", result=closed, Outcome=Outcome)
+        return _result_page("public/confirm_result.html", closed)
     return _link_page(signature, "public/confirm.html", form)
 
 
@@ -68,8 +73,7 @@ def resend(token: str) -> Any:
 def withdraw(token: str) -> Any:
     form = WithdrawForm()
     if request.method == "POST" and form.validate_on_submit():
-        result = signer_links.withdraw_signature(token)
-        return render_template("public/withdraw_result.html", result=result, Outcome=Outcome)
+        return _result_page("public/withdraw_result.html", signer_links.withdraw_signature(token))
     return _link_page(
         _signature_of(signer_links.withdrawal_token(token)), "public/withdraw.html", form
     )
@@ -80,8 +84,7 @@ def withdraw(token: str) -> Any:
 def keep(token: str) -> Any:
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        result = signer_links.keep_signature(token)
-        return render_template("public/keep_result.html", result=result, Outcome=Outcome)
+        return _result_page("public/keep_result.html", signer_links.keep_signature(token))
     signature = _signature_of(signer_links.reconfirmation_token(token))
     version = letters.current_version(signature.letter) if signature else None
     return _link_page(signature, "public/keep.html", form, version=version)
