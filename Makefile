@@ -35,7 +35,7 @@ catalogs: $(STAMP)
 translations: $(STAMP)
 	$(BIN)/pybabel extract --ignore-dirs='.*' -F babel.cfg $(PYBABEL_KEYWORDS) --no-location --sort-output \
 	  --omit-header -o signon/translations/messages.pot .
-	$(BIN)/pybabel update --quiet -i signon/translations/messages.pot -d signon/translations \
+	$(BIN)/pybabel update -i signon/translations/messages.pot -d signon/translations \
 	  --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --statistics -d signon/translations
 
