@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install bench clean system-deps screenshots
+.PHONY: run test lint install bench clean system-deps screenshots translations catalogs
 
 # `make test SYSTEM_DEPS=0` never installs Debian packages, even as root.
 SYSTEM_DEPS ?= 1
@@ -14,13 +14,30 @@ SYSTEM_DEPS ?= 1
 # Debian packages the PDF export (WeasyPrint: Pango) and the browser tests (Chromium) need.
 SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-$(STAMP): pyproject.toml requirements.lock
+# The translations: each catalog (.po, kept in git) compiled to the .mo the site reads (not kept).
+CATALOGS := $(wildcard signon/translations/*/LC_MESSAGES/messages.po)
+PYBABEL_KEYWORDS := -k lazy_gettext -k lazy_ngettext:1,2
+
+$(STAMP): pyproject.toml requirements.lock $(CATALOGS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pybabel compile --statistics -d signon/translations
 	touch $(STAMP)
 
 install: $(STAMP)
+
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile -d signon/translations
+
+# Collect the messages from the code and templates, add the new ones to each catalog (to be
+# translated there), and compile them.
+translations: $(STAMP)
+	$(BIN)/pybabel extract --ignore-dirs='.*' -F babel.cfg $(PYBABEL_KEYWORDS) --no-location --sort-output \
+	  --omit-header -o signon/translations/messages.pot .
+	$(BIN)/pybabel update -i signon/translations/messages.pot -d signon/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --statistics -d signon/translations
 
 # The site on SQLite with the demo letter; email is printed and kept at /dev/mailbox.
 # While there is no organizer account yet, it prints a one-time link to create the first admin.

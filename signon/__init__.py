@@ -15,6 +15,7 @@ from signon import (
     errors,
     extensions,
     forwarding,
+    i18n,
     logs,
     metrics,
     outages,
@@ -45,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
     extensions.csrf.init_app(app)
     extensions.mail.init_app(app)
     cache.init_app(app)
+    i18n.init_app(app)
     _init_login(app)
     forwarding.register(app)  # notes the X-Forwarded-For hops requests arrive with
     hops = app.config["TRUSTED_PROXIES"]
@@ -57,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
         auth,
         dev,
         embed,
+        language,
         manage,
         ops,
         outreach,
@@ -67,6 +70,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
     from signon.views import metrics as metrics_view
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(language.bp)
     app.register_blueprint(sharing.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(embed.bp)

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from signon import i18n
+
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - used only in debug and testing
 GENERATE_KEY = (
     "export SIGNON_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
@@ -27,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     # Public address used in every emailed link, so a forged Host header cannot change one.
     "BASE_URL": "http://127.0.0.1:5000",
     "SITE_NAME": "signon",
+    # The languages pages and emails speak, comma-separated, the first the default: each but
+    # English needs its catalog in signon/translations.
+    "LANGUAGES": "en,es",
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "IMPORT_MAX_BYTES": 8 * 1024 * 1024,  # a CSV file of signatures, checked then sent back
     # Where uploaded logos are kept (never under static/): None is `uploads` in the instance folder.
@@ -260,6 +265,14 @@ def refusals(app: Flask) -> list[Refusal]:
             Refusal(
                 f"SIGNON_TRUSTED_PROXIES must be a whole number, not {proxies!r}",
                 "Set it to the number of proxies in front of signon: 0 without one.",
+            )
+        )
+    missing = i18n.missing_catalogs(str(app.config["LANGUAGES"]))
+    if missing:
+        found.append(
+            Refusal(
+                f"SIGNON_LANGUAGES names {', '.join(missing)}, without a catalog in signon/translations",
+                "Add the catalog (see Languages in the README), or leave the language out.",
             )
         )
     if app.config["LOG_FORMAT"] not in {"text", "json"}:

@@ -14,7 +14,8 @@ from signon.services.letters import local_deadline
 
 
 def longdate(value: datetime | None) -> str:
-    """'Friday, December 18, 2026 at 5:00 PM EST' in the time zone the value carries."""
+    """'Friday, December 18, 2026 at 5:00 PM EST' in the time zone the value carries, in English
+    (pages use signon.i18n.longdate, in their own language)."""
     if value is None:
         return ""
     hour = value.strftime("%I").lstrip("0")
@@ -45,7 +46,6 @@ def fingerprint(name: str) -> str:
 
 
 def register(app: Flask) -> None:
-    app.add_template_filter(longdate)
     app.add_template_filter(local_deadline)
     app.add_template_filter(markdown)
     app.add_template_global(names_public, "list_is_public")

@@ -23,7 +23,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
-from signon import cache, create_app
+from signon import cache, create_app, i18n
 from signon.extensions import db
 
 PG_URL = os.environ.get("SIGNON_TEST_DATABASE_URL", "")
@@ -247,7 +247,9 @@ STRICT = os.environ.get("SIGNON_TEST_STRICT") == "1"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """In CI (SIGNON_TEST_STRICT=1) a database that cannot be reached fails the run loudly."""
+    """In CI (SIGNON_TEST_STRICT=1) a database that cannot be reached fails the run loudly. The
+    translations are compiled first (a fresh clone has only their sources)."""
+    i18n.compile_catalogs()
     if STRICT and not PG_URL:
         pytest.exit("SIGNON_TEST_STRICT is set but SIGNON_TEST_DATABASE_URL is not", returncode=1)
     if not PG_URL:

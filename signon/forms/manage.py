@@ -3,6 +3,7 @@ decision on a correction."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -14,49 +15,64 @@ from signon.forms.public import (
     TITLE_MAX,
     strip_text,
 )
-from signon.forms.validators import AtMost, limit_hint
+from signon.forms.validators import AtMost
 
 
 class CorrectionForm(FlaskForm):
     organization = StringField(
-        "Organization name",
+        lazy_gettext("Organization name"),
         filters=[strip_text],
         validators=[
-            DataRequired("Enter the name of your organization."),
-            AtMost(ORGANIZATION_MAX, "The organization name"),
+            DataRequired(lazy_gettext("Enter the name of your organization.")),
+            AtMost(ORGANIZATION_MAX, lazy_gettext("The organization name")),
         ],
-        description=f"As it should appear on the letter. {limit_hint(ORGANIZATION_MAX)}",
+        description=lazy_gettext(
+            "As it should appear on the letter. At most %(maximum)s characters.",
+            maximum=ORGANIZATION_MAX,
+        ),
     )
     title = StringField(
-        "Your title or role", filters=[strip_text], validators=[Optional(), Length(max=TITLE_MAX)]
+        lazy_gettext("Your title or role"),
+        filters=[strip_text],
+        validators=[Optional(), Length(max=TITLE_MAX)],
     )
-    city = StringField("City", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)])
+    city = StringField(
+        lazy_gettext("City"), filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)]
+    )
     region = StringField(
-        "State or region", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)]
+        lazy_gettext("State or region"),
+        filters=[strip_text],
+        validators=[Optional(), Length(max=PLACE_MAX)],
     )
     country = StringField(
-        "Country", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)]
+        lazy_gettext("Country"),
+        filters=[strip_text],
+        validators=[Optional(), Length(max=PLACE_MAX)],
     )
 
     def for_individual(self) -> None:
         """A person's organization is optional."""
         self.organization.validators = [
             Optional(),
-            AtMost(ORGANIZATION_MAX, "The organization name"),
+            AtMost(ORGANIZATION_MAX, lazy_gettext("The organization name")),
         ]
-        self.organization.label.text = "Organization (optional)"
-        self.organization.description = "Shown with your name if the organizers list it."
+        self.organization.label.text = lazy_gettext("Organization (optional)")
+        self.organization.description = lazy_gettext(
+            "Shown with your name if the organizers list it."
+        )
 
 
 class NewLinkForm(FlaskForm):
     email = EmailField(
-        "Your email address",
+        lazy_gettext("Your email address"),
         filters=[strip_text],
         validators=[
-            DataRequired("Enter the email address you signed with."),
+            DataRequired(lazy_gettext("Enter the email address you signed with.")),
             Length(max=EMAIL_MAX),
         ],
-        description="The address you signed with. If it signed this letter, we email it a new link.",
+        description=lazy_gettext(
+            "The address you signed with. If it signed this letter, we email it a new link."
+        ),
     )
 
 

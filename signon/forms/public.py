@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileSize
 from wtforms import (
@@ -55,7 +56,9 @@ def is_web_address(value: str) -> bool:
 
 def validate_website(form: FlaskForm, field: StringField) -> None:
     if field.data and not is_web_address(field.data):
-        raise ValidationError("Enter a web address like https://example.org, or leave it blank.")
+        raise ValidationError(
+            gettext("Enter a web address like https://example.org, or leave it blank.")
+        )
 
 
 # The widths of Signature.organization and Signature.name.
@@ -70,9 +73,15 @@ NOTE_MAX = 2000
 TRAP_MAX = 200
 INVITATION_MAX = 200
 ORIGIN_MAX = 200  # a signed co-host origin is about 40 characters
-LOGO_TOO_LARGE = "The logo file is larger than 2 MB. Choose a smaller file: a logo of about 1000 pixels across is plenty."
-CHOOSE_AGAIN = "Everything else you typed is still here, but browsers cannot keep a chosen file: please choose the logo file again."
-EMAIL_RULE = Email("Enter an email address like name@example.org.", check_deliverability=False)
+LOGO_TOO_LARGE = lazy_gettext(
+    "The logo file is larger than 2 MB. Choose a smaller file: a logo of about 1000 pixels across is plenty."
+)
+CHOOSE_AGAIN = lazy_gettext(
+    "Everything else you typed is still here, but browsers cannot keep a chosen file: please choose the logo file again."
+)
+EMAIL_RULE = Email(
+    lazy_gettext("Enter an email address like name@example.org."), check_deliverability=False
+)
 
 
 class SignStamps:
@@ -138,85 +147,107 @@ class SignStamps:
 
 class SignForm(SignStamps, FlaskForm):
     organization = StringField(
-        "Organization name",
+        lazy_gettext("Organization name"),
         filters=[strip_text],
         validators=[
-            DataRequired("Enter the name of your organization."),
-            AtMost(ORGANIZATION_MAX, "The organization name"),
+            DataRequired(lazy_gettext("Enter the name of your organization.")),
+            AtMost(ORGANIZATION_MAX, lazy_gettext("The organization name")),
         ],
-        description=f"As it should appear on the letter. {limit_hint(ORGANIZATION_MAX)}",
+        description=lazy_gettext(
+            "As it should appear on the letter. At most %(maximum)s characters.",
+            maximum=ORGANIZATION_MAX,
+        ),
     )
     name = StringField(
-        "Your full name",
+        lazy_gettext("Your full name"),
         filters=[strip_text],
-        validators=[DataRequired("Enter your full name."), AtMost(NAME_MAX, "Your full name")],
+        validators=[
+            DataRequired(lazy_gettext("Enter your full name.")),
+            AtMost(NAME_MAX, lazy_gettext("Your full name")),
+        ],
         description=limit_hint(NAME_MAX),
     )
     title = StringField(
-        "Your title or role",
+        lazy_gettext("Your title or role"),
         filters=[strip_text],
         validators=[Optional(), Length(max=TITLE_MAX)],
-        description="For example: Executive Director.",
+        description=lazy_gettext("For example: Executive Director."),
     )
     email = EmailField(
-        "Email address",
+        lazy_gettext("Email address"),
         filters=[strip_text],
         validators=[
-            DataRequired("Enter your email address."),
+            DataRequired(lazy_gettext("Enter your email address.")),
             Length(max=EMAIL_MAX),
             EMAIL_RULE,
         ],
-        description="We send a link to this address to confirm your signature. It is never published.",
+        description=lazy_gettext(
+            "We send a link to this address to confirm your signature. It is never published."
+        ),
     )
-    city = StringField("City", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)])
+    city = StringField(
+        lazy_gettext("City"), filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)]
+    )
     region = StringField(
-        "State or region", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)]
+        lazy_gettext("State or region"),
+        filters=[strip_text],
+        validators=[Optional(), Length(max=PLACE_MAX)],
     )
     country = StringField(
-        "Country", filters=[strip_text], validators=[Optional(), Length(max=PLACE_MAX)]
+        lazy_gettext("Country"),
+        filters=[strip_text],
+        validators=[Optional(), Length(max=PLACE_MAX)],
     )
     website = StringField(
-        "Organization website (optional)",
+        lazy_gettext("Organization website (optional)"),
         filters=[normalize_website],
         validators=[Optional(), Length(max=WEBSITE_MAX), validate_website],
     )
-    category = SelectField("Category", choices=[], validate_choice=False)
+    category = SelectField(lazy_gettext("Category"), choices=[], validate_choice=False)
     authorized = BooleanField(
-        "I am authorized to sign on behalf of this organization",
-        validators=[InputRequired("Confirm that you may sign for this organization.")],
+        lazy_gettext("I am authorized to sign on behalf of this organization"),
+        validators=[
+            InputRequired(lazy_gettext("Confirm that you may sign for this organization."))
+        ],
     )
-    keep_informed = BooleanField("Keep me informed about this letter")
+    keep_informed = BooleanField(lazy_gettext("Keep me informed about this letter"))
     press_contact = BooleanField(
-        "I agree to be named to journalists as a press contact for this letter",
-        description="Only the organizers see this; they may pass your name and email to the press.",
+        lazy_gettext("I agree to be named to journalists as a press contact for this letter"),
+        description=lazy_gettext(
+            "Only the organizers see this; they may pass your name and email to the press."
+        ),
     )
     note = TextAreaField(
-        "Private note to the organizers (optional)",
+        lazy_gettext("Private note to the organizers (optional)"),
         filters=[strip_text],
         validators=[Optional(), Length(max=NOTE_MAX)],
-        description="Only the organizers see this.",
+        description=lazy_gettext("Only the organizers see this."),
     )
     logo = FileField(
-        "Your organization's logo (PNG, JPEG or WebP, up to 2 MB)",
+        lazy_gettext("Your organization's logo (PNG, JPEG or WebP, up to 2 MB)"),
         validators=[FileSize(images.MAX_BYTES, message=LOGO_TOO_LARGE)],
-        description="Optional. Organizers may show the logos of the signing organizations to the press and on this page. Not for individuals.",
+        description=lazy_gettext(
+            "Optional. Organizers may show the logos of the signing organizations to the press and on this page. Not for individuals."
+        ),
     )
     signing_as = RadioField(
-        "I am signing",
+        lazy_gettext("I am signing"),
         choices=[
-            SelectChoice(SignatoryKind.ORGANIZATION, "for an organization"),
-            SelectChoice(SignatoryKind.INDIVIDUAL, "as an individual"),
+            SelectChoice(SignatoryKind.ORGANIZATION, lazy_gettext("for an organization")),
+            SelectChoice(SignatoryKind.INDIVIDUAL, lazy_gettext("as an individual")),
         ],
         default=SignatoryKind.ORGANIZATION,
         validators=[Optional()],
     )
     listing = RadioField(
-        "How should we list you?",
+        lazy_gettext("How should we list you?"),
         choices=[SelectChoice(k, v) for k, v in listing_choices.form_choices(False).items()],
         default=Listing.NAMED,
         filters=[listing_choices.choice_of],
         invalid_choice_message=listing_choices.UNKNOWN_CHOICE,
-        description="Everyone who signs is counted. A name left off is left off the public page and everything published; the organizers still see who signed.",
+        description=lazy_gettext(
+            "Everyone who signs is counted. A name left off is left off the public page and everything published; the organizers still see who signed."
+        ),
     )
     version = HiddenField()
     # The token of a partner's personal link, when the form was opened from one.
@@ -226,7 +257,7 @@ class SignForm(SignStamps, FlaskForm):
     questions: tuple[Question, ...] = ()  # the letter's own questions; see sign_form()
     # Bot traps: a field people never see, and when the form was shown.
     contact_fax = StringField(
-        "Leave this field empty", validators=[Optional(), Length(max=TRAP_MAX)]
+        lazy_gettext("Leave this field empty"), validators=[Optional(), Length(max=TRAP_MAX)]
     )
     started = HiddenField()
 
@@ -240,11 +271,17 @@ class SignForm(SignStamps, FlaskForm):
         super().__init__(*args, **kwargs)
         self.allows_individuals = allows_individuals
         self.categories = categories
-        self.category.choices = [SelectChoice("", "Choose a category")] + [
+        self.category.choices = [SelectChoice("", gettext("Choose a category"))] + [
             SelectChoice(c) for c in categories
         ]
+        # Read now, in the page's language, and escaped like any other text.
         self.listing.choices = [
-            SelectChoice(k, v) for k, v in listing_choices.form_choices(allows_individuals).items()
+            SelectChoice(k, str(v))
+            for k, v in listing_choices.form_choices(allows_individuals).items()
+        ]
+        self.signing_as.choices = [
+            SelectChoice(SignatoryKind.ORGANIZATION, gettext("for an organization")),
+            SelectChoice(SignatoryKind.INDIVIDUAL, gettext("as an individual")),
         ]
 
     @property
@@ -256,7 +293,7 @@ class SignForm(SignStamps, FlaskForm):
             # An individual needs no organization, category or authority to sign for one.
             self.organization.validators = [
                 Optional(),
-                AtMost(ORGANIZATION_MAX, "The organization name"),
+                AtMost(ORGANIZATION_MAX, lazy_gettext("The organization name")),
             ]
             self.authorized.validators = [Optional()]
         return super().validate(extra_validators)
@@ -266,15 +303,15 @@ class SignForm(SignStamps, FlaskForm):
             field.data = ""
             return
         if field.data not in self.categories:
-            raise ValidationError("Choose the category that fits your organization.")
+            raise ValidationError(gettext("Choose the category that fits your organization."))
 
     def validate_organization(self, field: StringField) -> None:
         if not self.individual and not clean_text(field.data):
-            raise ValidationError("Enter the name of your organization.")
+            raise ValidationError(gettext("Enter the name of your organization."))
 
     def validate_name(self, field: StringField) -> None:
         if not clean_text(field.data):
-            raise ValidationError("Enter your full name.")
+            raise ValidationError(gettext("Enter your full name."))
 
     def validate_logo(self, field: FileField) -> None:
         """Checked and re-encoded here, once; an individual's file is ignored."""
@@ -347,20 +384,29 @@ def _question_field(question: Question, required: bool) -> Field:
     if question.kind == "checkbox":
         return BooleanField(
             question.label,
-            validators=[InputRequired("Tick this box to sign.")] if required else [Optional()],
+            validators=[InputRequired(lazy_gettext("Tick this box to sign."))]
+            if required
+            else [Optional()],
         )
     if question.kind == "choice":
         return RadioField(
             question.label,
             choices=[SelectChoice(c, c) for c in question.choices],
-            validators=[InputRequired("Choose an answer.")] if required else [Optional()],
+            validators=[InputRequired(lazy_gettext("Choose an answer."))]
+            if required
+            else [Optional()],
         )
     return StringField(
         question.label,
         filters=[strip_text],
         validators=[
-            DataRequired("Answer this question.") if required else Optional(),
-            Length(max=MAX_ANSWER, message=f"Keep the answer under {MAX_ANSWER} characters."),
+            DataRequired(lazy_gettext("Answer this question.")) if required else Optional(),
+            Length(
+                max=MAX_ANSWER,
+                message=lazy_gettext(
+                    "Keep the answer under %(maximum)s characters.", maximum=MAX_ANSWER
+                ),
+            ),
         ],
     )
 

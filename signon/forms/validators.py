@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from wtforms import Field
 from wtforms.validators import ValidationError
 
@@ -17,7 +19,7 @@ class AtMost:
     drops the end of a pasted name without a word, and the letter lists a name nobody wrote.
     """
 
-    def __init__(self, maximum: int, what: str) -> None:
+    def __init__(self, maximum: int, what: str | LazyString) -> None:
         self.maximum = maximum
         self.what = what
 
@@ -25,9 +27,14 @@ class AtMost:
         typed = len(clean_text(field.data))
         if typed > self.maximum:
             raise ValidationError(
-                f"{self.what} can have at most {self.maximum} characters; you typed {typed}."
+                gettext(
+                    "%(what)s can have at most %(maximum)s characters; you typed %(typed)s.",
+                    what=self.what,
+                    maximum=self.maximum,
+                    typed=typed,
+                )
             )
 
 
-def limit_hint(maximum: int) -> str:
-    return f"At most {maximum} characters."
+def limit_hint(maximum: int) -> LazyString:
+    return lazy_gettext("At most %(maximum)s characters.", maximum=maximum)

@@ -44,6 +44,8 @@ class Letter(Model):
     status: Mapped[str] = mapped_column(sa.String(16), default=LetterStatus.DRAFT)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    # The language its page speaks to a visitor who chose none (signon.i18n).
+    language: Mapped[str] = mapped_column(sa.String(16), default="en")
     categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     requires_approval: Mapped[bool] = mapped_column(default=True)
     allows_individuals: Mapped[bool] = mapped_column(default=False)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from signon.extensions import Model
@@ -96,6 +97,8 @@ class Signature(Model):
     press_contact: Mapped[bool] = mapped_column(default=False)
     # How the signer asked to be listed (Listing); the public list reads it through listing.py.
     listing: Mapped[str] = mapped_column(sa.String(16), default=Listing.NAMED)
+    # The language it was signed in: every email to the signer speaks it.
+    language: Mapped[str] = mapped_column(sa.String(16), default="en")
     attested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     client_hash: Mapped[str] = mapped_column(sa.String(64), default="")
 
@@ -142,7 +145,7 @@ class Signature(Model):
         """The listing choice in the signer's own words, as the sign form offered it."""
         words = INDIVIDUAL_LISTING_CHOICES if self.kind == SignatoryKind.INDIVIDUAL else {}
         choice = Listing(self.listing or Listing.NAMED)
-        return words.get(choice) or LISTING_CHOICES[choice]
+        return str(words.get(choice) or LISTING_CHOICES[choice])
 
     @property
     def listing_badge(self) -> str:
@@ -153,8 +156,8 @@ class Signature(Model):
     @property
     def on_behalf(self) -> str:
         if self.kind == SignatoryKind.INDIVIDUAL:
-            return "as an individual"
-        return f"on behalf of {self.organization}"
+            return gettext("as an individual")
+        return gettext("on behalf of %(organization)s", organization=self.organization)
 
 
 class Token(Model):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import lazy_gettext
+
 
 class LetterStatus(enum.StrEnum):
     DRAFT = "draft"
@@ -35,14 +37,15 @@ class Listing(enum.StrEnum):
 
 # The choices in the signer's words, for an organization and for an individual (who has no
 # "without my name": their name is the line). The moderator's short words, and the contacts column.
+# In the signer's words, in the page's or email's language (lazy: read when shown).
 LISTING_CHOICES = {
-    Listing.NAMED: "List our organization",
-    Listing.COUNT_ONLY: "Count us, but don't show our name",
-    Listing.WITHOUT_PERSON: "List the organization, without my name and title",
+    Listing.NAMED: lazy_gettext("List our organization"),
+    Listing.COUNT_ONLY: lazy_gettext("Count us, but don't show our name"),
+    Listing.WITHOUT_PERSON: lazy_gettext("List the organization, without my name and title"),
 }
 INDIVIDUAL_LISTING_CHOICES = {
-    Listing.NAMED: "List my name",
-    Listing.COUNT_ONLY: "Count me, but don't show my name",
+    Listing.NAMED: lazy_gettext("List my name"),
+    Listing.COUNT_ONLY: lazy_gettext("Count me, but don't show my name"),
 }
 LISTING_BADGES = {
     Listing.NAMED: "Named",

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from signon import audit, transaction
+from signon import audit, i18n, transaction
 from signon.exports import big_pdf, documents, lists, parts
 from signon.exports.formats import CONTACT_FORMATS, FORMATS, LIST_FORMATS, ExportFile
 from signon.exports.model import INDIVIDUALS_HEADING, Entry, Group, ListDocument, ListOptions
@@ -142,6 +142,7 @@ def snapshots(letter: Letter) -> list[ListSnapshot]:
     )
 
 
+@i18n.in_english
 def list_document(letter: Letter, options: ListOptions) -> ListDocument:
     """The list now. After a freeze, the frozen list stays as delivered and later signatories
     follow in a dated addendum, never silently inside it. Lines whose signers asked not to be
@@ -256,6 +257,7 @@ def _frozen_entries(snapshot: ListSnapshot) -> list[Entry]:
     ]
 
 
+@i18n.in_english
 def snapshot_document(letter: Letter, snapshot: ListSnapshot, options: ListOptions) -> ListDocument:
     """The frozen list as it was: its count line as frozen, or, when the organizer asks for the
     names not to be published too, every frozen entry under the plain count."""
@@ -274,6 +276,7 @@ def snapshot_document(letter: Letter, snapshot: ListSnapshot, options: ListOptio
     )
 
 
+@i18n.in_english
 def freeze(letter: Letter, *, by: Organizer, note: str = "") -> ListSnapshot:
     """Record the list as delivered: when, which text, exactly which names, and its files. The
     DOCX and PDF of a long list are queued for the worker in the same transaction, so freezing

@@ -10,8 +10,10 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 
-from signon import audit, mail, transaction
+from signon import audit, i18n, mail, transaction
 from signon.links import external_url
 from signon.models import (
     LISTING_CHOICES,
@@ -46,32 +48,39 @@ class Kind:
     """One email whose message organizers may rewrite; the system adds what must be there."""
 
     label: str
-    default: str
+    default: str | LazyString  # in the language of the signer it is written to
     always_added: str
 
 
 KINDS: dict[str, Kind] = {
     "confirm_signature": Kind(
         "Please confirm your signature",
-        "Hello,\n\nPlease confirm that you sign “{letter_title}” {signed_as}.",
+        lazy_gettext("Hello,\n\nPlease confirm that you sign “{letter_title}” {signed_as}."),
         "The confirm button and link, how long the link works, and what happens without it.",
     ),
     "signature_approved": Kind(
         "Your signature is approved",
-        "Hello {name},\n\nGood news: the organizers approved your signature on “{letter_title}” "
-        "{signed_as}, and {organization} {listed}.\n\nThank you for signing.",
+        lazy_gettext(
+            "Hello {name},\n\nGood news: the organizers approved your signature on "
+            "“{letter_title}” {signed_as}, and {organization} {listed}.\n\n"
+            "Thank you for signing."
+        ),
         "The link to the letter, and how to withdraw later.",
     ),
     "signature_rejected": Kind(
         "Your signature is not listed",
-        "Hello {name},\n\nThank you for your interest in “{letter_title}”. The organizers have "
-        "decided not to list {organization} on this letter.",
+        lazy_gettext(
+            "Hello {name},\n\nThank you for your interest in “{letter_title}”. The organizers "
+            "have decided not to list {organization} on this letter."
+        ),
         "The organizers' reason when they give one, and how to reach them.",
     ),
     "letter_update": Kind(
         "Update to signers",
-        "Dear {organization},\n\nAn update from the organizers of “{letter_title}”, "
-        "which you signed {signed_as}:",
+        lazy_gettext(
+            "Dear {organization},\n\nAn update from the organizers of “{letter_title}”, "
+            "which you signed {signed_as}:"
+        ),
         "The update itself, the link to the letter and the link to stop updates.",
     ),
 }
@@ -129,7 +138,7 @@ def check_reply_to(address: str) -> str:
 
 def text_for(letter: Letter, kind: str) -> str:
     """The organizers' text for this email, or the default when they left it empty."""
-    return (letter.email_texts or {}).get(kind, "").strip() or KINDS[kind].default
+    return (letter.email_texts or {}).get(kind, "").strip() or str(KINDS[kind].default)
 
 
 def save_settings(letter: Letter, settings: Settings, *, by: Organizer) -> None:
@@ -138,7 +147,7 @@ def save_settings(letter: Letter, settings: Settings, *, by: Organizer) -> None:
     reply_to = check_reply_to(settings.reply_to)
     stored = own_texts(
         settings.texts,
-        {kind: spec.default for kind, spec in KINDS.items()},
+        {kind: str(spec.default) for kind, spec in KINDS.items()},
         lambda text: check_text(text, reply_to=reply_to),
     )
     before = _settings(letter)
@@ -211,7 +220,9 @@ def values_for(letter: Letter, signature: Signature, kind: str = "") -> dict[str
             "name": "",
             "organization": organization,
             "letter_title": letter.title,
-            "signed_as": "as an individual" if individual else f"on behalf of {organization}",
+            "signed_as": gettext("as an individual")
+            if individual
+            else gettext("on behalf of %(organization)s", organization=organization),
             "listed": "",
         }
     return {
@@ -227,31 +238,37 @@ def _how_listed(letter: Letter, signature: Signature) -> str:
     """What {listed} says: true for a name counted only, and while the list is under embargo."""
     counted_only = signature.listing == Listing.COUNT_ONLY
     if not embargo.names_public(letter):
-        return (
-            "is counted on the list without its name, which the organizers keep private until launch"
-            if counted_only
-            else "is on the list, which the organizers keep private until launch"
-        )
+        if counted_only:
+            return gettext(
+                "is counted on the list without its name, which the organizers keep private "
+                "until launch"
+            )
+        return gettext("is on the list, which the organizers keep private until launch")
     if counted_only:
-        return "is now counted on the letter, without its name shown, as you asked"
-    return "is now listed on the letter"
+        return gettext("is now counted on the letter, without its name shown, as you asked")
+    return gettext("is now listed on the letter")
 
 
 def queue_to_signer(
-    signature: Signature, template: str, subject: str, **context: Any
+    signature: Signature, template: str, subject: str | LazyString, **context: Any
 ) -> OutboxMessage:
-    """Every email to a letter's signer goes through here: the letter's sender name and Reply-To,
-    and the organizers' own text for the emails they may rewrite."""
-    return mail.queue(
-        signature.email, template, subject, **_to_signer(signature, template, context)
-    )
+    """Every email to a letter's signer goes through here: in the language they signed in, with
+    the letter's sender name and Reply-To, and the organizers' own text for the emails they may
+    rewrite."""
+    with i18n.speaking(signature.language):
+        return mail.queue(
+            signature.email, template, str(subject), **_to_signer(signature, template, context)
+        )
 
 
-def insert_to_signer(signature: Signature, template: str, subject: str, **context: Any) -> int:
+def insert_to_signer(
+    signature: Signature, template: str, subject: str | LazyString, **context: Any
+) -> int:
     """queue_to_signer(), written at once with mail.insert() (the hot path of signing)."""
-    return mail.insert(
-        signature.email, template, subject, **_to_signer(signature, template, context)
-    )
+    with i18n.speaking(signature.language):
+        return mail.insert(
+            signature.email, template, str(subject), **_to_signer(signature, template, context)
+        )
 
 
 def _to_signer(signature: Signature, template: str, context: dict[str, Any]) -> dict[str, Any]:
@@ -310,14 +327,14 @@ def previews(letter: Letter, settings: Settings) -> list[Preview]:
     }
     shown = []
     for kind, spec in KINDS.items():
-        text = (settings.texts.get(kind) or "").replace("\r\n", "\n").strip() or spec.default
+        text = (settings.texts.get(kind) or "").replace("\r\n", "\n").strip() or str(spec.default)
         values = values_for(letter, sample, kind)  # type: ignore[arg-type]
         body, _ = mail.render(kind, kind, intro=intro(text, values), **context)
         shown.append(
             Preview(
                 kind=kind,
                 label=spec.label,
-                subject=subject_for(kind, letter.title, "The letter was delivered"),
+                subject=str(subject_for(kind, letter.title, "The letter was delivered")),
                 sender=f"{name} <{address}>",
                 reply_to=reply_to,
                 text=body,
@@ -326,11 +343,13 @@ def previews(letter: Letter, settings: Settings) -> list[Preview]:
     return shown
 
 
-def subject_for(kind: str, title: str, update_subject: str = "") -> str:
-    """The subject lines of the editable emails, one place for sending and previewing."""
+def subject_for(kind: str, title: str, update_subject: str = "") -> str | LazyString:
+    """The subject lines of the editable emails, one place for sending and previewing (lazy:
+    written in the language of the signer the email goes to)."""
+    if kind == "letter_update":
+        return f"{update_subject.strip()} ({title})"[:300]
     return {
-        "confirm_signature": f"Please confirm your signature: {title}",
-        "signature_approved": f"Your signature is approved: {title}",
-        "signature_rejected": f"About your signature: {title}",
-        "letter_update": f"{update_subject.strip()} ({title})"[:300],
+        "confirm_signature": lazy_gettext("Please confirm your signature: %(title)s", title=title),
+        "signature_approved": lazy_gettext("Your signature is approved: %(title)s", title=title),
+        "signature_rejected": lazy_gettext("About your signature: %(title)s", title=title),
     }[kind]

@@ -11,11 +11,13 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext, ngettext
 from pyuca import Collator
 
 from signon import cache
 from signon.exports.model import INDIVIDUALS_HEADING, Entry, Group
 from signon.extensions import db
+from signon.i18n import number as format_decimal
 from signon.models import (
     Letter,
     Listing,
@@ -101,6 +103,18 @@ def plural(count: int, singular: str, plural_form: str) -> str:
     return f"{count:,} {singular if count == 1 else plural_form}"
 
 
+def _organizations(count: int) -> str:
+    return ngettext(
+        "%(count)s organization", "%(count)s organizations", count, count=format_decimal(count)
+    )
+
+
+def _individuals(count: int) -> str:
+    return ngettext(
+        "%(count)s individual", "%(count)s individuals", count, count=format_decimal(count)
+    )
+
+
 def count_line(
     organizations: int,
     individuals: int = 0,
@@ -109,14 +123,17 @@ def count_line(
 ) -> str:
     """'53 organizations and 12 individuals'; individuals are named only when there are some.
     Those counted without their name shown are said: '53 organizations, 4 of them not named, and
-    12 individuals, 1 of them not named'."""
-    line = plural(organizations, "organization", "organizations")
-    line += _not_named(organizations, organizations_not_named)
-    if individuals:
-        joint = ", and " if organizations_not_named else " and "
-        line += joint + plural(individuals, "individual", "individuals")
-        line += _not_named(individuals, individuals_not_named)
-    return line
+    12 individuals, 1 of them not named'. In the page's language (signon.i18n.english() for
+    documents)."""
+    line = _organizations(organizations) + _not_named(organizations, organizations_not_named)
+    if not individuals:
+        return line
+    others = _individuals(individuals) + _not_named(individuals, individuals_not_named)
+    if organizations_not_named:
+        return gettext(
+            "%(organizations)s, and %(individuals)s", organizations=line, individuals=others
+        )
+    return gettext("%(organizations)s and %(individuals)s", organizations=line, individuals=others)
 
 
 def _not_named(count: int, hidden: int) -> str:
@@ -124,10 +141,10 @@ def _not_named(count: int, hidden: int) -> str:
     if not hidden:
         return ""
     if hidden == count == 1:
-        return ", not named"
+        return gettext(", not named")
     if hidden >= count:
-        return ", none of them named"
-    return f", {hidden:,} of them not named"
+        return gettext(", none of them named")
+    return gettext(", %(count)s of them not named", count=format_decimal(hidden))
 
 
 def listed_signatories(letter: Letter) -> list[Signatory]:

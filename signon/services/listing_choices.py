@@ -4,9 +4,11 @@ when the signer asks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm
+from flask_babel import lazy_gettext
 
 from signon import audit, database, transaction
 from signon.extensions import db
@@ -22,17 +24,21 @@ from signon.models import (
 )
 from signon.services import listing
 
-UNKNOWN_CHOICE = "Choose how we should list you: one of the choices shown."
-NOT_FOR_INDIVIDUALS = (
-    "When you sign as an individual, your name is the listing: choose "
-    f"“{INDIVIDUAL_LISTING_CHOICES[Listing.NAMED]}” or "
-    f"“{INDIVIDUAL_LISTING_CHOICES[Listing.COUNT_ONLY]}”."
+UNKNOWN_CHOICE = lazy_gettext("Choose how we should list you: one of the choices shown.")
+NOT_FOR_INDIVIDUALS = lazy_gettext(
+    "When you sign as an individual, your name is the listing: choose “%(named)s” or “%(counted)s”.",
+    named=INDIVIDUAL_LISTING_CHOICES[Listing.NAMED],
+    counted=INDIVIDUAL_LISTING_CHOICES[Listing.COUNT_ONLY],
 )
 # The sign form's words when a letter takes individuals too: one set of choices fits both.
 EITHER_CHOICES = {
-    Listing.NAMED: "List our organization (or my name, if I sign as an individual)",
-    Listing.COUNT_ONLY: "Count us, but don't show our name (or mine, if I sign as an individual)",
-    Listing.WITHOUT_PERSON: f"{LISTING_CHOICES[Listing.WITHOUT_PERSON]} (not for individuals)",
+    Listing.NAMED: lazy_gettext("List our organization (or my name, if I sign as an individual)"),
+    Listing.COUNT_ONLY: lazy_gettext(
+        "Count us, but don't show our name (or mine, if I sign as an individual)"
+    ),
+    Listing.WITHOUT_PERSON: lazy_gettext(
+        "List the organization, without my name and title (not for individuals)"
+    ),
 }
 
 
@@ -44,17 +50,17 @@ def choice_of(value: str | None) -> str:
 def refusal(choice: str, *, individual: bool) -> str:
     """Why this choice cannot be made, or '' when it can."""
     if choice not in set(Listing):
-        return UNKNOWN_CHOICE
+        return str(UNKNOWN_CHOICE)
     if individual and choice == Listing.WITHOUT_PERSON:
-        return NOT_FOR_INDIVIDUALS
+        return str(NOT_FOR_INDIVIDUALS)
     return ""
 
 
-def form_choices(allows_individuals: bool) -> dict[Listing, str]:
+def form_choices(allows_individuals: bool) -> dict[Listing, Any]:
     return EITHER_CHOICES if allows_individuals else LISTING_CHOICES
 
 
-def choices_for(signature: Signature) -> dict[Listing, str]:
+def choices_for(signature: Signature) -> dict[Listing, Any]:
     """What an organizer may change a signature's choice to, in the signer's words."""
     if signature.kind == SignatoryKind.INDIVIDUAL:
         return dict(INDIVIDUAL_LISTING_CHOICES)

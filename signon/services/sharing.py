@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import current_app
 from markupsafe import Markup, escape
 
+from signon import i18n
 from signon.exports import share_image
 from signon.links import external_url
 from signon.models import Letter
@@ -27,8 +28,10 @@ def public_counts(letter: Letter) -> listing.ListCounts | None:
 
 
 def count_sentence(counts: listing.ListCounts) -> str:
-    """'53 organizations have signed', '1 organization has signed'."""
-    return f"{counts.count_subject} {'has' if counts.total == 1 else 'have'} signed"
+    """'53 organizations have signed', '1 organization has signed': in English, like the badge
+    and the share image, which are cached once for every visitor."""
+    with i18n.english():
+        return f"{counts.count_subject} {'has' if counts.total == 1 else 'have'} signed"
 
 
 def _xml(text: str) -> str:
@@ -46,7 +49,8 @@ def badge_svg(letter: Letter) -> str:
     """A small two-part badge ('signed by | 53 organizations'), static SVG with no script."""
     counts = public_counts(letter)
     if counts:
-        label, value, said = "signed by", counts.count_line, count_sentence(counts)
+        with i18n.english():
+            label, value, said = "signed by", counts.count_line, count_sentence(counts)
     else:
         value = "open" if letters.accepts_signatures(letter) else "closed"
         label, said = "sign-on letter", f"sign-on {value}"

@@ -119,6 +119,7 @@ def sign_letter(
     trap: str = "",
     origin: Origin = DIRECT,
     logo: PreparedLogo | None = None,
+    language: str = "en",
 ) -> Signature:
     """Record a signature (or answer a repeat of one) and queue the right email.
 
@@ -147,6 +148,7 @@ def sign_letter(
         signature.name_warnings = warnings
         signature.source_kind, signature.source_host_id = origin.kind, origin.host_id
         signature.source = origin.ref
+        signature.language = language  # every email to the signer speaks it
         if suspect:  # a bot's upload is not kept: the signature is, for a moderator to release
             return _keep_suspected(signature, suspect)
         try:

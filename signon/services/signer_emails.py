@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext
 
 from signon import tokens
 from signon.links import external_url
@@ -87,7 +88,9 @@ def send_confirmed(signature: Signature) -> None:
     letter_emails.queue_to_signer(
         signature,
         "signature_confirmed",
-        subject=f"Your signature is confirmed: {signature.letter.title}",
+        subject=lazy_gettext(
+            "Your signature is confirmed: %(title)s", title=signature.letter.title
+        ),
         approved=signature.status == SignatureStatus.APPROVED,
         letter_url=external_url("public.letter", slug=signature.letter.slug),
         withdraw_url=withdraw_link(signature),
@@ -112,7 +115,7 @@ def send_manage_link(signature: Signature) -> None:
     letter_emails.queue_to_signer(
         signature,
         "manage_link",
-        subject=f"Manage your signature: {signature.letter.title}",
+        subject=lazy_gettext("Manage your signature: %(title)s", title=signature.letter.title),
         manage_url=manage_link(signature),
         closes=letters.local_deadline(signature.letter),
     )
@@ -132,7 +135,7 @@ def send_already_signed(signature: Signature) -> None:
     letter_emails.queue_to_signer(
         signature,
         "already_signed",
-        subject=f"You have already signed: {signature.letter.title}",
+        subject=lazy_gettext("You have already signed: %(title)s", title=signature.letter.title),
         approved=signature.status == SignatureStatus.APPROVED,
         letter_url=external_url("public.letter", slug=signature.letter.slug),
         withdraw_url=withdraw_link(signature),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, g, make_response, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext
 
 from signon.extensions import csrf, limiter
 from signon.forms.public import FormShape, SignForm, sign_form
@@ -16,7 +17,7 @@ from signon.views.public import LONG_OPEN, NO_SESSION_CSRF, Framed, public_lette
 
 bp = Blueprint("embed", __name__)
 
-FOREIGN_SITE = (
+FOREIGN_SITE = lazy_gettext(
     "This form was sent from a site that may not show it, so nothing was sent. Please sign on "
     "the letter's own page."
 )
@@ -52,7 +53,7 @@ def _sign(letter: Letter, shape: FormShape) -> tuple[bool, str, int, SignForm | 
     if not embedding.from_allowed_site(
         letter, request.headers.get("Origin"), request.referrer, request.host_url
     ):
-        return False, FOREIGN_SITE, 403, None
+        return False, str(FOREIGN_SITE), 403, None
     try:
         token = embedding.read_token(letter, request.form.get("started"), _client())
     except embedding.TokenProblem as problem:
@@ -69,7 +70,7 @@ def _client() -> str:
 def _fresh_token(letter: Letter, posted: str | None, notice: str) -> str:
     """The token the page shows: the posted one while it is good, else a new one."""
     site = embedding.embedding_site(letter, request.referrer)
-    if posted and notice != LONG_OPEN:
+    if posted and notice != str(LONG_OPEN):
         try:
             token = embedding.read_token(letter, posted, _client())
         except embedding.TokenProblem:

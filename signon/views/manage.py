@@ -17,8 +17,10 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from signon import i18n
 from signon.extensions import limiter
 from signon.forms.manage import CorrectionForm, NewLinkForm
 from signon.forms.public import ConfirmForm, WithdrawForm
@@ -65,6 +67,7 @@ def _signer() -> Signature | Any:
     signature = _session_signature()
     if signature is None:
         return render_template("public/manage_ended.html"), 403
+    i18n.use_language_of_page(signature.language)
     if not letters.accepts_signatures(signature.letter):
         session.pop(_SESSION_KEY, None)
         return render_template("public/manage_closed.html", letter=signature.letter)
@@ -155,9 +158,9 @@ def propose_correction() -> Any:
         form.organization.errors = [*form.organization.errors, str(error)]
         return _page(signer, form, 422)
     if proposed is None:
-        flash("That is what your signature already says: nothing to correct.", "notice")
+        flash(gettext("That is what your signature already says: nothing to correct."), "notice")
     else:
-        flash("Thank you: the organizers will look at your correction.", "success")
+        flash(gettext("Thank you: the organizers will look at your correction."), "success")
     return redirect(url_for("manage.page") + "#correction", code=303)
 
 
@@ -176,16 +179,21 @@ def change_listing() -> Any:
     except listing_choices.ListingError as error:
         flash(str(error), "error")
         return redirect(url_for("manage.page") + "#listing", code=303)
-    said = f"“{change.signature.listing_words}”"
+    said = change.signature.listing_words
     if change.to_review:
         flash(
-            f"Saved: {said}. Others signed for your organization too, so the organizers will "
-            "look at this change before your organization's name leaves the public list.",
+            gettext(
+                "Saved: “%(choice)s”. Others signed for your organization too, so the organizers "
+                "will look at this change before your organization's name leaves the public list.",
+                choice=said,
+            ),
             "success",
         )
     else:
         flash(
-            f"Saved: {said}." if change.changed else f"That was already your choice: {said}.",
+            gettext("Saved: “%(choice)s”.", choice=said)
+            if change.changed
+            else gettext("That was already your choice: “%(choice)s”.", choice=said),
             "success",
         )
     return redirect(url_for("manage.page") + "#listing", code=303)
@@ -210,7 +218,10 @@ def end() -> Response:
         abort(400)
     session.pop(_SESSION_KEY, None)
     flash(
-        "You have left the page. To come back, open the link in your email: it offers to send you a new one.",
+        gettext(
+            "You have left the page. To come back, open the link in your email: it offers to "
+            "send you a new one."
+        ),
         "success",
     )
     return redirect(url_for("public.index"), code=303)

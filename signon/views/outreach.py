@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, make_response, render_template, request
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
@@ -22,9 +23,11 @@ bp = Blueprint("outreach", __name__)
 
 class DeclineForm(FlaskForm):
     reason = TextAreaField(
-        "Anything you would like the organizers to know? (optional)",
+        lazy_gettext("Anything you would like the organizers to know? (optional)"),
         validators=[Optional(), Length(max=500)],
-        description="For example: our board has not decided yet, or this is outside our mission.",
+        description=lazy_gettext(
+            "For example: our board has not decided yet, or this is outside our mission."
+        ),
     )
 
 

@@ -20,9 +20,10 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 
-from signon import templating
+from signon import i18n, templating
 from signon.extensions import limiter
 from signon.forms.entry import read_posted
 from signon.forms.public import (
@@ -68,6 +69,7 @@ def public_letter(slug: str) -> Letter:
     if letter is None or letter.status == LetterStatus.DRAFT:
         abort(404)
     embargo.reveal_if_due(letter)  # a scheduled launch happens on the first view after its time
+    i18n.use_language_of_page(letter.language)
     return letter
 
 
@@ -149,7 +151,7 @@ def letter_page(
     form.version.data = str(version.id)
     if not form.origin.data and request.method == "GET":  # the address says where they came from
         form.origin.data = attribution.origin_field(letter, request.args)
-    if notice == LONG_OPEN:
+    if notice == str(LONG_OPEN):
         form.started.data = ""  # shown again with a fresh start time
     form.started.data = form.started.data or form_started_stamp()
     show_list = private or embargo.names_public(letter)
@@ -181,7 +183,9 @@ def letter_page(
 def _signatories_html(letter: Letter, accepting: bool) -> Markup:
     """The list section, rendered once per list version for the whole site."""
     template = "public/_signatories.html"
-    variant = f"{templating.fingerprint(template)}-{'open' if accepting else 'closed'}"
+    variant = (
+        f"{templating.fingerprint(template)}-{'open' if accepting else 'closed'}-{i18n.current()}"
+    )
     return Markup(  # noqa: S704 - rendered by Jinja with autoescaping
         listing.cached_rendering(
             letter,
@@ -210,7 +214,7 @@ def _logo_wall_html(letter: Letter) -> Markup:
     return Markup(  # noqa: S704 - rendered by Jinja with autoescaping
         listing.cached_rendering(
             letter,
-            templating.fingerprint(template),
+            f"{templating.fingerprint(template)}-{i18n.current()}",
             lambda _: render_template(template, logos=logos.approved_logos(letter, cached=True)),
         )
     )
@@ -261,14 +265,17 @@ def sign_posted(
     return not notice, notice, form
 
 
-LONG_OPEN = "This page was open for a long time. Please check what you typed, then press the button again: everything is still here."
+LONG_OPEN = lazy_gettext(
+    "This page was open for a long time. Please check what you typed, then press the button "
+    "again: everything is still here."
+)
 
 
 def _try_to_sign(letter: Letter, entry: SignStamps, origin: attribution.Origin | None) -> str:
     """Sign with what was posted: '' when done, else the notice shown above the kept form."""
     config = current_app.config
     if entry.stamp_expired(float(config["SIGN_FORM_MAX_AGE_HOURS"]) * 3600):
-        return LONG_OPEN
+        return str(LONG_OPEN)
     try:
         signature = signatures.sign_letter(
             letter,
@@ -278,11 +285,15 @@ def _try_to_sign(letter: Letter, entry: SignStamps, origin: attribution.Origin |
             trap=entry.trap_reason(float(config["MIN_FILL_SECONDS"])),
             origin=origin or attribution.posted_origin(letter.id, entry.origin_text()),
             logo=entry.logo_image(),
+            language=i18n.current(),
         )
     except signatures.TextChanged:
-        return "The letter was updated while you were reading. Please read the current text, then sign again: everything you typed is still here."
+        return gettext(
+            "The letter was updated while you were reading. Please read the current text, then "
+            "sign again: everything you typed is still here."
+        )
     except signatures.SigningClosed:
-        return "Sign-on for this letter has closed, so your signature could not be added."
+        return gettext("Sign-on for this letter has closed, so your signature could not be added.")
     if entry.invitation_token():  # came from a partner's personal link
         outreach.signed_through_link(signature, entry.invitation_token())
     return ""

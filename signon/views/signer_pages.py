@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, abort, render_template, request
 from flask_wtf import FlaskForm
 
+from signon import i18n
 from signon.extensions import csrf, limiter
 from signon.forms.public import ConfirmForm, WithdrawForm
 from signon.models import Signature, SignatureStatus, Token
@@ -23,7 +24,15 @@ def _link_page(signature: Signature | None, template: str, form: FlaskForm, **co
     """The page a secret link opens: its button, or an explanation when the link is not valid."""
     if signature is None:
         return render_template("public/link_invalid.html"), 404
+    i18n.use_language_of_page(signature.language)
     return render_template(template, signature=signature, form=form, **context)
+
+
+def _result_page(template: str, result: signer_links.Result, **context: Any) -> str:
+    """What a signer's link did, in the language they signed in."""
+    if result.signature is not None:
+        i18n.use_language_of_page(result.signature.language)
+    return render_template(template, result=result, Outcome=Outcome, **context)
 
 
 def _signature_of(token: Token | None) -> Signature | None:
@@ -37,9 +46,7 @@ def confirm(token: str) -> Any:
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         result = signer_links.confirm_signature(token)
-        return render_template(
-            "public/confirm_result.html", result=result, Outcome=Outcome, token=token
-        )
+        return _result_page("public/confirm_result.html", result, token=token)
     signature = _signature_of(signer_links.confirmation_token(token))
     if (
         signature is not None
@@ -47,7 +54,7 @@ def confirm(token: str) -> Any:
         and not signer_links.can_still_confirm(signature)
     ):
         closed = signer_links.Result(Outcome.CLOSED, signature)
-        return render_template("public/confirm_result.html", result=closed, Outcome=Outcome)
+        return _result_page("public/confirm_result.html", closed)
     return _link_page(signature, "public/confirm.html", form)
 
 
@@ -66,8 +73,7 @@ def resend(token: str) -> Any:
 def withdraw(token: str) -> Any:
     form = WithdrawForm()
     if request.method == "POST" and form.validate_on_submit():
-        result = signer_links.withdraw_signature(token)
-        return render_template("public/withdraw_result.html", result=result, Outcome=Outcome)
+        return _result_page("public/withdraw_result.html", signer_links.withdraw_signature(token))
     return _link_page(
         _signature_of(signer_links.withdrawal_token(token)), "public/withdraw.html", form
     )
@@ -78,8 +84,7 @@ def withdraw(token: str) -> Any:
 def keep(token: str) -> Any:
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        result = signer_links.keep_signature(token)
-        return render_template("public/keep_result.html", result=result, Outcome=Outcome)
+        return _result_page("public/keep_result.html", signer_links.keep_signature(token))
     signature = _signature_of(signer_links.reconfirmation_token(token))
     version = letters.current_version(signature.letter) if signature else None
     return _link_page(signature, "public/keep.html", form, version=version)

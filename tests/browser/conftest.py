@@ -143,7 +143,7 @@ def wide_elements(page: Any) -> list[str]:
     )
 
 
-def assert_accessible(page: Any, name: str) -> None:
+def assert_accessible(page: Any, name: str, lang: str = "en") -> None:
     """axe-core (WCAG 2.1 A/AA and best practice) finds nothing, at phone and desktop width,
     and the page has a title, lang, one h1, a main landmark, a skip link and no sideways scroll."""
     from axe_playwright_python.sync_playwright import Axe
@@ -155,7 +155,7 @@ def assert_accessible(page: Any, name: str) -> None:
     for viewport in (PHONE, DESKTOP):
         page.set_viewport_size(viewport)
         structure = page_structure(page)
-        assert structure["lang"] == "en", name
+        assert structure["lang"] == lang, name
         assert structure["title"], name
         assert structure["h1"] == 1, f"{name}: {structure['h1']} h1 elements"
         assert structure["main"] == 1, name

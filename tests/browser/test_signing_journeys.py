@@ -344,3 +344,35 @@ def test_letter_text_is_comfortable_to_read(page: Any, live_server: LiveServer):
             .map(r => Math.min(r.width, r.height))"""
     )
     assert min(targets) >= 24
+
+
+def test_signer_switches_to_spanish_sees_spanish_errors_and_signs(
+    page: Any, live_server: LiveServer, mailbox: Mailbox
+):
+    letter_url = open_demo(live_server)
+    page.goto(letter_url)
+    page.get_by_role("link", name="Español").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_role("link", name="Español")).to_have_attribute("aria-current", "true")
+    assert_accessible(page, "letter in Spanish", lang="es")
+
+    page.get_by_role("button", name="Firmar la carta").click()
+    expect(page.get_by_role("heading", name=re.compile("Corrija estos"))).to_be_visible()
+    expect(page.get_by_text("Escriba el nombre de su organización.").first).to_be_visible()
+    assert_accessible(page, "sign form errors in Spanish", lang="es")
+
+    page.get_by_label(re.compile("^Nombre de la organización")).fill(ORGANIZATION)
+    page.get_by_label(re.compile("^Su nombre completo")).fill("Rosa Martínez")
+    page.get_by_label(re.compile("^Correo electrónico")).fill("rosa@harborcitytenants.example")
+    page.get_by_label("Categoría").select_option("State and local organizations")
+    page.get_by_label(re.compile("^Estoy autorizado/a")).check()
+    page.get_by_role("button", name="Firmar la carta").click()
+    expect(page.get_by_role("heading", name="Revise su correo")).to_be_visible()
+    assert_accessible(page, "check your email in Spanish", lang="es")
+
+    [email] = mailbox.wait_for(1)
+    assert email["Subject"].startswith("Confirme su firma: ")
+    page.goto(link_in(email, "/confirm/"))
+    page.get_by_role("button", name="Confirmar mi firma").click()
+    expect(page.get_by_role("heading", name="Gracias: su firma está confirmada")).to_be_visible()
+    assert signature_status(live_server) == ["approved"]
