@@ -14,6 +14,11 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from babel.numbers import format_decimal
+from flask_babel import gettext, lazy_gettext
+
+from signon import i18n
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -28,11 +33,20 @@ SUFFIX = ".png"
 
 _PNG = b"\x89PNG\r\n\x1a\n"
 _JPEG = b"\xff\xd8\xff"
-_AGAIN = "Save it as PNG, JPEG or WebP (for example with “Save as” or “Export” in an image editor) and choose it again."
+# The messages are written when a logo is refused, in the language of the page it was sent from.
+_AGAIN = lazy_gettext(
+    "Save it as PNG, JPEG or WebP (for example with “Save as” or “Export” in an image editor) "
+    "and choose it again."
+)
 
 
 class LogoRefused(ValueError):
-    """The file is not a logo signon will keep; the message says why, in the signer's words."""
+    """The file is not a logo signon will keep; the message says why, in the signer's words and
+    language."""
+
+
+def _sentences(*parts: object) -> str:
+    return " ".join(str(part) for part in parts)
 
 
 @dataclass(frozen=True)
@@ -51,21 +65,27 @@ class PreparedLogo:
 def prepare(data: bytes) -> PreparedLogo:
     """The uploaded bytes as a safe PNG, or LogoRefused saying what is wrong with them."""
     if not data:
-        raise LogoRefused("The logo file is empty. Choose the image file again.")
+        raise LogoRefused(gettext("The logo file is empty. Choose the image file again."))
     if len(data) > MAX_BYTES:
         raise LogoRefused(
-            f"The logo file is larger than 2 MB ({_megabytes(len(data))}). {_SMALLER}"
+            _sentences(
+                gettext(
+                    "The logo file is larger than 2 MB (%(size)s).", size=_megabytes(len(data))
+                ),
+                _SMALLER,
+            )
         )
     kind = sniff(data)
     _refuse_trailing_data(kind, data)
     return _reencode(data)
 
 
-_SMALLER = "Choose a smaller file: a logo of about 1000 pixels across is plenty."
+_SMALLER = lazy_gettext("Choose a smaller file: a logo of about 1000 pixels across is plenty.")
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    """'2.5 MB', or '2,5 MB' in a language that writes decimals with a comma."""
+    return f"{format_decimal(size / (1024 * 1024), '0.0', locale=i18n.current())} MB"
 
 
 def sniff(data: bytes) -> str:
@@ -79,13 +99,19 @@ def sniff(data: bytes) -> str:
         return "WEBP"
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<") and (b"<svg" in head or b"<?xml" in head):
-        raise LogoRefused(f"SVG images are not accepted, whatever the file is called. {_AGAIN}")
+        raise LogoRefused(
+            _sentences(gettext("SVG images are not accepted, whatever the file is called."), _AGAIN)
+        )
     if head.startswith(b"<"):
-        raise LogoRefused(f"This file is a web page or text, not an image. {_AGAIN}")
+        raise LogoRefused(
+            _sentences(gettext("This file is a web page or text, not an image."), _AGAIN)
+        )
     for magic, name in _OTHERS:
         if data.startswith(magic):
-            raise LogoRefused(f"{name} files are not accepted. {_AGAIN}")
-    raise LogoRefused(f"This file is not a PNG, JPEG or WebP image. {_AGAIN}")
+            raise LogoRefused(
+                _sentences(gettext("%(kind)s files are not accepted.", kind=name), _AGAIN)
+            )
+    raise LogoRefused(_sentences(gettext("This file is not a PNG, JPEG or WebP image."), _AGAIN))
 
 
 _OTHERS = (
@@ -103,11 +129,11 @@ _OTHERS = (
 # --- Bytes after the image ---------------------------------------------------------------------
 
 
-_TRAILING = (
+_TRAILING = lazy_gettext(
     "The file has other data hidden after the image, so it was not accepted. "
     "Open it in an image editor, save it again as PNG or JPEG, and choose the new file."
 )
-_DAMAGED = f"The image file is damaged or incomplete. {_AGAIN}"
+_DAMAGED = lazy_gettext("The image file is damaged or incomplete.")
 
 
 def _refuse_trailing_data(kind: str, data: bytes) -> None:
@@ -115,9 +141,9 @@ def _refuse_trailing_data(kind: str, data: bytes) -> None:
     so what a signer sees accepted is exactly what was drawn. Zero padding is allowed."""
     end = {"PNG": _png_end, "JPEG": _jpeg_end, "WEBP": _webp_end}[kind](data)
     if end is None:
-        raise LogoRefused(_DAMAGED)
+        raise LogoRefused(_sentences(_DAMAGED, _AGAIN))
     if data[end:].strip(b"\x00"):
-        raise LogoRefused(_TRAILING)
+        raise LogoRefused(str(_TRAILING))
 
 
 def _png_end(data: bytes) -> int | None:
@@ -212,7 +238,7 @@ def _decoded_and_redrawn(data: bytes) -> PreparedLogo:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
             raise LogoRefused(_too_many_pixels()) from error
         except Exception as error:  # any decoder failure is a file we refuse
-            raise LogoRefused(_DAMAGED) from error
+            raise LogoRefused(_sentences(_DAMAGED, _AGAIN)) from error
     mode = "RGBA" if _has_alpha(image) else "RGB"
     image = image.convert(mode)
     image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
@@ -242,17 +268,29 @@ def _check_shape(image: Image.Image) -> None:
         raise LogoRefused(_too_many_pixels(width, height))
     if min(width, height) < MIN_SIDE:
         raise LogoRefused(
-            f"The image is only {width} by {height} pixels. Choose a larger version of the logo."
+            gettext(
+                "The image is only %(width)s by %(height)s pixels. "
+                "Choose a larger version of the logo.",
+                width=width,
+                height=height,
+            )
         )
     if getattr(image, "n_frames", 1) > 1:
         raise LogoRefused(
-            "Animated images are not accepted. Choose a still PNG, JPEG or WebP image."
+            gettext("Animated images are not accepted. Choose a still PNG, JPEG or WebP image.")
         )
 
 
 def _too_many_pixels(width: int = 0, height: int = 0) -> str:
-    measured = f" ({width} by {height} pixels)" if width else ""
-    return f"The image is too large when opened{measured}. {_SMALLER}"
+    if width:
+        too_large = gettext(
+            "The image is too large when opened (%(width)s by %(height)s pixels).",
+            width=width,
+            height=height,
+        )
+    else:
+        too_large = gettext("The image is too large when opened.")
+    return _sentences(too_large, _SMALLER)
 
 
 def _has_alpha(image: Image.Image) -> bool:

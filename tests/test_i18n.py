@@ -31,6 +31,7 @@ ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
 
 # Every template a signer or the public sees; the organizers' pages and emails come later.
 SIGNER_EMAILS = [
+    "_intro.html",
     "_layout.html",
     "_listing.html",
     "_listing.txt",
@@ -48,8 +49,12 @@ SIGNER_EMAILS = [
     "signature_approved.txt",
     "signature_confirmed.html",
     "signature_confirmed.txt",
+    "signature_added.html",
+    "signature_added.txt",
     "signature_rejected.html",
     "signature_rejected.txt",
+    "text_changed.html",
+    "text_changed.txt",
 ]
 CONVERTED = sorted(
     [
@@ -402,3 +407,123 @@ def test_an_error_page_never_writes_the_address_back(client: FlaskClient):
     assert page.status_code == 404
     assert "secret-part" not in page.text
     assert "/language/es?next=/" in page.text
+
+
+# Logos and the emails about a changed text or an added signature
+
+
+def test_a_spanish_signer_is_told_in_spanish_why_a_logo_is_refused(app: Flask, client: FlaskClient):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    with app.app_context():
+        create_letter()
+    svg = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>'
+    page = client.get("/letters/test-letter", headers=ES)
+    data: dict[str, object] = form_defaults(page.text) | form_data()
+    data["logo"] = FileStorage(io.BytesIO(svg), "logo.png")
+    boundary, body = encode_multipart(data)
+    response = client.post(
+        "/letters/test-letter",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=ES,
+    )
+    assert response.status_code == 422
+    text = html.unescape(response.text)
+    assert "No se aceptan imágenes SVG, tenga el nombre que tenga el archivo." in text
+    assert "Guárdela como PNG, JPEG o WebP" in text
+    assert "vuelva a elegir el archivo del logotipo" in text
+    assert "SVG images are not accepted" not in text
+    assert "Save it as PNG" not in text
+
+
+def test_a_refused_logo_is_explained_in_the_pages_language(app: Flask):
+    from signon import images
+
+    with app.test_request_context(headers=ES):
+        with pytest.raises(images.LogoRefused) as spanish_refusal:
+            images.prepare(b"GIF89a" + b"\x00" * 40)
+        assert str(spanish_refusal.value).startswith("No se aceptan archivos GIF. Guárdela")
+        with pytest.raises(images.LogoRefused) as too_large:
+            images.prepare(b"\x89PNG\r\n\x1a\n" + b"\x00" * (images.MAX_BYTES + 100_000))
+        assert "(2,1 MB)" in str(too_large.value)
+    with app.test_request_context():
+        with pytest.raises(images.LogoRefused) as english_refusal:
+            images.prepare(b"GIF89a" + b"\x00" * 40)
+        assert str(english_refusal.value).startswith("GIF files are not accepted. Save it")
+
+
+def test_the_changed_text_email_speaks_the_language_the_signer_signed_in(
+    app: Flask, mailbox: Mailbox
+):
+    from signon.services import signer_links
+    from tests.factories import confirmed_signature, create_organizer
+
+    with app.app_context():
+        owner = create_organizer()
+        letter = create_letter(title="Publiquen los datos", owner=owner)
+        signed = confirmed_signature(letter)
+        signed.language = "es"
+        confirmed_signature(letter, organization="Other Org", email="en@other.example")
+        db.session.commit()
+        letters.revise_text(letter, "Un texto nuevo.", "Más breve", author_id=owner.id)
+        assert signer_links.ask_to_reconfirm(letter, "Léanlo de nuevo.", by=owner) == 2
+    emails = mailbox.wait_for(4)
+    [spanish_email] = [m for m in emails if "cambiado" in str(m["Subject"])]
+    assert spanish_email["To"] == "dana@openrecords.example"
+    assert spanish_email["Subject"] == "El texto que usted firmó ha cambiado: Publiquen los datos"
+    body = text_body(spanish_email)
+    assert "Hola, Dana Reyes:" in body
+    assert "Usted firmó «Publiquen los datos» en nombre de Open Records Alliance." in body
+    assert "los organizadores cambiaron el texto (versión 2: Más breve)" in body
+    assert "Para mantener su firma en el texto nuevo:" in body
+    assert "Para retirar su firma:" in body
+    page = html_body(spanish_email)
+    assert '<html lang="es" dir="ltr">' in page
+    assert "Mantener mi firma en el texto nuevo" in page
+    assert "Retirar mi firma" in page
+    assert "Keep" not in body + page
+    [english_email] = [m for m in emails if "has changed" in str(m["Subject"])]
+    assert english_email["To"] == "en@other.example"
+    assert english_email["Subject"] == "The text you signed has changed: Publiquen los datos"
+    assert "Keep your signature on the new text:" in text_body(english_email)
+
+
+def test_a_signature_added_for_a_spanish_signer_is_announced_in_spanish(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    """A signer who filled the form in Spanish but never confirmed it, added by an organizer."""
+    from signon.services import intake
+    from tests.factories import create_organizer, signature_data
+
+    with app.app_context():
+        owner = create_organizer(name="Ana Ruiz")
+        create_letter(title="Publiquen los datos", owner=owner)
+    assert sign(client, ES).status_code == 303
+    with app.app_context():
+        letter = db.session.execute(sa.select(Letter)).scalar_one()
+        owner = letter.hosts[0].organizer
+        added = intake.add_signature(
+            letter,
+            signature_data(),
+            by=owner,
+            source="Por teléfono",
+            approve=True,
+            tell_signer=True,
+        )
+        assert added.language == "es"
+    [email] = [m for m in mailbox.wait_for(2) if "firmantes" in str(m["Subject"])]
+    assert email["Subject"] == "Usted figura entre los firmantes: Publiquen los datos"
+    body = text_body(email)
+    assert "Hola, Dana Reyes:" in body
+    assert "Ana Ruiz, que organiza «Publiquen los datos», añadió su firma" in body
+    assert "en nombre de Open Records Alliance, como usted se lo pidió." in body
+    assert "Open Records Alliance ya figura en la carta:" in body
+    assert "retire la firma con este enlace; se quita de inmediato:" in body
+    page = html_body(email)
+    assert "uno de los organizadores de esta carta añadió su firma" in page
+    assert "ya figura en <a href=" in page
+    assert "added your signature" not in body + page

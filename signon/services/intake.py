@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext
 from sqlalchemy.exc import IntegrityError
 
 from signon import audit, transaction
@@ -328,9 +329,9 @@ def _tell_signer(signature: Signature, by: Organizer) -> None:
         signature,
         "signature_added",
         subject=(
-            f"You are listed as a signer: {letter.title}"
+            lazy_gettext("You are listed as a signer: %(title)s", title=letter.title)
             if approved
-            else f"Your signature was added: {letter.title}"
+            else lazy_gettext("Your signature was added: %(title)s", title=letter.title)
         ),
         organizer=by,
         approved=approved,

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext
 
 from signon import audit, tokens, transaction
 from signon.extensions import db
@@ -234,7 +235,7 @@ def ask_to_reconfirm(letter: Letter, message: str, *, by: Organizer) -> int:
         letter_emails.queue_to_signer(
             signature,
             "text_changed",
-            subject=f"The text you signed has changed: {letter.title}",
+            subject=lazy_gettext("The text you signed has changed: %(title)s", title=letter.title),
             version=version,
             message=message.strip(),
             letter_url=external_url("public.letter", slug=letter.slug),
