@@ -21,10 +21,10 @@ from signon.forms.public import (
     TRAP_MAX,
     WEBSITE_MAX,
     FormShape,
-    SignStamps,
     is_web_address,
     normalize_website,
 )
+from signon.forms.stamps import SignStamps
 from signon.models import Listing, SignatoryKind
 from signon.services import listing_choices
 from signon.services.normalize import clean_text

@@ -29,9 +29,9 @@ from signon.forms.entry import read_posted
 from signon.forms.public import (
     FormShape,
     SignForm,
-    SignStamps,
     sign_form,
 )
+from signon.forms.stamps import SignStamps
 from signon.models import Letter, LetterStatus
 from signon.outages import keeps_input
 from signon.privacy import client_hash
