@@ -8,7 +8,7 @@ from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import NamedTuple, ParamSpec, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import flask_babel
 from babel import Locale
@@ -121,6 +121,11 @@ def language_links() -> list[LanguageLink]:
     ]
 
 
+# What a language link carries back of the address: names that say where a visitor came from.
+# A co-host's share code or any other secret in it is never written into the page.
+_KEPT_ARGS = frozenset({"ref"})
+
+
 def back_here() -> str:
     """Where a language link returns to: this page, or the home page from a page that is not
     one of the site's (an unknown address is never written back into the page)."""
@@ -128,7 +133,10 @@ def back_here() -> str:
         return "/"
     if request.endpoint == "language.choose":
         return "/"
-    return request.full_path if request.query_string else request.path
+    kept = [
+        (k, v) for k, v in request.args.items(multi=True) if k in _KEPT_ARGS or k.startswith("utm_")
+    ]
+    return f"{request.path}?{urlencode(kept)}" if kept else request.path
 
 
 def _own_name(code: str) -> str:

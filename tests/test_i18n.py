@@ -527,3 +527,16 @@ def test_a_signature_added_for_a_spanish_signer_is_announced_in_spanish(
     assert "uno de los organizadores de esta carta añadió su firma" in page
     assert "ya figura en <a href=" in page
     assert "added your signature" not in body + page
+
+
+def test_the_language_link_keeps_where_a_visitor_came_from_but_never_a_share_code(
+    app: Flask, client: FlaskClient
+):
+    with app.app_context():
+        create_letter()
+    page = client.get("/letters/test-letter?via=SecretShareCode1&ref=newsletter&utm_source=x")
+    link = re.search(r'href="([^"]*)" lang="es"', page.text)
+    assert link is not None
+    assert "SecretShareCode1" not in page.text
+    chosen = client.get(html.unescape(link.group(1)))
+    assert chosen.headers["Location"] == "/letters/test-letter?ref=newsletter&utm_source=x"
