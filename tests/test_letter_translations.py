@@ -57,6 +57,8 @@ def test_organizer_saves_a_spanish_translation_and_it_is_audited(app: Flask, cli
     assert page.status_code == 200
     assert "Not translated" in page.text
     assert "We ask you to **publish the data**." in page.text  # the original, next to the form
+    ids = re.findall(r'\bid="([^"]+)"', page.text)
+    assert len(ids) == len(set(ids))  # the form's fields and the sections' headings apart
 
     response = _save_spanish(client, token, letter_id)
     assert response.status_code == 302

@@ -33,7 +33,8 @@ def save_translation(letter_id: int, language: str) -> Any:
         else:
             flash(f"Saved the {i18n.language_name(language, 'en')} translation.", "success")
             return redirect(
-                url_for("admin.letter_translations", letter_id=letter_id) + f"#{language}"
+                url_for("admin.letter_translations", letter_id=letter_id)
+                + f"#translation-{language}"
             )
     return _page(letter, {language: form}, 422)
 
