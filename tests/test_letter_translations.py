@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from signon.extensions import db
-from signon.models import AuditEvent, LetterTranslation, Signature
+from signon.models import AuditEvent, Letter, LetterTranslation, Organizer, Signature
 from signon.services import letters, translations
-from tests.conftest import form_defaults, login_as
+from tests.conftest import Mailbox, csrf_token, form_defaults, link_in, login_as
 from tests.factories import create_letter, create_organizer, create_signature, form_data
+from tests.test_state_races import TRIALS, at_once
 
 ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
 SPANISH_BODY = "Estimada directora:\n\nLe pedimos que **publique los datos**.\n"
@@ -222,13 +225,63 @@ def test_only_the_sites_other_languages_can_be_translated_into(app: Flask, clien
 
 
 def test_the_thank_you_message_after_confirming_is_the_translated_one(
-    app: Flask, client: FlaskClient
+    app: Flask, client: FlaskClient, mailbox: Mailbox
 ):
     letter_id = _letter_with_owner(app)
     token = login_as(client, "owner@coalition.example")
     _save_spanish(client, token, letter_id)
+    reader = app.test_client()
+    page = reader.get("/letters/test-letter", headers=ES)
+    reader.post("/letters/test-letter", data=form_defaults(page.text) | form_data(), headers=ES)
+    [email] = mailbox.wait_for(1)
+    confirm = urlsplit(link_in(email, "/confirm/")).path
+    form = reader.get(confirm, headers=ES).text
+    result = reader.post(confirm, data={"csrf_token": csrf_token(form)}, headers=ES).text
+    assert '<div class="thank-you"><p>Gracias por firmar.</p>' in result
+    assert "Thank you for signing." not in result
     with app.app_context():
         letter = letters.get_by_slug("test-letter")
         assert letter is not None
         assert translations.thank_you_in(letter, "es") == ("Gracias por firmar.", "es")
         assert translations.thank_you_in(letter, "en") == ("Thank you for signing.", "en")
+
+
+def _saving(letter_id: int, organizer_id: int, title: str) -> Any:
+    """A racer: reads what the page would, then saves the Spanish translation."""
+    letter = db.session.get(Letter, letter_id)
+    organizer = db.session.get(Organizer, organizer_id)
+    assert letter is not None
+    assert organizer is not None
+    letters.current_version(letter)
+    draft = translations.TranslationDraft(title, SPANISH_BODY)
+    return lambda: translations.save_translation(letter, "es", draft, by=organizer).id
+
+
+def test_two_organizers_saving_the_same_translation_at_once_both_succeed(app: Flask):
+    with app.app_context():
+        owner = create_organizer("owner@coalition.example")
+        owner_id = owner.id
+        cohost_id = create_organizer("cohost@coalition.example").id
+    for trial in range(TRIALS):
+        with app.app_context():
+            owner = db.session.get(Organizer, owner_id)
+            letter_id = create_letter(slug=f"race-{trial}", owner=owner).id
+        first, second = at_once(
+            lambda: _saving(letter_id, owner_id, "Uno"),  # noqa: B023 - run within this trial
+            lambda: _saving(letter_id, cohost_id, "Dos"),  # noqa: B023
+            app=app,
+        )
+        with app.app_context():
+            rows = list(
+                db.session.execute(
+                    sa.select(LetterTranslation).where(LetterTranslation.letter_id == letter_id)
+                ).scalars()
+            )
+            assert [row.id for row in rows] == [first] == [second], trial
+            assert rows[0].title in {"Uno", "Dos"}
+            events = db.session.execute(
+                sa.select(sa.func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.letter_id == letter_id, AuditEvent.action == "letter.translated")
+            ).scalar()
+            assert events == 2, trial
