@@ -80,6 +80,7 @@ def test_organizer_saves_a_spanish_translation_and_it_is_audited(app: Flask, cli
             sa.select(AuditEvent).where(AuditEvent.action == "letter.translated")
         ).scalar_one()
         assert event.after == {"language": "es", "version": 1}
+        assert (event.subject_type, event.subject_id) == ("lettertranslation", row.id)
 
 
 def test_saving_again_corrects_the_translation_of_the_same_version(app: Flask, client: FlaskClient):
@@ -145,6 +146,8 @@ def test_a_new_version_marks_the_translation_as_needing_an_update(app: Flask, cl
 
     page = client.get(f"/admin/letters/{letter_id}/translations").text
     assert "Needs an update: translated from version 1, the text is now version 2." in page
+    dashboard = client.get(f"/admin/letters/{letter_id}").text
+    assert "The text changed since it was translated into Spanish" in dashboard
     with app.app_context():
         letter = letters.get_by_slug("test-letter")
         assert letter is not None
@@ -160,6 +163,7 @@ def test_a_new_version_marks_the_translation_as_needing_an_update(app: Flask, cl
     _save_spanish(client, token, letter_id, **{"es-body": "Publiquen **todos** los datos."})
     page = client.get(f"/admin/letters/{letter_id}/translations").text
     assert "Up to date" in page
+    assert "The text changed since" not in client.get(f"/admin/letters/{letter_id}").text
     spanish = app.test_client().get("/letters/test-letter", headers=ES).text
     assert "<strong>todos</strong>" in spanish
     assert "versión anterior" not in spanish
