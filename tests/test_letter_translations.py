@@ -169,6 +169,28 @@ def test_a_new_version_marks_the_translation_as_needing_an_update(app: Flask, cl
     assert "versión anterior" not in spanish
 
 
+def test_editing_the_unsigned_text_in_place_also_marks_the_translation(
+    app: Flask, client: FlaskClient
+):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id)
+    with app.app_context():
+        letter = letters.get_by_slug("test-letter")
+        assert letter is not None
+        draft = letters.draft_of(letter)
+        draft.body_markdown = "Dear Director,\n\nPublish the data by Friday.\n"
+        owner = db.session.get(Organizer, letter.owner_id)
+        assert owner is not None
+        letters.update_letter(letter, draft, "", author_id=owner.id)
+        assert len(letters.current_version(letter).letter.versions) == 1  # edited in place
+    page = client.get(f"/admin/letters/{letter_id}/translations").text
+    assert "Needs an update: translated from version 1, which was edited since." in page
+    spanish = app.test_client().get("/letters/test-letter", headers=ES).text
+    assert "Publiquen los datos" in spanish
+    assert "versión anterior" in spanish
+
+
 def test_signing_from_the_spanish_page_signs_the_current_version_in_spanish(
     app: Flask, client: FlaskClient
 ):

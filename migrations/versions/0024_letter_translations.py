@@ -3,7 +3,8 @@
 Organizers translate a letter's title, text and thank-you message into the site's other
 languages. A translation belongs to the version of the text it was made from, one per letter,
 language and version: a new version leaves the earlier translation readable, marked as of an
-earlier version, until it is brought up to date.
+earlier version, until it is brought up to date. The version's content hash is kept too, since a
+version nobody signed yet is edited in place.
 
 Revision ID: 0024
 Revises: 0023
@@ -27,6 +28,7 @@ def upgrade():
     sa.Column('letter_id', sa.Integer(), nullable=False),
     sa.Column('language', sa.String(length=16), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('source_hash', sa.String(length=64), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('body_markdown', sa.Text(), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=False),

@@ -120,6 +120,9 @@ class LetterTranslation(Model):
     letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), index=True)
     language: Mapped[str] = mapped_column(sa.String(16))
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("letter_version.id"))
+    # The version's content hash when translated: a version nobody signed yet is edited in
+    # place, and its translation is then out of date too.
+    source_hash: Mapped[str] = mapped_column(sa.String(64))
     title: Mapped[str] = mapped_column(sa.String(200))
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)

@@ -39,15 +39,29 @@ class LanguageState:
     language: str
     translation: LetterTranslation | None
     translated_number: int | None
-    current_number: int
+    current: LetterVersion
+
+    @property
+    def current_number(self) -> int:
+        return self.current.number
 
     @property
     def up_to_date(self) -> bool:
-        return self.translated_number == self.current_number
+        return self.translation is not None and is_current(self.translation, self.current)
+
+    @property
+    def edited_since(self) -> bool:
+        """Translated from this same version, which was edited afterwards (nobody had signed it)."""
+        return self.translated_number == self.current.number and not self.up_to_date
 
     @property
     def needs_update(self) -> bool:
         return self.translation is not None and not self.up_to_date
+
+
+def is_current(translation: LetterTranslation, version: LetterVersion) -> bool:
+    """Made from this version's text as it is now."""
+    return translation.version_id == version.id and translation.source_hash == version.content_hash
 
 
 def offered_languages(letter: Letter) -> list[str]:
@@ -68,6 +82,7 @@ def save_translation(
     before = _summary(translation)
     if translation is None:
         translation = _insert(letter, language, version, by)
+    translation.source_hash = version.content_hash
     translation.title = title
     translation.body_markdown = body
     translation.body_html = markdown_to_html(body)
@@ -105,6 +120,7 @@ def _insert(
         letter_id=letter.id,
         language=language,
         version_id=version.id,
+        source_hash=version.content_hash,
         title="",
         body_markdown="",
         body_html="",
@@ -161,12 +177,12 @@ def shown_in(letter: Letter, language: str) -> Shown | None:
     if latest is None:
         return None
     translation, _number = latest
-    return Shown(translation, outdated=translation.version_id != letters.current_version_id(letter))
+    return Shown(translation, outdated=not is_current(translation, letters.current_version(letter)))
 
 
 def states(letter: Letter) -> list[LanguageState]:
     """Each language the letter can be translated into, with where its translation stands."""
-    current = letters.current_version(letter).number
+    current = letters.current_version(letter)
     result = []
     for language in offered_languages(letter):
         latest = _latest(letter, language)
@@ -182,7 +198,8 @@ def states(letter: Letter) -> list[LanguageState]:
 
 
 def needing_update(letter: Letter) -> list[LanguageState]:
-    """The translations made of an earlier version than the current one."""
+    """The translations made of an earlier version than the current one, or of its text before
+    an edit."""
     return [state for state in states(letter) if state.needs_update]
 
 
