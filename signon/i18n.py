@@ -140,8 +140,14 @@ def back_here() -> str:
 
 
 def _own_name(code: str) -> str:
-    name = Locale.parse(code).get_display_name(code) or code
-    return name[:1].upper() + name[1:]
+    return language_name(code, code)
+
+
+def language_name(code: str, in_language: str | None = None) -> str:
+    """A language's name, capitalized, in `in_language` (the page's by default): 'Spanish',
+    'inglés'; its own name with in_language=code ('Español')."""
+    name = Locale.parse(code).get_display_name(in_language or current()) or code
+    return name[:1].upper() + name[1:] if (in_language or current()) == code else name
 
 
 def safe_next(target: str | None) -> str:
@@ -239,3 +245,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(direction, "text_direction")
     app.add_template_global(language_links)
     app.add_template_global(back_here)
+    app.add_template_global(language_name)

@@ -6,6 +6,7 @@ from signon.models.documents import ACTIVE_JOB, Delivery, DocumentJob, ListSnaps
 from signon.models.letters import (
     Letter,
     LetterHost,
+    LetterTranslation,
     LetterUpdate,
     LetterVersion,
     PressRelease,
@@ -50,6 +51,7 @@ __all__ = [
     "Letter",
     "LetterHost",
     "LetterStatus",
+    "LetterTranslation",
     "LetterUpdate",
     "LetterVersion",
     "ListSnapshot",

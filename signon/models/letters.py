@@ -109,6 +109,30 @@ class LetterVersion(Model):
     letter: Mapped[Letter] = relationship(back_populates="versions")
 
 
+class LetterTranslation(Model):
+    """A letter's title, text and thank-you message in another language, translated from one
+    version of its text. Each version keeps its own translation per language, so a new version
+    leaves the earlier translation readable (marked as of an earlier version) until it is redone."""
+
+    __table_args__ = (sa.UniqueConstraint("letter_id", "language", "version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letter.id"), index=True)
+    language: Mapped[str] = mapped_column(sa.String(16))
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("letter_version.id"))
+    # The version's content hash when translated: a version nobody signed yet is edited in
+    # place, and its translation is then out of date too.
+    source_hash: Mapped[str] = mapped_column(sa.String(64))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    thank_you_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
+
+    version: Mapped[LetterVersion] = relationship()
+
+
 class LetterUpdate(Model):
     """News about a letter ('it was delivered', 'the agency answered'): emailed to signers who asked,
     and posted on the letter's public page."""

@@ -46,6 +46,7 @@ from signon.services import (
     outreach,
     sharing,
     signatures,
+    translations,
     updates,
 )
 
@@ -165,6 +166,8 @@ def letter_page(
         "public/letter.html",
         letter=letter,
         version=version,
+        translated=translations.shown_in(letter, i18n.current()),
+        reading_languages=translations.translated_languages(letter),
         form=form,
         notice=notice,
         signatories=listing.cached_counts(letter) if private else embargo.public_counts(letter),

@@ -15,7 +15,7 @@ from signon.extensions import csrf, limiter
 from signon.forms.public import ConfirmForm, WithdrawForm
 from signon.models import Signature, SignatureStatus, Token
 from signon.security import configured_limit
-from signon.services import letters, retention, signer_links, updates
+from signon.services import letters, retention, signer_links, translations, updates
 from signon.services.signer_links import Outcome
 from signon.views.public import bp, no_store
 
@@ -32,6 +32,7 @@ def _result_page(template: str, result: signer_links.Result, **context: Any) -> 
     """What a signer's link did, in the language they signed in."""
     if result.signature is not None:
         i18n.use_language_of_page(result.signature.language)
+        context["thank_you"] = translations.thank_you_in(result.signature.letter, i18n.current())
     return render_template(template, result=result, Outcome=Outcome, **context)
 
 

@@ -16,6 +16,7 @@ from signon.views.admin import (  # noqa: F401 - each module adds its routes to 
     outreach,
     press,
     questions,
+    translations,
 )
 from signon.views.admin.base import bp
 

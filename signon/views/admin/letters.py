@@ -30,6 +30,7 @@ from signon.services import (
     moderation,
     retention,
     signer_links,
+    translations,
     undelivered,
 )
 from signon.services.letters import LetterError
@@ -129,6 +130,7 @@ def letter(letter_id: int) -> str:
         undelivered=undelivered.of_letter(letter),
         under_embargo=embargo.under_embargo(letter),
         reveal_at=embargo.local_reveal_at(letter),
+        outdated_translations=[state.language for state in translations.needing_update(letter)],
     )
 
 

@@ -1,0 +1,223 @@
+"""Translations of a letter's text: saved per version, and which one a reader in a language sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from signon import audit, i18n, transaction
+from signon.extensions import db
+from signon.models import Letter, LetterTranslation, LetterVersion, Organizer
+from signon.sanitize import markdown_to_html
+from signon.services import letters
+
+
+class TranslationError(ValueError):
+    """A translation cannot be saved as given; the message says why."""
+
+
+@dataclass
+class TranslationDraft:
+    title: str
+    body_markdown: str
+    thank_you_markdown: str = ""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The translation a reader sees; `outdated` when it is of an earlier version of the text."""
+
+    translation: LetterTranslation
+    outdated: bool
+
+
+@dataclass(frozen=True)
+class LanguageState:
+    """One language on the organizer's page: its latest translation, if any, and the current text."""
+
+    language: str
+    translation: LetterTranslation | None
+    translated_number: int | None
+    current: LetterVersion
+
+    @property
+    def current_number(self) -> int:
+        return self.current.number
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.translation is not None and is_current(self.translation, self.current)
+
+    @property
+    def edited_since(self) -> bool:
+        """Translated from this same version, which was edited afterwards (nobody had signed it)."""
+        return self.translated_number == self.current.number and not self.up_to_date
+
+    @property
+    def needs_update(self) -> bool:
+        return self.translation is not None and not self.up_to_date
+
+
+def is_current(translation: LetterTranslation, version: LetterVersion) -> bool:
+    """Made from this version's text as it is now."""
+    return translation.version_id == version.id and translation.source_hash == version.content_hash
+
+
+def offered_languages(letter: Letter) -> list[str]:
+    """The languages a letter can be translated into: the site's, other than its own."""
+    return [code for code in i18n.languages() if code != letter.language]
+
+
+def save_translation(
+    letter: Letter, language: str, draft: TranslationDraft, *, by: Organizer
+) -> LetterTranslation:
+    """Save the translation of the current version into `language`: a new one, or the one
+    already made of this version, corrected."""
+    if language not in offered_languages(letter):
+        raise TranslationError("this letter cannot be translated into that language")
+    title, body, thanks = _checked(draft)
+    version = letters.current_version(letter)
+    translation = _for_version(letter, language, version.id, lock=True)
+    before = _summary(translation)
+    if translation is None:
+        translation = _insert(letter, language, version, by)
+    translation.source_hash = version.content_hash
+    translation.title = title
+    translation.body_markdown = body
+    translation.body_html = markdown_to_html(body)
+    translation.thank_you_markdown = thanks
+    translation.updated_by_id = by.id
+    audit.record(
+        "letter.translated",
+        letter_id=letter.id,
+        actor_kind="organizer",
+        actor_id=by.id,
+        subject=translation,
+        before=before,
+        after={"language": language, "version": version.number},
+    )
+    transaction.commit()
+    return translation
+
+
+def _checked(draft: TranslationDraft) -> tuple[str, str, str]:
+    title = " ".join(draft.title.split())
+    if not title or len(title) > 200:
+        raise TranslationError("the translated title must have 1 to 200 characters")
+    body = draft.body_markdown.strip()
+    if not body:
+        raise TranslationError("the translated text is empty")
+    return title, body, draft.thank_you_markdown.strip()
+
+
+def _insert(
+    letter: Letter, language: str, version: LetterVersion, by: Organizer
+) -> LetterTranslation:
+    """A new row for this version, or, when another organizer saved one at the same moment, that
+    one (the unique constraint decides; the later save wins, as an edit of it would)."""
+    translation = LetterTranslation(
+        letter_id=letter.id,
+        language=language,
+        version_id=version.id,
+        source_hash=version.content_hash,
+        title="",
+        body_markdown="",
+        body_html="",
+        updated_by_id=by.id,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(translation)
+    except sa.exc.IntegrityError:
+        existing = _for_version(letter, language, version.id, lock=True)
+        if existing is None:
+            raise
+        return existing
+    return translation
+
+
+def _for_version(
+    letter: Letter, language: str, version_id: int, *, lock: bool = False
+) -> LetterTranslation | None:
+    query = sa.select(LetterTranslation).where(
+        LetterTranslation.letter_id == letter.id,
+        LetterTranslation.language == language,
+        LetterTranslation.version_id == version_id,
+    )
+    if lock:
+        query = query.with_for_update()
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def _summary(translation: LetterTranslation | None) -> dict[str, object] | None:
+    if translation is None:
+        return None
+    return {"language": translation.language, "version": translation.version.number}
+
+
+def _latest(letter: Letter, language: str) -> tuple[LetterTranslation, int] | None:
+    """The translation of the latest version translated into `language`, with its number."""
+    row = db.session.execute(
+        sa.select(LetterTranslation, LetterVersion.number)
+        .join(LetterVersion, LetterVersion.id == LetterTranslation.version_id)
+        .where(LetterTranslation.letter_id == letter.id, LetterTranslation.language == language)
+        .order_by(LetterVersion.number.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def shown_in(letter: Letter, language: str) -> Shown | None:
+    """What a reader in `language` sees: the translation of the current version; else the latest
+    earlier one, marked outdated; else None, and they read the original."""
+    if language == letter.language or language not in i18n.languages():
+        return None
+    latest = _latest(letter, language)
+    if latest is None:
+        return None
+    translation, _number = latest
+    return Shown(translation, outdated=not is_current(translation, letters.current_version(letter)))
+
+
+def states(letter: Letter) -> list[LanguageState]:
+    """Each language the letter can be translated into, with where its translation stands."""
+    current = letters.current_version(letter)
+    result = []
+    for language in offered_languages(letter):
+        latest = _latest(letter, language)
+        result.append(
+            LanguageState(
+                language,
+                latest[0] if latest else None,
+                latest[1] if latest else None,
+                current,
+            )
+        )
+    return result
+
+
+def needing_update(letter: Letter) -> list[LanguageState]:
+    """The translations made of an earlier version than the current one, or of its text before
+    an edit."""
+    return [state for state in states(letter) if state.needs_update]
+
+
+def translated_languages(letter: Letter) -> list[str]:
+    """The languages a reader can read the letter in: its own, then those translated."""
+    done = set(
+        db.session.execute(
+            sa.select(LetterTranslation.language)
+            .where(LetterTranslation.letter_id == letter.id)
+            .distinct()
+        ).scalars()
+    )
+    return [letter.language, *(code for code in offered_languages(letter) if code in done)]
+
+
+def thank_you_in(letter: Letter, language: str) -> tuple[str, str]:
+    """The thank-you message a signer reading in `language` sees, and the language it is in."""
+    shown = shown_in(letter, language)
+    if shown is not None and shown.translation.thank_you_markdown:
+        return shown.translation.thank_you_markdown, language
+    return letter.thank_you_markdown, letter.language

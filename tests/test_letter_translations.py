@@ -1,0 +1,313 @@
+"""Translations of a letter: organizers save them per version, readers see the one in their
+language (or the last one, with a note), and signing still signs the current text."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from signon.extensions import db
+from signon.models import AuditEvent, Letter, LetterTranslation, Organizer, Signature
+from signon.services import letters, translations
+from tests.conftest import Mailbox, csrf_token, form_defaults, link_in, login_as
+from tests.factories import create_letter, create_organizer, create_signature, form_data
+from tests.test_state_races import TRIALS, at_once
+
+ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+SPANISH_BODY = "Estimada directora:\n\nLe pedimos que **publique los datos**.\n"
+
+
+def _letter_with_owner(app: Flask) -> int:
+    with app.app_context():
+        owner = create_organizer("owner@coalition.example")
+        create_organizer("other@coalition.example")
+        letter = create_letter(owner=owner)
+        letter.thank_you_markdown = "Thank you for signing."
+        db.session.commit()
+        return letter.id
+
+
+def _save_spanish(client: FlaskClient, token: str, letter_id: int, **overrides: str):
+    data = {
+        "csrf_token": token,
+        "es-csrf_token": token,
+        "es-title": "Publiquen los datos",
+        "es-body": SPANISH_BODY,
+        "es-thank_you": "Gracias por firmar.",
+    }
+    data.update(overrides)
+    return client.post(f"/admin/letters/{letter_id}/translations/es", data=data)
+
+
+def _new_version(app: Flask) -> None:
+    with app.app_context():
+        letter = letters.get_by_slug("test-letter")
+        assert letter is not None
+        create_signature(letter)  # signed, so an edit makes a new version
+        letters.revise_text(letter, "Dear Director,\n\nPublish **all** the data.\n", "All of it")
+
+
+def test_organizer_saves_a_spanish_translation_and_it_is_audited(app: Flask, client: FlaskClient):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    page = client.get(f"/admin/letters/{letter_id}/translations")
+    assert page.status_code == 200
+    assert "Not translated" in page.text
+    assert "We ask you to **publish the data**." in page.text  # the original, next to the form
+    ids = re.findall(r'\bid="([^"]+)"', page.text)
+    assert len(ids) == len(set(ids))  # the form's fields and the sections' headings apart
+
+    response = _save_spanish(client, token, letter_id)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).text
+    assert "Up to date" in page
+    assert 'value="Publiquen los datos"' in page  # the form is filled with the translation
+    with app.app_context():
+        [row] = db.session.execute(sa.select(LetterTranslation)).scalars()
+        assert row.language == "es"
+        assert row.version_id == letters.current_version_id(row.version.letter)
+        assert (
+            row.body_html
+            == "<p>Estimada directora:</p>\n<p>Le pedimos que <strong>publique los datos</strong>.</p>\n"
+        )
+        event = db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action == "letter.translated")
+        ).scalar_one()
+        assert event.after == {"language": "es", "version": 1}
+        assert (event.subject_type, event.subject_id) == ("lettertranslation", row.id)
+
+
+def test_saving_again_corrects_the_translation_of_the_same_version(app: Flask, client: FlaskClient):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id)
+    _save_spanish(client, token, letter_id, **{"es-title": "Publiquen todos los datos"})
+    with app.app_context():
+        [row] = db.session.execute(sa.select(LetterTranslation)).scalars()
+        assert row.title == "Publiquen todos los datos"
+
+
+def test_a_translation_without_text_is_refused_and_keeps_what_was_typed(
+    app: Flask, client: FlaskClient
+):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    response = _save_spanish(client, token, letter_id, **{"es-body": "   "})
+    assert response.status_code == 422
+    assert 'value="Publiquen los datos"' in response.text
+    with app.app_context():
+        assert db.session.execute(sa.select(LetterTranslation)).first() is None
+
+
+def test_spanish_readers_see_the_translation_and_english_readers_the_original(
+    app: Flask, client: FlaskClient
+):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id)
+    reader = app.test_client()
+
+    spanish = reader.get("/letters/test-letter", headers=ES).text
+    assert '<html lang="es"' in spanish
+    assert '<h1 id="letter-title">Publiquen los datos</h1>' in spanish
+    assert "<strong>publique los datos</strong>" in spanish
+    assert "We ask you to <strong>" not in spanish  # (the share card stays the original's)
+    assert "versión anterior" not in spanish
+    # The letter's languages, each named in its own, link to the language switch.
+    assert re.search(r'href="/language/en\?next=/letters/test-letter"[^>]*>English</a>', spanish)
+    assert re.search(r'hreflang="es" aria-current="true">Español</a>', spanish)
+
+    english = reader.get("/letters/test-letter").text
+    assert '<h1 id="letter-title">Publish the data</h1>' in english
+    assert "We ask you to <strong>publish the data</strong>" in english
+    assert "Publiquen" not in english
+
+
+def test_the_original_in_a_spanish_page_says_its_language(app: Flask, client: FlaskClient):
+    with app.app_context():
+        create_letter()
+    page = client.get("/letters/test-letter", headers=ES).text
+    assert '<h1 id="letter-title" lang="en">Publish the data</h1>' in page
+    assert '<div class="letter-body" lang="en">' in page
+    assert "Leer en" not in page  # no translation: nothing to choose between
+
+
+def test_a_new_version_marks_the_translation_as_needing_an_update(app: Flask, client: FlaskClient):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id)
+    _new_version(app)
+
+    page = client.get(f"/admin/letters/{letter_id}/translations").text
+    assert "Needs an update: translated from version 1, the text is now version 2." in page
+    dashboard = client.get(f"/admin/letters/{letter_id}").text
+    assert "The text changed since it was translated into Spanish" in dashboard
+    with app.app_context():
+        letter = letters.get_by_slug("test-letter")
+        assert letter is not None
+        assert [state.language for state in translations.needing_update(letter)] == ["es"]
+
+    spanish = html.unescape(app.test_client().get("/letters/test-letter", headers=ES).text)
+    assert "Publiquen los datos" in spanish
+    assert (
+        "Esta traducción es de una versión anterior de la carta; "
+        '<a href="/language/en?next=/letters/test-letter">lea el texto actual en inglés</a>.'
+    ) in spanish
+
+    _save_spanish(client, token, letter_id, **{"es-body": "Publiquen **todos** los datos."})
+    page = client.get(f"/admin/letters/{letter_id}/translations").text
+    assert "Up to date" in page
+    assert "The text changed since" not in client.get(f"/admin/letters/{letter_id}").text
+    spanish = app.test_client().get("/letters/test-letter", headers=ES).text
+    assert "<strong>todos</strong>" in spanish
+    assert "versión anterior" not in spanish
+
+
+def test_editing_the_unsigned_text_in_place_also_marks_the_translation(
+    app: Flask, client: FlaskClient
+):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id)
+    with app.app_context():
+        letter = letters.get_by_slug("test-letter")
+        assert letter is not None
+        draft = letters.draft_of(letter)
+        draft.body_markdown = "Dear Director,\n\nPublish the data by Friday.\n"
+        owner = db.session.get(Organizer, letter.owner_id)
+        assert owner is not None
+        letters.update_letter(letter, draft, "", author_id=owner.id)
+        assert len(letters.current_version(letter).letter.versions) == 1  # edited in place
+    page = client.get(f"/admin/letters/{letter_id}/translations").text
+    assert "Needs an update: translated from version 1, which was edited since." in page
+    spanish = app.test_client().get("/letters/test-letter", headers=ES).text
+    assert "Publiquen los datos" in spanish
+    assert "versión anterior" in spanish
+
+
+def test_signing_from_the_spanish_page_signs_the_current_version_in_spanish(
+    app: Flask, client: FlaskClient
+):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id)
+    reader = app.test_client()
+    page = reader.get("/letters/test-letter", headers=ES)
+    data = form_defaults(page.text) | form_data(email="lucia@datos.example")
+    response = reader.post("/letters/test-letter", data=data, headers=ES)
+    assert response.status_code == 303
+    with app.app_context():
+        signature = db.session.execute(
+            sa.select(Signature).where(Signature.email == "lucia@datos.example")
+        ).scalar_one()
+        assert signature.language == "es"
+        assert signature.version_id == letters.current_version_id(signature.letter)
+
+
+def test_a_script_in_the_translation_never_reaches_the_page(app: Flask, client: FlaskClient):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    body = 'Hola <script>alert("x")</script>\n\n[clic](javascript:alert(1))\n\n<img src=x onerror=alert(1)>'
+    _save_spanish(client, token, letter_id, **{"es-body": body})
+    page = app.test_client().get("/letters/test-letter", headers=ES).text
+    assert "<script>alert" not in page
+    assert 'href="javascript:' not in page
+    assert "<img" not in page
+    with app.app_context():
+        [row] = db.session.execute(sa.select(LetterTranslation)).scalars()
+        assert "<script" not in row.body_html
+
+
+def test_another_letters_organizer_gets_not_found(app: Flask, client: FlaskClient):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "other@coalition.example")
+    assert client.get(f"/admin/letters/{letter_id}/translations").status_code == 404
+    assert _save_spanish(client, token, letter_id).status_code == 404
+    with app.app_context():
+        assert db.session.execute(sa.select(LetterTranslation)).first() is None
+
+
+def test_only_the_sites_other_languages_can_be_translated_into(app: Flask, client: FlaskClient):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    assert (
+        client.post(
+            f"/admin/letters/{letter_id}/translations/en", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/admin/letters/{letter_id}/translations/fr", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
+
+
+def test_the_thank_you_message_after_confirming_is_the_translated_one(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id)
+    reader = app.test_client()
+    page = reader.get("/letters/test-letter", headers=ES)
+    reader.post("/letters/test-letter", data=form_defaults(page.text) | form_data(), headers=ES)
+    [email] = mailbox.wait_for(1)
+    confirm = urlsplit(link_in(email, "/confirm/")).path
+    form = reader.get(confirm, headers=ES).text
+    result = reader.post(confirm, data={"csrf_token": csrf_token(form)}, headers=ES).text
+    assert '<div class="thank-you"><p>Gracias por firmar.</p>' in result
+    assert "Thank you for signing." not in result
+    with app.app_context():
+        letter = letters.get_by_slug("test-letter")
+        assert letter is not None
+        assert translations.thank_you_in(letter, "es") == ("Gracias por firmar.", "es")
+        assert translations.thank_you_in(letter, "en") == ("Thank you for signing.", "en")
+
+
+def _saving(letter_id: int, organizer_id: int, title: str) -> Any:
+    """A racer: reads what the page would, then saves the Spanish translation."""
+    letter = db.session.get(Letter, letter_id)
+    organizer = db.session.get(Organizer, organizer_id)
+    assert letter is not None
+    assert organizer is not None
+    letters.current_version(letter)
+    draft = translations.TranslationDraft(title, SPANISH_BODY)
+    return lambda: translations.save_translation(letter, "es", draft, by=organizer).id
+
+
+def test_two_organizers_saving_the_same_translation_at_once_both_succeed(app: Flask):
+    with app.app_context():
+        owner = create_organizer("owner@coalition.example")
+        owner_id = owner.id
+        cohost_id = create_organizer("cohost@coalition.example").id
+    for trial in range(TRIALS):
+        with app.app_context():
+            owner = db.session.get(Organizer, owner_id)
+            letter_id = create_letter(slug=f"race-{trial}", owner=owner).id
+        first, second = at_once(
+            lambda: _saving(letter_id, owner_id, "Uno"),  # noqa: B023 - run within this trial
+            lambda: _saving(letter_id, cohost_id, "Dos"),  # noqa: B023
+            app=app,
+        )
+        with app.app_context():
+            rows = list(
+                db.session.execute(
+                    sa.select(LetterTranslation).where(LetterTranslation.letter_id == letter_id)
+                ).scalars()
+            )
+            assert [row.id for row in rows] == [first] == [second], trial
+            assert rows[0].title in {"Uno", "Dos"}
+            events = db.session.execute(
+                sa.select(sa.func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.letter_id == letter_id, AuditEvent.action == "letter.translated")
+            ).scalar()
+            assert events == 2, trial
