@@ -131,6 +131,17 @@ def back_here() -> str:
     return request.full_path if request.query_string else request.path
 
 
+def own_names() -> list[tuple[str, str]]:
+    """The site's languages, each with its name in its own language: ('es', 'Español')."""
+    return [(code, _own_name(code)) for code in languages()]
+
+
+def spoken_or_default(language: str | None) -> str:
+    """`language` if the site speaks it, else the site's default."""
+    spoken = languages()
+    return language if language in spoken else spoken[0]
+
+
 def _own_name(code: str) -> str:
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]

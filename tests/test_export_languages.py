@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from typing import Any
 
 import pytest
 from docx import Document
 from flask import Flask
+from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from signon import mailworker, transaction
+from signon.cli import cli
 from signon.exports.model import ListOptions
 from signon.extensions import db
-from signon.models import Letter, Listing
-from signon.services import counting, deliverables, listing
-from tests.conftest import Mailbox
+from signon.models import DocumentJob, JobState, Letter, Listing
+from signon.services import counting, deliverables, document_jobs, listing
+from tests.conftest import Mailbox, build_app, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer
 
 NAMES = ["Nube Verde", "Ñandú Colectivo", "Ángeles Unidos", "Azul Red", "Oso Pardo", "Alba Libre"]
@@ -154,3 +159,71 @@ def test_addendum_after_a_freeze_is_in_spanish(ctx: Flask, mailbox: Mailbox):
     assert "1 organización" in text.partition("FIRMARON")[2]
     english = export(letter, "text", "en").decode()
     assert "SIGNED AFTER THE LIST WAS DELIVERED ON" in english
+
+
+def test_deliver_page_offers_the_languages_defaulting_to_the_letters(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    with app.app_context():
+        letter = make_letter()
+        letter.language = "es"
+        db.session.commit()
+        letter_id = letter.id
+    login_as(client, "ana@coalition.example")
+    page = client.get(f"/admin/letters/{letter_id}/deliver").text
+    assert re.search(
+        r'<input type="radio" name="language" value="es" id="language-es"[^>]*checked', page
+    )
+    assert '<label for="language-en" lang="en">English</label>' in page
+    spanish = client.get(f"/admin/letters/{letter_id}/export?format=text&place=0")
+    assert spanish.text.startswith("6 organizaciones")
+    english = client.get(f"/admin/letters/{letter_id}/export?format=text&place=0&language=en")
+    assert english.text.startswith("6 organizations")
+    # A language the site does not speak is the letter's.
+    other = client.get(f"/admin/letters/{letter_id}/export?format=text&place=0&language=xx")
+    assert other.text == spanish.text
+
+
+def test_cli_export_in_spanish(app: Flask, mailbox: Mailbox):
+    with app.app_context():
+        make_letter()
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        cli, ["export", "test-letter", "--format", "text", "--no-place", "--language", "es"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "6 organizaciones"
+    assert [line for line in result.output.splitlines() if line in NAMES] == SPANISH_ORDER
+    english = runner.invoke(cli, ["export", "test-letter", "--format", "text"])
+    assert english.output.startswith("6 organizations")
+    bad = runner.invoke(cli, ["export", "test-letter", "--format", "text", "--language", "xx"])
+    assert bad.exit_code == 2
+    assert "--language" in bad.output
+
+
+def test_a_document_made_by_the_worker_keeps_the_language(
+    app_config: dict[str, Any], mailbox: Mailbox
+):
+    for app in build_app(app_config | {"DOCUMENT_INLINE_LIMIT": 2, "MAIL_DELIVER_INLINE": False}):
+        with app.app_context():
+            letter = make_letter()
+            owner = create_organizer("boss@coalition.example")
+            job = deliverables.export_or_queue(
+                letter, "docx", ListOptions(language="es"), actor=owner
+            )
+            assert isinstance(job, DocumentJob)
+            transaction.commit()
+            assert document_jobs.options_of(job).language == "es"
+            english = document_jobs.request(letter, "docx", ListOptions(), by=owner)
+            transaction.commit()
+            assert english.id != job.id
+            assert english.spec == "docx/grouped/place/now"
+            assert document_jobs.options_of(english).language == "en"
+            mailworker.Worker(interval=0, echo=lambda line: None).drain()
+            db.session.expire_all()
+            made = db.session.get_one(DocumentJob, job.id)
+            assert made.state == JobState.DONE
+            assert made.content is not None
+            paragraphs = [p.text for p in Document(io.BytesIO(made.content)).paragraphs]
+            assert "Firmantes" in paragraphs
+            assert "6 organizaciones" in paragraphs

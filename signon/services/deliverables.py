@@ -63,6 +63,15 @@ def export(
     return _render(letter, fmt, doc, letters.current_version(letter), utcnow())
 
 
+def export_language(letter: Letter, chosen: str | None = None) -> str:
+    """The language a list export is written in: the one chosen if the site speaks it, else the
+    letter's, else the site's default."""
+    spoken = i18n.languages()
+    if chosen in spoken:
+        return str(chosen)
+    return i18n.spoken_or_default(letter.language)
+
+
 def export_or_queue(
     letter: Letter, fmt: str, options: ListOptions, *, actor: Organizer
 ) -> ExportFile | DocumentJob:
