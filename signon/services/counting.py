@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import flask_babel
 from babel.numbers import format_decimal
@@ -61,17 +62,9 @@ def _organizations(count: int, figure: str) -> str:
     return ngettext("%(count)s organization", "%(count)s organizations", count, count=figure)
 
 
-def _in(language: str) -> flask_babel.force_locale | _Nothing:
+def _in(language: str) -> AbstractContextManager[None]:
     """The words of `language` inside a Flask app; outside one, English (the catalog's source)."""
-    return flask_babel.force_locale(language) if has_app_context() else _Nothing()
-
-
-class _Nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    return flask_babel.force_locale(language) if has_app_context() else nullcontext()
 
 
 def organizations_in_words(count: int, language: str = "en") -> str:
