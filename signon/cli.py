@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_commands
 
-from signon import backup, checks, create_app, demo, mailworker, serving
+from signon import backup, checks, create_app, demo, i18n, mailworker, serving
 from signon.config import ConfigError
 from signon.exports import formats
 from signon.exports.model import ListOptions
@@ -325,6 +325,10 @@ def send_reminders() -> None:
 @click.option(
     "--snapshot", "snapshot_id", type=int, help="Export a frozen list, byte for byte as frozen."
 )
+@click.option(
+    "--language",
+    help="The list's language (one of SIGNON_LANGUAGES); defaults to the letter's.",
+)
 def export(
     slug: str,
     fmt: str,
@@ -333,6 +337,7 @@ def export(
     no_place: bool,
     with_unnamed: bool,
     snapshot_id: int | None,
+    language: str | None,
 ) -> None:
     """Export the signatory list, the final letter or the contacts, as the dashboard does."""
     letter = _letter(slug)
@@ -343,8 +348,15 @@ def export(
                 raise click.ClickException(f"no frozen list {snapshot_id} for /letters/{slug}")
             exported = deliverables.snapshot_export(snapshot, fmt)
         else:
+            if language is not None and language not in i18n.languages():
+                raise click.BadParameter(
+                    f"choose one of {', '.join(i18n.languages())}", param_hint="--language"
+                )
             options = ListOptions(
-                grouped=not ungrouped, with_place=not no_place, with_unnamed=with_unnamed
+                grouped=not ungrouped,
+                with_place=not no_place,
+                with_unnamed=with_unnamed,
+                language=deliverables.export_language(letter, language),
             )
             exported = deliverables.export(letter, fmt, options, via="cli")
     except deliverables.ExportError as error:

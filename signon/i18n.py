@@ -139,6 +139,17 @@ def back_here() -> str:
     return f"{request.path}?{urlencode(kept)}" if kept else request.path
 
 
+def own_names() -> list[tuple[str, str]]:
+    """The site's languages, each with its name in its own language: ('es', 'Español')."""
+    return [(code, _own_name(code)) for code in languages()]
+
+
+def spoken_or_default(language: str | None) -> str:
+    """`language` if the site speaks it, else the site's default."""
+    spoken = languages()
+    return language if language in spoken else spoken[0]
+
+
 def _own_name(code: str) -> str:
     return language_name(code, code)
 

@@ -104,7 +104,8 @@ def letter_pdf(
                 part=part,
                 title=doc.title,
                 body_html=body_html,
-                dated=dated,
+                dated=doc.day(dated),
+                language=doc.words.language,
             )
             writer.append(PdfReader(io.BytesIO(renderer.render(html))))
             done += part.names

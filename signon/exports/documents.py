@@ -132,7 +132,7 @@ def letter_docx(
     hears the names written so far every few hundred names (and may raise to stop)."""
     document = new_document(doc.title, dated)
     document.add_heading(doc.title, level=1)
-    document.add_paragraph(f"{dated:%B} {dated.day}, {dated:%Y}")
+    document.add_paragraph(doc.day(dated))
     add_html(document, body_html)
     signatory_block(document, doc, progress)
     return saved(document)
@@ -141,7 +141,7 @@ def letter_docx(
 def signatory_block(
     document: DocxDocument, doc: ListDocument, progress: Progress | None = None
 ) -> None:
-    document.add_heading("Signatories", level=2)
+    document.add_heading(doc.words.signatories, level=2)
     document.add_paragraph(doc.count_line, style="Subtitle")
     written = 0
     for group in doc.groups:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from markupsafe import escape
 
-from signon.exports.model import Group, ListDocument
+from signon.exports.model import Group, ListDocument, ListWords, is_individuals
 from signon.exports.safety import neutralize
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~|])")
@@ -85,20 +85,20 @@ def as_html(doc: ListDocument) -> str:
     return "\n".join(parts) + "\n"
 
 
-CSV_HEADER = ["section", "category", "name", "place", "kind"]
+CSV_HEADER = list(ListWords().csv_header)
 
 
 def as_csv(doc: ListDocument) -> str:
     """One row per signatory; UTF-8 with a byte-order mark so Excel reads accents right."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(doc.words.csv_header)
     for section, groups in _sections(doc):
         for group in groups:
             for entry in group.entries:
                 row = [
-                    section or "list",
-                    group.category,
+                    section or doc.words.csv_list,
+                    doc.words.individuals if is_individuals(group) else group.category,
                     entry.name,
                     entry.place if doc.options.with_place else "",
                     entry.kind,

@@ -4,7 +4,9 @@ addendum. The services build these; the exports depend on nothing but this modul
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+
+from babel.dates import format_date
 
 INDIVIDUALS_HEADING = "Individuals"
 ORGANIZATION, INDIVIDUAL = "organization", "individual"  # the values of models.SignatoryKind
@@ -33,6 +35,22 @@ class ListOptions:
     with_place: bool = True
     # The organizer's choice for the recipient's copy: also list those who asked not to be named.
     with_unnamed: bool = False
+    # The language of the fixed words, the dates and the order of the names.
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class ListWords:
+    """The fixed words of a list export, already in its language (the services translate them)."""
+
+    language: str = "en"
+    signatories: str = "Signatories"
+    other_organizations: str = "Other organizations"
+    individuals: str = INDIVIDUALS_HEADING
+    signed_after: str = "Signed after the list was delivered on %(date)s"
+    continued: str = "%(heading)s (continued)"
+    csv_header: tuple[str, ...] = ("section", "category", "name", "place", "kind")
+    csv_list: str = "list"
 
 
 @dataclass
@@ -48,6 +66,7 @@ class ListDocument:
     addendum_count_line: str = ""
     # Organizations counted in the count lines but not shown (they asked not to be named).
     unnamed_organizations: int = 0
+    words: ListWords = field(default_factory=ListWords)
 
     def line(self, entry: Entry) -> str:
         """'Name, City, ST' or just the name, as the options say."""
@@ -56,14 +75,19 @@ class ListDocument:
         return entry.name
 
     def heading(self, group: Group) -> str:
-        return group.category or ("Other organizations" if len(self.groups) > 1 else "")
+        if is_individuals(group):
+            return self.words.individuals
+        return group.category or (self.words.other_organizations if len(self.groups) > 1 else "")
+
+    def day(self, value: date) -> str:
+        """'December 18, 2026', '18 de diciembre de 2026'."""
+        return format_date(value, "long", locale=self.words.language)
 
     @property
     def addendum_heading(self) -> str:
         if not self.addendum_since:
             return ""
-        day = self.addendum_since
-        return f"Signed after the list was delivered on {day:%B} {day.day}, {day:%Y}"
+        return self.words.signed_after % {"date": self.day(self.addendum_since)}
 
 
 def is_individuals(group: Group) -> bool:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from signon.exports.model import Group, ListDocument
 
-SIGNATORIES_HEADING = "Signatories"
 # A part may end up to this share early, at the end of a group, rather than cut one in two.
 EARLY_END = 0.25
 
@@ -52,7 +51,7 @@ def names_in(doc: ListDocument) -> int:
 
 def split(doc: ListDocument, size: int) -> list[Part]:
     """The parts, the first with the letter; every name exactly once, in order."""
-    sections = [(SIGNATORIES_HEADING, doc.count_line, doc.groups)]
+    sections = [(doc.words.signatories, doc.count_line, doc.groups)]
     if doc.addendum:
         sections.append((doc.addendum_heading, doc.addendum_count_line, doc.addendum))
     rows = [
@@ -62,13 +61,13 @@ def split(doc: ListDocument, size: int) -> list[Part]:
         for e, entry in enumerate(group.entries)
     ]
     headings = [[doc.heading(group) for group in groups] for _, _, groups in sections]
-    parts = [Part(first=True, sections=[PartSection(SIGNATORIES_HEADING, doc.count_line)])]
+    parts = [Part(first=True, sections=[PartSection(doc.words.signatories, doc.count_line)])]
     start = 0
     while start < len(rows):
         end = _end(rows, start, max(size, 1))
         if start:
             parts.append(Part(first=False))
-        _fill(parts[-1], rows[start:end], sections, headings)
+        _fill(parts[-1], rows[start:end], sections, headings, doc.words.continued)
         start = end
     return parts
 
@@ -91,6 +90,7 @@ def _fill(
     rows: list[_Row],
     sections: list[tuple[str, str, list[Group]]],
     headings: list[list[str]],
+    continued: str,
 ) -> None:
     previous: _Row | None = None
     for row in rows:
@@ -102,7 +102,7 @@ def _fill(
         if previous is None or (previous.section, previous.group) != (row.section, row.group):
             heading = headings[row.section][row.group]
             if heading and not row.opens_group:
-                heading = f"{heading} (continued)"
+                heading = continued % {"heading": heading}
             part.sections[-1].groups.append(PartGroup(heading))
         part.sections[-1].groups[-1].lines.append(row.line)
         previous = row

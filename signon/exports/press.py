@@ -11,7 +11,7 @@ from signon.exports.model import ListDocument
 from signon.sanitize import markdown_to_html
 
 END_MARK = "###"
-SIGNATORIES_HEADING = "Signatories"
+
 CONTACTS_HEADING = "Press contacts"
 
 
@@ -29,7 +29,7 @@ class PressReleaseDocument:
 
 def as_markdown(release: PressReleaseDocument) -> str:
     parts = [f"# {markdown_escape(release.headline)}", *release.updates, release.body_markdown]
-    parts += [f"## {SIGNATORIES_HEADING}", lists.as_markdown(release.signatories)]
+    parts += [f"## {release.signatories.words.signatories}", lists.as_markdown(release.signatories)]
     if release.contacts:
         parts += [
             f"## {CONTACTS_HEADING}",

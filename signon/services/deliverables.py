@@ -8,11 +8,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from signon import audit, i18n, transaction
 from signon.exports import big_pdf, documents, lists, parts
 from signon.exports.formats import CONTACT_FORMATS, FORMATS, LIST_FORMATS, ExportFile
-from signon.exports.model import INDIVIDUALS_HEADING, Entry, Group, ListDocument, ListOptions
+from signon.exports.model import (
+    INDIVIDUALS_HEADING,
+    Entry,
+    Group,
+    ListDocument,
+    ListOptions,
+    ListWords,
+)
 from signon.extensions import db
 from signon.models import (
     DocumentJob,
@@ -26,6 +34,7 @@ from signon.models import (
 )
 from signon.services import (
     contacts,
+    counting,
     document_jobs,
     letters,
     listing,
@@ -52,6 +61,15 @@ def export(
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     doc = list_document(letter, options)
     return _render(letter, fmt, doc, letters.current_version(letter), utcnow())
+
+
+def export_language(letter: Letter, chosen: str | None = None) -> str:
+    """The language a list export is written in: the one chosen if the site speaks it, else the
+    letter's, else the site's default."""
+    spoken = i18n.languages()
+    if chosen in spoken:
+        return str(chosen)
+    return i18n.spoken_or_default(letter.language)
 
 
 def export_or_queue(
@@ -142,12 +160,44 @@ def snapshots(letter: Letter) -> list[ListSnapshot]:
     )
 
 
-@i18n.in_english
+def list_words(language: str) -> ListWords:
+    """The fixed words of a list export in `language` (the site's default for one it does not
+    speak)."""
+    with i18n.speaking(language):
+        return ListWords(
+            language=i18n.current(),
+            signatories=gettext("Signatories"),
+            other_organizations=gettext("Other organizations"),
+            individuals=gettext("Individuals"),
+            # The date is put in by the export, written the language's way.
+            signed_after=gettext(
+                "Signed after the list was delivered on %(date)s", date="%(date)s"
+            ),
+            continued=gettext("%(heading)s (continued)", heading="%(heading)s"),
+            csv_header=(
+                gettext("section"),
+                gettext("category"),
+                gettext("name"),
+                gettext("place"),
+                gettext("kind"),
+            ),
+            csv_list=gettext("list"),
+        )
+
+
 def list_document(letter: Letter, options: ListOptions) -> ListDocument:
-    """The list now. After a freeze, the frozen list stays as delivered and later signatories
-    follow in a dated addendum, never silently inside it. Lines whose signers asked not to be
-    named are counted and left out, unless the organizer asked for them (the recipient's copy)."""
-    current = listing.public_list(letter, grouped=options.grouped, with_hidden=True)
+    """The list now, in the options' language. After a freeze, the frozen list stays as delivered
+    and later signatories follow in a dated addendum, never silently inside it. Lines whose
+    signers asked not to be named are counted and left out, unless the organizer asked for them
+    (the recipient's copy)."""
+    with i18n.speaking(options.language):
+        return _list_document(letter, options)
+
+
+def _list_document(letter: Letter, options: ListOptions) -> ListDocument:
+    current = listing.public_list(
+        letter, grouped=options.grouped, with_hidden=True, language=options.language
+    )
     snapshot = latest_snapshot(letter)
     if snapshot is None:
         entries = [entry for group in current.groups for entry in group.entries]
@@ -157,6 +207,7 @@ def list_document(letter: Letter, options: ListOptions) -> ListDocument:
             _shown_groups(current.groups, options),
             options,
             unnamed_organizations=_unnamed(entries, options),
+            words=list_words(options.language),
         )
     frozen = snapshot_document(letter, snapshot, options)
     delivered = {_key(entry) for entry in _frozen_entries(snapshot)}
@@ -189,7 +240,8 @@ def published_document(letter: Letter) -> ListDocument:
     if frozen == _frozen_entries(snapshot):
         return doc
     doc.groups = _regroup(letter, _shown(frozen, options), options)
-    doc.count_line = _count_line(_counts_of(frozen), options)
+    with i18n.speaking(options.language):
+        doc.count_line = _count_line(_counts_of(frozen), options)
     delivered = {_key(entry) for entry in frozen}
     later = [e for group in current.groups for e in group.entries if _key(e) not in delivered]
     doc.unnamed_organizations = _unnamed(frozen, options) + _unnamed(later, options)
@@ -237,8 +289,8 @@ def _count_line(counts: listing.ListCounts, options: ListOptions) -> str:
 def _regroup(letter: Letter, entries: list[Entry], options: ListOptions) -> list[Group]:
     organizations = [e for e in entries if e.kind == SignatoryKind.ORGANIZATION]
     individuals = [e for e in entries if e.kind == SignatoryKind.INDIVIDUAL]
-    organizations.sort(key=lambda e: listing.sort_key(e.name))
-    individuals.sort(key=lambda e: listing.sort_key(e.name))
+    organizations.sort(key=lambda e: listing.sort_key(e.name, options.language))
+    individuals.sort(key=lambda e: listing.sort_key(e.name, options.language))
     groups = (
         listing.group_entries(letter, organizations)
         if options.grouped
@@ -257,23 +309,26 @@ def _frozen_entries(snapshot: ListSnapshot) -> list[Entry]:
     ]
 
 
-@i18n.in_english
 def snapshot_document(letter: Letter, snapshot: ListSnapshot, options: ListOptions) -> ListDocument:
-    """The frozen list as it was: its count line as frozen, or, when the organizer asks for the
-    names not to be published too, every frozen entry under the plain count."""
+    """The frozen list as it was: its count line as frozen (in another language, the same counts
+    in its words), or, when the organizer asks for the names not to be published too, every
+    frozen entry under the plain count."""
     entries = _frozen_entries(snapshot)
-    count = (
-        listing.count_line(snapshot.organizations, snapshot.individuals)
-        if options.with_unnamed
-        else snapshot.count_line
-    )
-    return ListDocument(
-        letter.title,
-        count,
-        _regroup(letter, _shown(entries, options), options),
-        options,
-        unnamed_organizations=_unnamed(entries, options),
-    )
+    with i18n.speaking(options.language):
+        if options.with_unnamed:
+            count = listing.count_line(snapshot.organizations, snapshot.individuals)
+        elif i18n.current() == "en":
+            count = snapshot.count_line
+        else:
+            count = _counts_of(entries).count_line
+        return ListDocument(
+            letter.title,
+            count,
+            _regroup(letter, _shown(entries, options), options),
+            options,
+            unnamed_organizations=_unnamed(entries, options),
+            words=list_words(options.language),
+        )
 
 
 @i18n.in_english
@@ -369,37 +424,7 @@ def snapshot_export(snapshot: ListSnapshot, fmt: str) -> ExportFile:
     return ExportFile(f"{stem}-frozen-{dated}.{extension}", stored.mimetype, stored.content)
 
 
-_SMALL = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-
-
-def headline_count(
-    count: int, singular: str = "organization", plural: str = "organizations"
-) -> str:
-    """How a journalist writes it: 'seven organizations', '50 organizations', 'more than 50 organizations'."""
-    noun = singular if count == 1 else plural
-    if count < 20:
-        return f"{_SMALL[count]} {noun}"
-    step = 10 if count < 100 else 50 if count < 1000 else 100
-    floor = count - count % step
-    return f"{count:,} {noun}" if floor == count else f"more than {floor:,} {noun}"
+def headline_count(count: int, language: str = "en") -> str:
+    """How a journalist writes it: 'seven organizations', '50 organizations', 'more than 50
+    organizations' (signon.services.counting), in `language`."""
+    return counting.headline_count(count, language)

@@ -23,6 +23,9 @@ def inline_limit() -> int:
     return int(current_app.config["DOCUMENT_INLINE_LIMIT"])
 
 
+LANGUAGE_MARK = "@"
+
+
 def keep_days() -> int:
     return int(current_app.config["DOCUMENT_KEEP_DAYS"])
 
@@ -36,12 +39,18 @@ def spec_of(fmt: str, options: ListOptions, snapshot_id: int | None = None) -> s
     arrangement = "grouped" if options.grouped else "alphabetical"
     place = "place" if options.with_place else "names"
     unnamed = "/unnamed" if options.with_unnamed else ""
-    return f"{fmt}/{arrangement}/{place}/{snapshot_id or 'now'}{unnamed}"
+    # The language rides in the spec ('docx/grouped/place/now@es'): English, as before, adds nothing.
+    language = f"{LANGUAGE_MARK}{options.language}" if options.language != "en" else ""
+    return f"{fmt}/{arrangement}/{place}/{snapshot_id or 'now'}{unnamed}{language}"
 
 
 def options_of(job: DocumentJob) -> ListOptions:
+    _, marked, language = job.spec.rpartition(LANGUAGE_MARK)
     return ListOptions(
-        grouped=job.grouped, with_place=job.with_place, with_unnamed=job.with_unnamed
+        grouped=job.grouped,
+        with_place=job.with_place,
+        with_unnamed=job.with_unnamed,
+        language=language if marked and language else "en",
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import icu
 import sqlalchemy as sa
 from flask_babel import gettext, ngettext
 from pyuca import Collator
@@ -85,10 +86,26 @@ def _collation_key(name: str) -> bytes:
     return struct.pack(f">{len(weights)}H", *weights)
 
 
-def sort_key(name: str) -> tuple[bytes, str]:
+def sort_key(name: str, language: str = "en") -> tuple[bytes, str]:
     """Alphabetical for people, not code points: accents and case sort as readers expect,
-    and 'The Sentencing Project' files under S."""
-    return _collation_key(name), name
+    and 'The Sentencing Project' files under S. English (and the public page) sorts by the
+    root collation; another language by its own (Spanish: "ñ" after "n", accents ignored at
+    first, so "Ángeles" files with the A's). Only the English article is set aside: an
+    organization called "La Raza" is known by the whole name, and Spanish lists file it under L."""
+    if language == "en":
+        return _collation_key(name), name
+    return _language_key(name, language), name
+
+
+@lru_cache(maxsize=16)
+def _icu_collator(language: str) -> icu.Collator:
+    return icu.Collator.createInstance(icu.Locale(language))
+
+
+@lru_cache(maxsize=100_000)
+def _language_key(name: str, language: str) -> bytes:
+    key: bytes = _icu_collator(language).getSortKey(without_leading_article(name))
+    return key
 
 
 def place_of(signatory: Any) -> str:
@@ -195,16 +212,17 @@ def _listed_rows(letter: Letter) -> list[Any]:
 
 
 def public_list(
-    letter: Letter, *, grouped: bool = True, with_hidden: bool = False
+    letter: Letter, *, grouped: bool = True, with_hidden: bool = False, language: str = "en"
 ) -> SignatoryList:
-    """The list as it stands now, read from the database (exports always use this). Lines whose
-    signers asked not to be named are counted, and left out unless `with_hidden` (the recipient's
-    copy, when the organizer asks for it; those entries are marked hidden)."""
+    """The list as it stands now, read from the database (exports always use this), in the
+    order of `language`. Lines whose signers asked not to be named are counted, and left out
+    unless `with_hidden` (the recipient's copy, when the organizer asks for it; those entries
+    are marked hidden)."""
     entries = [
         Entry(name, _place(city, region or country), category, kind, bool(hidden))
         for name, city, region, country, category, kind, hidden in _listed_rows(letter)
     ]
-    entries.sort(key=lambda e: sort_key(e.name))
+    entries.sort(key=lambda e: sort_key(e.name, language))
     organizations = [e for e in entries if e.kind == SignatoryKind.ORGANIZATION]
     individuals = [e for e in entries if e.kind == SignatoryKind.INDIVIDUAL]
     counts = ListCounts(

@@ -27,7 +27,7 @@ from signon.models import (
     utcnow,
 )
 from signon.sanitize import markdown_to_html
-from signon.services import contacts, deliverables, deliveries, letters
+from signon.services import contacts, counting, deliverables, deliveries, letters
 from signon.services.deliverables import ExportFile, headline_count
 from signon.services.normalize import clean_text, organization_key
 
@@ -74,9 +74,9 @@ def join_names(names: Sequence[str]) -> str:
 def count_phrase(count: int) -> str:
     """Words below 20 and the exact figure up to 99 ('52 organizations'); from 100 up the figure
     rounds down the way journalists write it ('more than 200 organizations')."""
-    if count < 20 or count >= 100:
+    if count < counting.WORDS_BELOW or count >= 100:
         return headline_count(count)
-    return f"{count} organizations"
+    return counting.organizations_figure(count)
 
 
 def third_person(action: str) -> str:

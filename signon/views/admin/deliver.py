@@ -16,6 +16,7 @@ from flask import (
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from signon import i18n
 from signon.exports import formats
 from signon.exports.model import ListOptions
 from signon.forms.auth import EmptyForm
@@ -58,6 +59,8 @@ def _render_deliver(letter: Letter, update_form: SignerUpdateForm | None = None)
         made_files=deliverables.stored_formats(letter),
         keep_days=document_jobs.keep_days(),
         inline_limit=document_jobs.inline_limit(),
+        export_languages=i18n.own_names(),
+        export_language=deliverables.export_language(letter),
     )
 
 
@@ -82,6 +85,7 @@ def export(letter_id: int) -> FlaskResponse | Response:
         grouped=request.values.get("grouped", "1") == "1",
         with_place=request.values.get("place", "1") == "1",
         with_unnamed=request.values.get("unnamed", "0") == "1",
+        language=deliverables.export_language(letter, request.values.get("language")),
     )
     try:
         exported = deliverables.export_or_queue(letter, fmt, options, actor=me())
