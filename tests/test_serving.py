@@ -228,8 +228,8 @@ def test_every_route_with_a_token_is_redacted(production: Any):
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             secret = "token" if "token" in rule.arguments else "code"
-            if secret not in rule.arguments:
-                continue
+            if secret not in rule.arguments or rule.endpoint == "language.choose":
+                continue  # a language's code is no secret
             values = {name: 1 for name in rule.arguments} | {secret: token}
             path = app.url_for(rule.endpoint, **values)
             assert token not in serving.redact(path), rule.rule
