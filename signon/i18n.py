@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -97,6 +99,21 @@ def speaking(language: str | None) -> Iterator[None]:
     spoken = languages()
     with flask_babel.force_locale(language if language in spoken else spoken[0]):
         yield
+
+
+def terminal_language() -> str:
+    """The language of the terminal a command runs in, as gettext reads it (LANGUAGE's list,
+    then LC_ALL, LC_MESSAGES, LANG): 'es_MX.UTF-8' is 'es'; one the site does not speak, or the
+    C locale, is the site's default."""
+    locale = (
+        os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or "C"
+    )
+    wanted = os.environ.get("LANGUAGE", "").split(":") if locale not in ("C", "POSIX") else []
+    for candidate in [*wanted, locale]:
+        code = re.split(r"[_.@-]", candidate, maxsplit=1)[0].lower()
+        if code in languages():
+            return code
+    return languages()[0]
 
 
 def direction(language: str | None = None) -> str:

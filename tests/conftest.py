@@ -248,8 +248,12 @@ STRICT = os.environ.get("SIGNON_TEST_STRICT") == "1"
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """In CI (SIGNON_TEST_STRICT=1) a database that cannot be reached fails the run loudly. The
-    translations are compiled first (a fresh clone has only their sources)."""
+    translations are compiled first (a fresh clone has only their sources). Commands speak the
+    terminal's language: the suite runs them in the C locale unless a test says otherwise."""
     i18n.compile_catalogs()
+    for name in ("LANGUAGE", "LC_MESSAGES", "LANG"):
+        os.environ.pop(name, None)
+    os.environ["LC_ALL"] = "C.UTF-8"
     if STRICT and not PG_URL:
         pytest.exit("SIGNON_TEST_STRICT is set but SIGNON_TEST_DATABASE_URL is not", returncode=1)
     if not PG_URL:

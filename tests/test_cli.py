@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.security import check_password_hash
 
-from signon import ROOT
+from signon import ROOT, i18n
 from signon.cli import cli
 from signon.demo import DEMO_SLUG
 from signon.extensions import db
@@ -241,3 +241,47 @@ def test_gunicorn_with_a_bad_setting_prints_one_line_and_stops(tmp_path: Path):
     assert "Traceback" not in result.stdout + result.stderr
     assert "Error: SIGNON_SECRET_KEY is not set. Generate one with: export" in result.stderr
     assert "App failed to load" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "language"),
+    [
+        ({"LC_ALL": "es_MX.UTF-8"}, "es"),
+        ({"LC_ALL": "", "LANG": "es_ES.UTF-8"}, "es"),
+        ({"LC_ALL": "", "LANG": "en_US.UTF-8", "LC_MESSAGES": "es_AR"}, "es"),
+        ({"LC_ALL": "", "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr:es"}, "es"),
+        ({"LC_ALL": "C", "LANGUAGE": "es"}, "en"),  # the C locale ignores LANGUAGE, as gettext does
+        ({"LC_ALL": "de_DE.UTF-8"}, "en"),
+        ({"LC_ALL": "C.UTF-8"}, "en"),
+    ],
+)
+def test_commands_speak_the_terminals_language(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], language: str
+):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with app.app_context():
+        assert i18n.terminal_language() == language
+
+
+def test_an_organizers_commands_answer_in_spanish_on_a_spanish_terminal(app: Flask):
+    runner = app.test_cli_runner()
+    spanish = {"LC_ALL": "es_MX.UTF-8"}
+    assert "Se creó la carta de demostración" in runner.invoke(cli, ["demo"], env=spanish).output
+    assert "La carta de demostración ya existe" in runner.invoke(cli, ["demo"], env=spanish).output
+    closed = runner.invoke(cli, ["close-letter", DEMO_SLUG], env=spanish)
+    assert closed.output == f"Se cerró /letters/{DEMO_SLUG}.\n"
+    missing = runner.invoke(cli, ["open-letter", "nowhere"], env=spanish)
+    assert missing.exit_code == 1
+    assert "no hay ninguna carta en /letters/nowhere" in missing.output
+    made = runner.invoke(
+        cli,
+        ["create-organizer", "eva@coalition.example", "--admin", "--password-stdin"],
+        input="una contraseña bien larga\n",
+        env=spanish,
+    )
+    assert made.output == "Se creó la cuenta de administrador eva@coalition.example.\n"
+    # The same commands in English on an English terminal.
+    assert (
+        runner.invoke(cli, ["open-letter", DEMO_SLUG]).output == f"Opened /letters/{DEMO_SLUG}.\n"
+    )
