@@ -4,7 +4,6 @@ a moderator, and the signer can withdraw; used, expired and closed links, and th
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 from email.message import EmailMessage
@@ -35,6 +34,7 @@ from signon.models import (
 from signon.services import corrections, letters, retention
 from tests.conftest import Mailbox, csrf_token, form_defaults, html_body, link_in, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer, form_data
+from tests.test_state_races import at_once
 
 EMAIL = "dana@openrecords.example"
 
@@ -531,30 +531,6 @@ def test_a_withdrawn_signature_takes_no_correction(ctx: Flask):
 # --- Races: run truly at once on PostgreSQL ----------------------------------------------------
 
 TRIALS = 5
-
-
-def at_once(*actions: Any) -> list[Any]:
-    barrier = threading.Barrier(len(actions))
-    results: dict[int, Any] = {}
-    failures: list[BaseException] = []
-
-    def run(index: int, action: Any) -> None:
-        try:
-            act = action()
-            barrier.wait(timeout=20)
-            results[index] = act()
-        except BaseException as error:
-            failures.append(error)
-            barrier.abort()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    if failures:
-        raise failures[0]
-    return [results[i] for i in range(len(actions))]
 
 
 def test_two_opens_of_one_link_at_once_start_one_session(
