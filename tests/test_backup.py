@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
@@ -376,3 +377,59 @@ def test_deploy_backup_script_copies_sqlite_and_keeps_two_weeks(
     with sqlite3.connect(copy) as connection:
         assert connection.execute("SELECT count(*) FROM signature").fetchone() == (3,)
     connection.close()
+
+
+def test_deploy_backup_script_archives_the_uploaded_logos(
+    sqlite_site: tuple[Flask, Path], tmp_path: Path
+):
+    app, live = sqlite_site
+    populate(app)
+    uploads = tmp_path / "uploads"
+    (uploads / "logos").mkdir(parents=True)
+    (uploads / "logos" / "a1b2.png").write_bytes(b"\x89PNG a logo")
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    old = backups / "signon-uploads-2026-01-01T0215Z.tar.gz"
+    old.write_text("an earlier archive")
+    stamp = time.time() - 15 * 86400 - 3600
+    os.utime(old, (stamp, stamp))
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "SIGNON_SECRET_KEY": "test-secret-key-with-at-least-32-characters",
+        "SIGNON_SQLALCHEMY_DATABASE_URI": f"sqlite:///{live}",
+        "SIGNON_UPLOAD_DIR": str(uploads),
+        "BACKUP_DIR": str(backups),
+    }
+
+    def backup(mode: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(ROOT / "deploy" / "backup.sh"), mode],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+
+    result = backup("sqlite")
+    assert result.returncode == 0, result.stderr
+    [archive] = backups.glob("signon-uploads-*.tar.gz")
+    assert f"backup: wrote {archive} (" in result.stdout
+    assert archive.stat().st_mode & 0o077 == 0
+    assert not old.exists()
+    assert len(list(backups.glob("signon-*.sqlite3"))) == 1
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile("./logos/a1b2.png")
+        assert member is not None
+        assert member.read() == b"\x89PNG a logo"
+
+    archive.unlink()
+    alone = backup("uploads")
+    assert alone.returncode == 0, alone.stderr
+    assert len(list(backups.glob("signon-uploads-*.tar.gz"))) == 1
+    assert len(list(backups.glob("signon-*.sqlite3"))) == 1  # the database is not copied again
+    env["SIGNON_UPLOAD_DIR"] = str(tmp_path / "nowhere")
+    refused = backup("uploads")
+    assert refused.returncode == 2
+    assert "SIGNON_UPLOAD_DIR does not name a directory" in refused.stderr
