@@ -139,7 +139,8 @@ def language_links() -> list[LanguageLink]:
 
 
 # What a language link carries back of the address: names that say where a visitor came from.
-# A co-host's share code or any other secret in it is never written into the page.
+# A co-host's share code or any other secret in it is never written into the page (the sign
+# form's signed origin, which the page holds anyway, is carried instead: see carry).
 _KEPT_ARGS = frozenset({"ref"})
 
 
@@ -153,7 +154,15 @@ def back_here() -> str:
     kept = [
         (k, v) for k, v in request.args.items(multi=True) if k in _KEPT_ARGS or k.startswith("utm_")
     ]
+    kept += g.get("carried_args", [])
     return f"{request.path}?{urlencode(kept)}" if kept else request.path
+
+
+def carry(name: str, value: str) -> None:
+    """Have this page's language links bring `name=value` back (a value the page shows anyway,
+    such as the sign form's signed origin, so that choosing a language keeps where a visitor came
+    from)."""
+    g.carried_args = [*g.get("carried_args", []), (name, value)]
 
 
 def own_names() -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ dashboard and carried by the contacts export, with nothing that follows visitors
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from typing import Any
@@ -154,6 +155,9 @@ def test_a_ref_or_utm_source_name_is_recorded_cleaned(
         "?via=AAAAAAAAAAAA",
         "?via=%3Cscript%3E",
         "?via=" + "A" * 400,
+        "?origin=host.forged",
+        "?origin=host.WzEsIDJd.not-the-signature",
+        "?origin=direct",
     ],
 )
 def test_hostile_or_unknown_values_sign_as_direct_and_never_reach_the_page(
@@ -164,6 +168,35 @@ def test_hostile_or_unknown_values_sign_as_direct_and_never_reach_the_page(
     assert 'name="origin"' not in page.text
     assert "<script>alert" not in page.text
     assert "<img src=x>" not in page.text
+    assert only_signature(app) == (SourceKind.DIRECT, None, "")
+
+
+def test_choosing_a_language_keeps_the_cohost_a_visitor_came_from(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    ids = hosted_letter(app)
+    page = client.get(f"/letters/test-letter?via={ids['cohost_code']}&ref=newsletter")
+    link = re.search(r'href="([^"]*)" lang="es"', page.text)
+    assert link is not None
+    assert ids["cohost_code"] not in page.text
+    chosen = client.get(html.unescape(link.group(1)))
+    assert chosen.status_code in (302, 303)
+    spanish = chosen.headers["Location"]
+    assert "ref=newsletter" in spanish
+    assert ids["cohost_code"] not in spanish
+    sign_from(client, spanish.removeprefix("/letters/test-letter"))
+    assert only_signature(app) == (SourceKind.COHOST, ids["cohost_id"], "")
+
+
+def test_a_carried_origin_of_another_letter_counts_for_nothing_here(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    hosted_letter(app)
+    other = hosted_letter(app, slug="other-letter")
+    page = client.get(f"/letters/other-letter?via={other['cohost_code']}")
+    carried = re.search(r'name="origin" type="hidden" value="([^"]*)"', page.text)
+    assert carried is not None
+    sign_from(client, f"?origin={carried.group(1)}")
     assert only_signature(app) == (SourceKind.DIRECT, None, "")
 
 

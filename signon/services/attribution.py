@@ -66,13 +66,22 @@ def _serializer() -> URLSafeSerializer:
 
 def origin_field(letter: Letter, args: Mapping[str, str]) -> str:
     """The sign form's hidden `origin` for a visit with these query parameters: a known share
-    code, signed for this letter so the POST needs no lookup; else a clean ref or utm_source
-    name; else '' (direct). An unknown code counts as no code."""
+    code, signed for this letter so the POST needs no lookup (or that signed value itself, carried
+    by a language link); else a clean ref or utm_source name; else '' (direct). An unknown code
+    or a forged value counts as no code."""
     host = host_for_code(letter, args.get("via"))
     if host is not None:
         return _HOST + _serializer().dumps([letter.id, host.organizer_id])
+    carried = args.get("origin", "")  # a language link carries the field it was given
+    if is_share_origin(carried) and posted_origin(letter.id, carried).kind == SourceKind.COHOST:
+        return carried
     ref = clean_ref(args.get("ref")) or clean_ref(args.get("utm_source"))
     return _REF + ref if ref else ""
+
+
+def is_share_origin(text: str | None) -> bool:
+    """Whether an `origin` field names a co-host's share link (signed, so safe to carry along)."""
+    return bool(text) and str(text).startswith(_HOST)
 
 
 def posted_origin(letter_id: int, text: str) -> Origin:

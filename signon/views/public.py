@@ -152,6 +152,8 @@ def letter_page(
     form.version.data = str(version.id)
     if not form.origin.data and request.method == "GET":  # the address says where they came from
         form.origin.data = attribution.origin_field(letter, request.args)
+    if attribution.is_share_origin(form.origin.data):
+        i18n.carry("origin", form.origin.data)
     if notice == str(LONG_OPEN):
         form.started.data = ""  # shown again with a fresh start time
     form.started.data = form.started.data or form_started_stamp()
