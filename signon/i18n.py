@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import NamedTuple, ParamSpec, TypeVar
@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import flask_babel
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from flask import Flask, current_app, g, has_request_context, request
 from werkzeug.wrappers import Response
@@ -235,6 +235,17 @@ def daydate(value: date | datetime | None) -> str:
     return format_date(value, "long", locale=current())
 
 
+def shortstamp(value: datetime | None) -> str:
+    """'Mar 05, 14:30 UTC': the day and time of a moment in UTC, short, in the page's language
+    (a naive value is taken as UTC)."""
+    if value is None:
+        return ""
+    language = current()
+    if language == "en":
+        return value.strftime("%b %d, %H:%M UTC")
+    return format_datetime(value, "d MMM, HH:mm", tzinfo=UTC, locale=language) + " UTC"
+
+
 def number(value: int) -> str:
     """A count written the page's language's way: '1,234' or '1234' / '12.345'."""
     return format_decimal(value, locale=current())
@@ -278,6 +289,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(longdate)
     app.add_template_filter(daydate)
     app.add_template_filter(number)
+    app.add_template_filter(shortstamp)
     app.add_template_global(current, "page_language")
     app.add_template_global(direction, "text_direction")
     app.add_template_global(language_links)

@@ -3,6 +3,7 @@ by the sign form's own rules."""
 
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from werkzeug.datastructures import MultiDict
@@ -18,21 +19,32 @@ class AddSignatureForm(SignForm):
     """A signature an organizer adds for someone who signed by email, phone or in person."""
 
     authorized = BooleanField(
-        "The signer told us they may sign on behalf of this organization",
-        validators=[InputRequired("Confirm that the signer may sign for this organization.")],
+        lazy_gettext("The signer told us they may sign on behalf of this organization"),
+        validators=[
+            InputRequired(lazy_gettext("Confirm that the signer may sign for this organization."))
+        ],
     )
     source = StringField(
-        "How the signature reached you",
+        lazy_gettext("How the signature reached you"),
         filters=[strip_text],
-        validators=[DataRequired("Say how the signature reached you."), Length(max=200)],
-        description="Kept in the audit log. For example: by email to Ana on May 3, or by phone.",
+        validators=[
+            DataRequired(lazy_gettext("Say how the signature reached you.")),
+            Length(max=200),
+        ],
+        description=lazy_gettext(
+            "Kept in the audit log. For example: by email to Ana on May 3, or by phone."
+        ),
     )
-    approve = BooleanField("List it now (approve it)", default=True)
+    approve = BooleanField(lazy_gettext("List it now (approve it)"), default=True)
     tell_signer = BooleanField(
-        "Email the signer that they were added, with a link to withdraw", default=True
+        lazy_gettext("Email the signer that they were added, with a link to withdraw"), default=True
     )
-    keep_informed = BooleanField("The signer wants to be kept informed about this letter")
-    press_contact = BooleanField("The signer agreed to be named to journalists as a press contact")
+    keep_informed = BooleanField(
+        lazy_gettext("The signer wants to be kept informed about this letter")
+    )
+    press_contact = BooleanField(
+        lazy_gettext("The signer agreed to be named to journalists as a press contact")
+    )
     # Organizers are not bots, and the text version is the current one.
     logo = None
     contact_fax = None
@@ -61,10 +73,14 @@ def check_row(categories: list[str], allows_individuals: bool) -> RowValidator:
             return form.signature_data(), []
         if form.category.errors:
             form.category.errors = [
-                f"“{typed}” is not one of this letter's categories ({', '.join(categories)})."
+                gettext(
+                    "“%(typed)s” is not one of this letter's categories (%(categories)s).",
+                    typed=typed,
+                    categories=", ".join(categories),
+                )
             ]
         return None, [
-            f"{form[name].label.text}: {message}"
+            gettext("%(field)s: %(message)s", field=form[name].label.text, message=message)
             for name, messages in form.errors.items()
             for message in messages
         ]
@@ -74,18 +90,22 @@ def check_row(categories: list[str], allows_individuals: bool) -> RowValidator:
 
 class ImportForm(FlaskForm):
     file = FileField(
-        "CSV file",
+        lazy_gettext("CSV file"),
         validators=[
-            FileRequired("Choose the CSV file to import."),
+            FileRequired(lazy_gettext("Choose the CSV file to import.")),
             FileAllowed(
-                ["csv", "txt"], "Choose a .csv file: in your spreadsheet, File > Download > CSV."
+                ["csv", "txt"],
+                lazy_gettext("Choose a .csv file: in your spreadsheet, File > Download > CSV."),
             ),
         ],
-        description="The first row names the columns: organization, name and email are needed; title, city, state, country, website, category and note are read when present. A Google Form sheet works as it is.",
+        description=lazy_gettext(
+            "The first row names the columns: organization, name and email are needed; title, city, state, country, website, category and note are read when present. A Google Form sheet works as it is."
+        ),
     )
-    approve = BooleanField("List them now (approve them)", default=True)
+    approve = BooleanField(lazy_gettext("List them now (approve them)"), default=True)
     tell_signers = BooleanField(
-        "Email each signer that they were added, with a link to withdraw", default=True
+        lazy_gettext("Email each signer that they were added, with a link to withdraw"),
+        default=True,
     )
 
 

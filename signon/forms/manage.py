@@ -77,4 +77,4 @@ class NewLinkForm(FlaskForm):
 
 
 class CorrectionDecisionForm(FlaskForm):
-    rename_line = BooleanField("Also change the listed line")
+    rename_line = BooleanField(lazy_gettext("Also change the listed line"))

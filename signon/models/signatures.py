@@ -13,8 +13,8 @@ from signon.extensions import Model
 from signon.models.base import UTCDateTime, utcnow
 from signon.models.states import (
     INDIVIDUAL_LISTING_CHOICES,
-    LISTING_BADGES,
     LISTING_CHOICES,
+    SHOWN_LISTING_BADGES,
     CorrectionStatus,
     Listing,
     SignatoryKind,
@@ -149,9 +149,10 @@ class Signature(Model):
 
     @property
     def listing_badge(self) -> str:
-        """The moderator's short words for a choice other than the default; '' for named."""
+        """The moderator's short words for a choice other than the default, in the page's
+        language; '' for named."""
         choice = Listing(self.listing or Listing.NAMED)
-        return "" if choice == Listing.NAMED else LISTING_BADGES[choice]
+        return "" if choice == Listing.NAMED else str(SHOWN_LISTING_BADGES[choice])
 
     @property
     def on_behalf(self) -> str:

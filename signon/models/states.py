@@ -52,6 +52,13 @@ LISTING_BADGES = {
     Listing.COUNT_ONLY: "Count only",
     Listing.WITHOUT_PERSON: "Without signer's name",
 }
+# The same short words on the moderators' pages, in the page's language (the contacts column
+# above stays in English, like the rest of the file).
+SHOWN_LISTING_BADGES = {
+    Listing.NAMED: lazy_gettext("Named"),
+    Listing.COUNT_ONLY: lazy_gettext("Count only"),
+    Listing.WITHOUT_PERSON: lazy_gettext("Without signer's name"),
+}
 
 
 class TokenPurpose(enum.StrEnum):

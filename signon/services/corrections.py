@@ -8,6 +8,7 @@ import enum
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy.exc import IntegrityError
 
 from signon import audit, database, transaction
@@ -37,11 +38,11 @@ _LINE_FIELDS = {
     "country": "country",
 }
 _LABELS = {
-    "organization": "Organization",
-    "title": "Title",
-    "city": "City",
-    "region": "State or region",
-    "country": "Country",
+    "organization": lazy_gettext("Organization"),
+    "title": lazy_gettext("Title"),
+    "city": lazy_gettext("City"),
+    "region": lazy_gettext("State or region"),
+    "country": lazy_gettext("Country"),
 }
 
 
@@ -70,7 +71,7 @@ def changes_of(correction: SignatureCorrection) -> list[Change]:
     """What the correction would change on its signature as the signature is now."""
     signature = correction.signature
     return [
-        Change(name, _LABELS[name], getattr(signature, name), getattr(correction, name))
+        Change(name, str(_LABELS[name]), getattr(signature, name), getattr(correction, name))
         for name in FIELDS
         if getattr(correction, name) != getattr(signature, name)
     ]
@@ -82,10 +83,16 @@ def cleaned(signature: Signature, values: dict[str, str]) -> dict[str, str]:
     for name in FIELDS:
         value = clean_text(values.get(name, getattr(signature, name)))
         if len(value) > LIMITS[name]:
-            raise CorrectionError(f"{_LABELS[name]} can be at most {LIMITS[name]} characters.")
+            raise CorrectionError(
+                gettext(
+                    "%(field)s can be at most %(maximum)s characters.",
+                    field=_LABELS[name],
+                    maximum=LIMITS[name],
+                )
+            )
         result[name] = value
     if signature.kind == SignatoryKind.ORGANIZATION and not result["organization"]:
-        raise CorrectionError("The organization's name cannot be empty.")
+        raise CorrectionError(gettext("The organization's name cannot be empty."))
     return result
 
 
@@ -96,7 +103,7 @@ def propose(signature: Signature, values: dict[str, str]) -> SignatureCorrection
     signature = lock(signature)
     if signature.status not in WITHDRAWABLE_STATES:
         transaction.rollback()
-        raise CorrectionError("This signature can no longer be corrected.")
+        raise CorrectionError(gettext("This signature can no longer be corrected."))
     if all(proposed[name] == getattr(signature, name) for name in FIELDS):
         transaction.rollback()
         return None

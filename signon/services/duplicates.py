@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from signon.services.domains import (
     ascii_domain,
     email_domain,
@@ -129,9 +131,12 @@ def _link_same_names(index: _NameIndex, linker: _Linker) -> None:
     for key, linked in index.positions.items():
         written = list(index.spellings[key])
         if len(written) == 1:
-            reason = f"Same name: {_quoted(written)}"
+            reason = gettext("Same name: %(names)s", names=_quoted(written))
         else:
-            reason = f"Same name once case, punctuation and a leading “The” are ignored: {_quoted(written)}"
+            reason = gettext(
+                "Same name once case, punctuation and a leading “The” are ignored: %(names)s",
+                names=_quoted(written),
+            )
         linker.link(linked, reason)
 
 
@@ -145,10 +150,10 @@ def _link_look_alike_names(index: _NameIndex, linker: _Linker) -> None:
         if len(keys) < 2:  # one key alone is a plain same name, linked already
             continue
         written = list(dict.fromkeys(s for key in keys for s in index.spellings[key]))
-        reason = (
-            "Same name once look-alike letters are read as the letters they imitate: "
-            f"{_quoted(written)}{_look_alike_letters(written)}"
-        )
+        reason = gettext(
+            "Same name once look-alike letters are read as the letters they imitate: %(names)s",
+            names=_quoted(written),
+        ) + _look_alike_letters(written)
         linker.link((pos for key in keys for pos in index.positions[key]), reason)
 
 
@@ -160,7 +165,14 @@ def _look_alike_letters(spellings: list[str]) -> str:
         for ch in spelling
         if not ch.isascii() and confusable_skeleton(ch) != unicodedata.normalize("NFD", ch)
     )
-    named = [f"“{ch}” is {unicodedata.name(ch, 'an unnamed character').title()}" for ch in found]
+    named = [
+        gettext(
+            "“%(letter)s” is %(name)s",
+            letter=ch,
+            name=(unicodedata.name(ch, "") or gettext("an unnamed character")).title(),
+        )
+        for ch in found
+    ]
     return f" ({'; '.join(named[:3])}{'; …' if len(named) > 3 else ''})" if named else ""
 
 
@@ -197,7 +209,10 @@ def _link_acronyms(names: list[list[_Name]], linker: _Linker) -> None:
         for pos, full in expansions.get(initials, ()):
             short = first if first[0] != pos else other
             if short is not None:
-                linker.link((short[0], pos), f"“{short[1]}” looks like the initials of “{full}”")
+                reason = gettext(
+                    "“%(short)s” looks like the initials of “%(full)s”", short=short[1], full=full
+                )
+                linker.link((short[0], pos), reason)
 
 
 def _link_websites(items: Sequence[SignatoryFacts], linker: _Linker) -> None:
@@ -207,12 +222,13 @@ def _link_websites(items: Sequence[SignatoryFacts], linker: _Linker) -> None:
         if domain and not is_shared_host(domain):
             positions[domain].append(pos)
     for domain, linked in positions.items():
-        linker.link(linked, f"Same website domain: {domain}")
+        linker.link(linked, gettext("Same website domain: %(domain)s", domain=domain))
         for parent in parents(domain):
             if parent in positions:
-                linker.link(
-                    (linked[0], positions[parent][0]), f"Website {domain} is part of {parent}"
+                reason = gettext(
+                    "Website %(domain)s is part of %(parent)s", domain=domain, parent=parent
                 )
+                linker.link((linked[0], positions[parent][0]), reason)
 
 
 def _link_email_domains(items: Sequence[SignatoryFacts], linker: _Linker) -> None:
@@ -223,7 +239,7 @@ def _link_email_domains(items: Sequence[SignatoryFacts], linker: _Linker) -> Non
             if domain and not is_free_mail(domain):
                 positions[domain].append(pos)
     for domain, linked in positions.items():
-        linker.link(linked, f"Same email domain: {domain}")
+        linker.link(linked, gettext("Same email domain: %(domain)s", domain=domain))
 
 
 def likely_duplicates(items: Sequence[SignatoryFacts]) -> list[DuplicateGroup]:
@@ -254,10 +270,16 @@ def _website_signals(email: str, website: str) -> list[Signal]:
     if not mail or not site or is_shared_host(site):
         return []
     if is_free_mail(mail):
-        message = f"Free email address ({mail}) for an organization with a website ({site})"
+        message = gettext(
+            "Free email address (%(mail)s) for an organization with a website (%(site)s)",
+            mail=mail,
+            site=site,
+        )
         return [Signal("free_mail_with_website", message)]
     if not same_site(mail, site):
-        message = f"Email domain {mail} does not match the website {site}"
+        message = gettext(
+            "Email domain %(mail)s does not match the website %(site)s", mail=mail, site=site
+        )
         return [Signal("domain_mismatch", message)]
     return []
 
@@ -266,9 +288,16 @@ def signals(facts: SignatureFacts) -> list[Signal]:
     """What a moderator should look at before approving this signature; [] when nothing stands out."""
     found = _website_signals(facts.email, facts.website)
     if facts.organizations_for_same_email > 1:
-        message = f"This email signed for {facts.organizations_for_same_email} organizations"
+        message = gettext(
+            "This email signed for %(count)s organizations",
+            count=facts.organizations_for_same_email,
+        )
         found.append(Signal("email_many_orgs", message))
     if facts.version_number < facts.current_version_number:
-        message = f"Signed version {facts.version_number}; the current text is version {facts.current_version_number}"
+        message = gettext(
+            "Signed version %(signed)s; the current text is version %(current)s",
+            signed=facts.version_number,
+            current=facts.current_version_number,
+        )
         found.append(Signal("older_version", message))
     return found

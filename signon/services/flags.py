@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext, lazy_gettext
 
 from signon.extensions import db
 from signon.models import Letter, Signatory, Signature
@@ -20,6 +21,14 @@ from signon.services.duplicates import (
     likely_duplicates,
     signals,
 )
+
+# The warnings about an organization's name are stored in English as the signature arrives
+# (services/suspicion.py); each is shown in the page's language by its opening words.
+_NAME_WARNINGS = {
+    "Contains invisible characters: ": lazy_gettext("Contains invisible characters: %(which)s"),
+    "Mixes scripts within a word: ": lazy_gettext("Mixes scripts within a word: %(which)s"),
+    "Imitates Latin letters: ": lazy_gettext("Imitates Latin letters: %(which)s"),
+}
 
 
 @dataclass
@@ -75,10 +84,18 @@ def row_signals(row: moderation.QueueRow, current_version_number: int) -> list[S
     )
     domain = email_domain(signature.email_normalized)
     if is_disposable(domain):
-        found.append(Signal("disposable_email", f"Disposable email address ({domain})"))
+        message = gettext("Disposable email address (%(domain)s)", domain=domain)
+        found.append(Signal("disposable_email", message))
     found += [
-        Signal("organization_name", message)
-        for message in signature.name_warnings.splitlines()
-        if message
+        Signal("organization_name", _name_warning(stored))
+        for stored in signature.name_warnings.splitlines()
+        if stored
     ]
     return found
+
+
+def _name_warning(stored: str) -> str:
+    for opening, words in _NAME_WARNINGS.items():
+        if stored.startswith(opening):
+            return str(words) % {"which": stored[len(opening) :]}
+    return stored

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy.exc import IntegrityError
 
 from signon import audit, transaction
@@ -18,6 +18,7 @@ from signon.services import (
     letter_emails,
     letters,
     listing,
+    moderation,
     partners,
     sheets,
     signatories,
@@ -115,9 +116,11 @@ def check_file(letter: Letter, text: str, validate_row: RowValidator) -> ImportC
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         raise IntakeError(
-            "The first row must name the columns, and no column is named for "
-            + ", ".join(f"“{name}”" for name in missing)
-            + f". The first row has: {', '.join(h for h in table[0] if h.strip()) or 'nothing'}."
+            gettext(
+                "The first row must name the columns, and no column is named for %(missing)s. The first row has: %(headings)s.",
+                missing=", ".join(f"“{name}”" for name in missing),
+                headings=", ".join(h for h in table[0] if h.strip()) or gettext("nothing"),
+            )
         )
     check = ImportCheck(columns={k: table[0][i] for k, i in columns.items()}, ignored=ignored)
     seen: dict[tuple[str, str], int] = {}
@@ -125,7 +128,7 @@ def check_file(letter: Letter, text: str, validate_row: RowValidator) -> ImportC
         values = {name: cells[i] if i < len(cells) else "" for name, i in columns.items()}
         _check_row(letter, check, seen, number, validate_row(values))
     if not check.rows and not check.problems:
-        check.problems.append(RowProblem(0, ["No row of the file is new to this letter."]))
+        check.problems.append(RowProblem(0, [gettext("No row of the file is new to this letter.")]))
     return check
 
 
@@ -144,7 +147,10 @@ def _check_row(
     key = (normalize_email(data.email), data.key)
     if key in seen:
         check.problems.append(
-            RowProblem(number, [f"The same email and organization as row {seen[key]}."])
+            RowProblem(
+                number,
+                [gettext("The same email and organization as row %(row)s.", row=seen[key])],
+            )
         )
         return
     seen[key] = number
@@ -154,14 +160,18 @@ def _check_row(
         return
     if existing is not None:
         check.skipped.append(
-            RowProblem(number, [f"Already on this letter ({_state(existing)}); left as it is."])
+            RowProblem(
+                number,
+                [
+                    gettext(
+                        "Already on this letter (%(state)s); left as it is.",
+                        state=moderation.state_label(existing.status).lower(),
+                    )
+                ],
+            )
         )
         return
     check.rows.append(Row(number, data))
-
-
-def _state(signature: Signature) -> str:
-    return str(signature.status).replace("_", " ")
 
 
 def add_signature(
@@ -179,11 +189,12 @@ def add_signature(
     existing = signatures.find_latest(letter, data.cleaned())
     if existing is not None and existing.status == SignatureStatus.WITHDRAWN:
         raise IntakeError(
-            "This signer withdrew their signature for this organization; only they can sign again, "
-            "on the letter's page."
+            gettext(
+                "This signer withdrew their signature for this organization; only they can sign again, on the letter's page."
+            )
         )
     if existing is not None and existing.status != SignatureStatus.UNCONFIRMED:
-        raise IntakeError("This email address has already signed for this organization.")
+        raise IntakeError(gettext("This email address has already signed for this organization."))
     try:
         signature = _add(
             letter,
@@ -196,7 +207,9 @@ def add_signature(
         )
     except IntegrityError as error:  # the signer's own form got there a moment before
         transaction.rollback()
-        raise IntakeError("This email address has just signed for this organization.") from error
+        raise IntakeError(
+            gettext("This email address has just signed for this organization.")
+        ) from error
     audit.record(
         "signature.added",
         letter_id=letter.id,
@@ -221,7 +234,7 @@ def import_rows(
 ) -> list[Signature]:
     """Add every row of a checked file, all or nothing, in one transaction."""
     if not check.ok:
-        raise IntakeError("Fix the rows listed first; nothing was imported.")
+        raise IntakeError(gettext("Fix the rows listed first; nothing was imported."))
     source = f"imported from {filename or 'a CSV file'}"
     try:
         added = [
@@ -239,8 +252,9 @@ def import_rows(
     except IntegrityError as error:  # someone signed meanwhile with a row's email
         transaction.rollback()
         raise IntakeError(
-            "A row was signed on the public form while importing; nothing was imported. "
-            "Check the file again."
+            gettext(
+                "A row was signed on the public form while importing; nothing was imported. Check the file again."
+            )
         ) from error
     audit.record(
         "signatures.imported",
@@ -310,7 +324,9 @@ def _confirm_pending(pending: Signature, stamp: dict[str, object]) -> Signature:
     if getattr(moved, "rowcount", 0) != 1:
         transaction.rollback()
         raise IntakeError(
-            "The signer confirmed this signature themselves a moment ago; nothing was added."
+            gettext(
+                "The signer confirmed this signature themselves a moment ago; nothing was added."
+            )
         )
     db.session.refresh(pending)
     return pending

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext, lazy_gettext, pgettext
 
 from signon import audit, database, transaction
 from signon.extensions import db
@@ -26,15 +27,30 @@ from signon.models import (
 from signon.services import history, letter_emails, listing, signatures
 
 PAGE_SIZE = 50
-STATUS_FILTERS: dict[str, str] = {
-    SignatureStatus.AWAITING_REVIEW: "Awaiting review",
-    SignatureStatus.APPROVED: "Approved",
-    SignatureStatus.REJECTED: "Rejected",
-    SignatureStatus.UNCONFIRMED: "Unconfirmed",
-    SignatureStatus.WITHDRAWN: "Withdrawn",
-    SignatureStatus.SUSPECTED: "Suspected",
-    "all": "All",
+# The queue's filters, in the page's language (lazy: read when shown).
+STATUS_FILTERS: dict[str, Any] = {
+    SignatureStatus.AWAITING_REVIEW: lazy_gettext("Awaiting review"),
+    SignatureStatus.APPROVED: lazy_gettext("Approved"),
+    SignatureStatus.REJECTED: lazy_gettext("Rejected"),
+    SignatureStatus.UNCONFIRMED: lazy_gettext("Unconfirmed"),
+    SignatureStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
+    SignatureStatus.SUSPECTED: lazy_gettext("Suspected"),
+    "all": lazy_gettext("All"),
 }
+
+
+def state_label(status: str) -> str:
+    """One signature's state in the page's language: the filter's English words, which other
+    languages may say differently of one signature ("Aprobada", not the filter's "Aprobadas")."""
+    labels: dict[str, str] = {
+        SignatureStatus.AWAITING_REVIEW: pgettext("one signature", "Awaiting review"),
+        SignatureStatus.APPROVED: pgettext("one signature", "Approved"),
+        SignatureStatus.REJECTED: pgettext("one signature", "Rejected"),
+        SignatureStatus.UNCONFIRMED: pgettext("one signature", "Unconfirmed"),
+        SignatureStatus.WITHDRAWN: pgettext("one signature", "Withdrawn"),
+        SignatureStatus.SUSPECTED: pgettext("one signature", "Suspected"),
+    }
+    return labels.get(status, status)
 
 
 class Decision(enum.StrEnum):
@@ -51,17 +67,6 @@ _DECIDABLE = {
 }
 
 
-# Why a signature in each state cannot take a decision, in the organizer's words.
-_WHY_NOT: dict[str, str] = {
-    SignatureStatus.UNCONFIRMED: "the signer has not confirmed their email address yet",
-    SignatureStatus.WITHDRAWN: "the signer withdrew it",
-    SignatureStatus.SUSPECTED: "it is held as suspected; release it first",
-    SignatureStatus.APPROVED: "it is already approved",
-    SignatureStatus.REJECTED: "it is already rejected",
-    SignatureStatus.AWAITING_REVIEW: "it is not suspected",
-}
-
-
 def movable(decision: Decision, status: str = "all") -> set[str]:
     """The states a decision may move, seen under a status filter. Reversing a decision (approving
     a rejected signature, rejecting an approved one) is done on purpose from that state's own
@@ -73,10 +78,24 @@ def movable(decision: Decision, status: str = "all") -> set[str]:
 
 
 def _why_not(state: str, decision: Decision) -> str:
+    """Why a signature in this state cannot take the decision, in the organizer's words."""
     if state in _DECIDABLE[decision]:
-        label = STATUS_FILTERS.get(state, state)
-        return f"it is {label.lower()}: to reverse that, use the {label} filter"
-    return _WHY_NOT.get(state, "of its current state")
+        return gettext(
+            "it is %(state)s: to reverse that, use the %(filter)s filter",
+            state=state_label(state).lower(),
+            filter=STATUS_FILTERS.get(state, state),
+        )
+    why_not: dict[str, str] = {
+        SignatureStatus.UNCONFIRMED: gettext(
+            "the signer has not confirmed their email address yet"
+        ),
+        SignatureStatus.WITHDRAWN: gettext("the signer withdrew it"),
+        SignatureStatus.SUSPECTED: gettext("it is held as suspected; release it first"),
+        SignatureStatus.APPROVED: gettext("it is already approved"),
+        SignatureStatus.REJECTED: gettext("it is already rejected"),
+        SignatureStatus.AWAITING_REVIEW: gettext("it is not suspected"),
+    }
+    return why_not.get(state) or gettext("of its current state")
 
 
 def decisions_for(status: str) -> list[Decision]:
@@ -261,7 +280,7 @@ def decide(
         elif _apply(letter, signature, decision, by, reason):
             report.changed.append(signature.id)
         else:
-            report.skip(signature.id, "another organizer decided on it at the same moment")
+            report.skip(signature.id, gettext("another organizer decided on it at the same moment"))
     if report.changed and decision != Decision.RELEASE:
         listing.list_changed(letter.id)
     transaction.commit()

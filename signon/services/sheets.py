@@ -7,6 +7,10 @@ import csv
 import io
 import re
 
+from flask_babel import gettext
+
+from signon.i18n import number
+
 
 class SheetError(ValueError):
     """The file cannot be read as a sheet; the message says why and what to do."""
@@ -21,7 +25,7 @@ def decode(raw: bytes) -> str:
             return raw.decode("cp1252")
         except UnicodeDecodeError as error:
             raise SheetError(
-                "The file is not readable text. Save it as “CSV UTF-8” and try again."
+                gettext("The file is not readable text. Save it as “CSV UTF-8” and try again.")
             ) from error
 
 
@@ -76,7 +80,9 @@ def _first_line(text: str) -> str:
 def read_table(text: str, max_rows: int) -> list[list[str]]:
     """The non-blank rows, headings first; quoted cells may hold separators and newlines."""
     if "\0" in text:
-        raise SheetError("The file is not a CSV file. Save the sheet as CSV and try again.")
+        raise SheetError(
+            gettext("The file is not a CSV file. Save the sheet as CSV and try again.")
+        )
     try:
         rows = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(text))
         table = []
@@ -85,10 +91,15 @@ def read_table(text: str, max_rows: int) -> list[list[str]]:
                 table.append(row)
                 if len(table) > max_rows + 1:
                     raise SheetError(
-                        f"The file has more than {max_rows:,} rows; split it and import each part."
+                        gettext(
+                            "The file has more than %(maximum)s rows; split it and import each part.",
+                            maximum=number(max_rows),
+                        )
                     )
     except csv.Error as error:
-        raise SheetError(f"The file could not be read as CSV: {error}.") from error
+        raise SheetError(
+            gettext("The file could not be read as CSV: %(error)s.", error=error)
+        ) from error
     if not table:
-        raise SheetError("The file is empty.")
+        raise SheetError(gettext("The file is empty."))
     return table

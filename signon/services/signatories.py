@@ -4,6 +4,7 @@ signatures behind each line."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
 from signon import audit, database, transaction
@@ -47,7 +48,7 @@ def edit_signatory(signatory: Signatory, changes: dict[str, str], *, by: Organiz
     """Change how an organization is listed; what its signers typed stays as it was."""
     cleaned = {name: " ".join((changes.get(name) or "").split()) for name in _LISTING_FIELDS}
     if not cleaned["display_name"]:
-        raise SignatoryError("The listed name cannot be empty.")
+        raise SignatoryError(gettext("The listed name cannot be empty."))
     before = {name: getattr(signatory, name) for name in _LISTING_FIELDS}
     for name, value in cleaned.items():
         setattr(signatory, name, value)
@@ -86,7 +87,9 @@ def merge(letter: Letter, signatory_ids: list[int], into_id: int, *, by: Organiz
     ]
     if target is None or target.merged_into_id is not None or not others:
         transaction.rollback()
-        raise SignatoryError("Choose at least two signatories of this letter, and the one to keep.")
+        raise SignatoryError(
+            gettext("Choose at least two signatories of this letter, and the one to keep.")
+        )
     for other in others:
         db.session.execute(
             sa.update(Signature)

@@ -4,6 +4,7 @@ moderator's accept or decline."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
 from signon.forms.manage import CorrectionDecisionForm
@@ -12,15 +13,28 @@ from signon.services.corrections import Decided
 from signon.views.admin.base import bp, letter_or_404, me
 
 _SAID = {
-    Decided.ACCEPTED: ("The correction is applied; the audit log keeps the original.", "success"),
-    Decided.DECLINED: ("The correction is declined; the signature stays as it was.", "success"),
+    Decided.ACCEPTED: (
+        lazy_gettext("The correction is applied; the audit log keeps the original."),
+        "success",
+    ),
+    Decided.DECLINED: (
+        lazy_gettext("The correction is declined; the signature stays as it was."),
+        "success",
+    ),
     Decided.ALREADY_DECIDED: (
-        "Nothing changed: this correction was already decided, or the signer replaced it.",
+        lazy_gettext(
+            "Nothing changed: this correction was already decided, or the signer replaced it."
+        ),
         "error",
     ),
-    Decided.WITHDRAWN: ("Nothing changed: the signer has withdrawn this signature.", "error"),
+    Decided.WITHDRAWN: (
+        lazy_gettext("Nothing changed: the signer has withdrawn this signature."),
+        "error",
+    ),
     Decided.CONFLICT: (
-        "Nothing changed: this signer already has another signature for that organization on this letter.",
+        lazy_gettext(
+            "Nothing changed: this signer already has another signature for that organization on this letter."
+        ),
         "error",
     ),
 }
@@ -61,7 +75,7 @@ def _said(decided: Decided, letter_id: int) -> Response:
     if decided == Decided.NOT_FOUND:
         abort(404)
     message, category = _SAID[decided]
-    flash(message, category)
+    flash(str(message), category)
     return redirect(_back(letter_id))
 
 

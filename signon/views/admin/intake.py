@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from signon.forms.intake import AddSignatureForm, ConfirmImportForm, ImportForm, check_row
 from signon.forms.public import sign_form
@@ -36,7 +38,14 @@ def add_signature(letter_id: int) -> Any:
         except intake.IntakeError as error:
             form.email.errors = [*form.email.errors, str(error)]
         else:
-            flash(f"Added {signature.listed_as} ({signature.name}).", "success")
+            flash(
+                _(
+                    "Added %(listed_as)s (%(name)s).",
+                    listed_as=signature.listed_as,
+                    name=signature.name,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.signatures_queue", letter_id=letter.id, status="all"))
     status = 422 if form.errors else 200
     return render_template("admin/add_signature.html", letter=letter, form=form), status
@@ -80,7 +89,7 @@ def confirm_import(letter_id: int) -> Any:
     letter = letter_or_404(letter_id)
     form = ConfirmImportForm()
     if not form.validate_on_submit():
-        flash("The import expired. Choose the file again.", "error")
+        flash(_("The import expired. Choose the file again."), "error")
         return redirect(url_for("admin.import_signatures", letter_id=letter.id))
     filename = form.filename.data or "a CSV file"
     try:
@@ -101,7 +110,12 @@ def confirm_import(letter_id: int) -> Any:
         flash(str(error), "error")
         return redirect(url_for("admin.import_signatures", letter_id=letter.id))
     flash(
-        f"Imported {len(added)} signature{'s' if len(added) != 1 else ''} from {filename}.",
+        ngettext(
+            "Imported %(num)s signature from %(filename)s.",
+            "Imported %(num)s signatures from %(filename)s.",
+            len(added),
+            filename=form.filename.data or _("a CSV file"),
+        ),
         "success",
     )
     return redirect(url_for("admin.signatures_queue", letter_id=letter.id, status="all"))

@@ -12,6 +12,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -50,6 +52,7 @@ def signatures_queue(letter_id: int) -> str:
         queue=queue,
         form=DecisionForm(),
         filters=moderation.STATUS_FILTERS,
+        state_label=moderation.state_label,
         signals=flags.row_signals,
         current_number=letters.current_version(letter).number,
         decisions=decisions,
@@ -106,9 +109,9 @@ def decide(letter_id: int) -> Response:
         page=request.form.get("page", 1),
     )
     if not form.validate_on_submit() or form.decision.data not in set(moderation.Decision):
-        flash("Choose approve or reject.", "error")
+        flash(_("Choose approve or reject."), "error")
     elif not ids:
-        flash("Select at least one signature first.", "error")
+        flash(_("Select at least one signature first."), "error")
     else:
         report = moderation.decide(
             letter,
@@ -125,11 +128,28 @@ def decide(letter_id: int) -> Response:
 
 
 def _decision_message(decision: str, report: moderation.DecisionReport) -> str:
-    verb = {"approve": "Approved", "reject": "Rejected", "release": "Released"}[decision]
-    message = f"{verb} {len(report.changed)} signature{'s' if len(report.changed) != 1 else ''}."
+    changed, skipped = len(report.changed), len(report.skipped)
+    if decision == "approve":
+        message = ngettext("Approved %(num)s signature.", "Approved %(num)s signatures.", changed)
+        refused = ngettext(
+            "%(num)s could not be approved:", "%(num)s could not be approved:", skipped
+        )
+    elif decision == "reject":
+        message = ngettext("Rejected %(num)s signature.", "Rejected %(num)s signatures.", changed)
+        refused = ngettext(
+            "%(num)s could not be rejected:", "%(num)s could not be rejected:", skipped
+        )
+    else:
+        message = ngettext("Released %(num)s signature.", "Released %(num)s signatures.", changed)
+        refused = ngettext(
+            "%(num)s could not be released:", "%(num)s could not be released:", skipped
+        )
     if report.skipped:
-        reasons = "; ".join(f"{count} because {why}" for why, count in report.why_skipped.items())
-        message += f" {len(report.skipped)} could not be {verb.lower()}: {reasons}."
+        reasons = "; ".join(
+            _("%(count)s because %(why)s", count=count, why=why)
+            for why, count in report.why_skipped.items()
+        )
+        message += f" {refused} {reasons}."
     return message
 
 
@@ -140,7 +160,7 @@ def signatory(letter_id: int, signatory_id: int) -> Any:
     if signatory is None:
         abort(404)
     form = SignatoryForm(obj=signatory)
-    form.category.choices = [SelectChoice("", "No category")] + [
+    form.category.choices = [SelectChoice("", _("No category"))] + [
         SelectChoice(c) for c in letter.categories or []
     ]
     if form.validate_on_submit():
@@ -148,7 +168,7 @@ def signatory(letter_id: int, signatory_id: int) -> Any:
             signatories.edit_signatory(
                 signatory, {k: form[k].data for k in form.data if k != "csrf_token"}, by=me()
             )
-            flash("The listing is updated.", "success")
+            flash(_("The listing is updated."), "success")
             return redirect(
                 url_for("admin.signatory", letter_id=letter.id, signatory_id=signatory.id)
             )
@@ -161,6 +181,7 @@ def signatory(letter_id: int, signatory_id: int) -> Any:
         signatory=signatory,
         form=form,
         signatures=behind,
+        state_label=moderation.state_label,
         pending=corrections.pending_by_signature(letter, [s.id for s in behind]),
         plan_of=corrections.line_plan,
         changes_of=corrections.changes_of,
@@ -186,9 +207,11 @@ def change_listing(letter_id: int, signature_id: int) -> Response:
     except listing_choices.ListingError as error:
         flash(str(error), "error")
         return _signature_page(letter, error.signature)
-    said = f"“{change.signature.listing_words}”"
+    words = change.signature.listing_words
     flash(
-        f"The listing is now {said}." if change.changed else f"The listing was already {said}.",
+        _("The listing is now “%(words)s”.", words=words)
+        if change.changed
+        else _("The listing was already “%(words)s”.", words=words),
         "success",
     )
     return _signature_page(letter, change.signature)
@@ -224,7 +247,7 @@ def merge(letter_id: int) -> Response:
         abort(400)
     try:
         target = signatories.merge(letter, ids, into or 0, by=me())
-        flash(f"Merged into “{target.display_name}”.", "success")
+        flash(_("Merged into “%(name)s”.", name=target.display_name), "success")
     except signatories.SignatoryError as error:
         flash(str(error), "error")
     return redirect(url_for("admin.duplicates", letter_id=letter.id))
