@@ -230,5 +230,13 @@ def send_reset_link(organizer_id: int) -> None:
     transaction.commit()
 
 
+def set_language(organizer: Organizer, code: str) -> None:
+    """The language of the organizer's workspace and of every email to them ("": the site's
+    default); an unchanged choice writes nothing."""
+    if organizer.language != code:
+        organizer.language = code
+        transaction.commit()
+
+
 def organizers() -> list[Organizer]:
     return list(db.session.execute(db.select(Organizer).order_by(Organizer.email)).scalars())
