@@ -92,6 +92,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, strict: bool = True) 
 
 def _init_login(app: Flask) -> None:
     from flask import g, session
+    from flask_babel import lazy_gettext
 
     from signon.services import accounts, sessions
 
@@ -106,7 +107,8 @@ def _init_login(app: Flask) -> None:
     login = extensions.login
     login.init_app(app)
     login.login_view = "auth.login"
-    login.login_message = "Please sign in to continue."
+    login.login_message = lazy_gettext("Please sign in to continue.")
+    login.localize_callback = str  # read in the page's language when flashed
     login.login_message_category = "info"
     login.session_protection = "basic"
     login.user_loader(load_user)

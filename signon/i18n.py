@@ -17,6 +17,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from flask import Flask, current_app, g, has_request_context, request
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 P = ParamSpec("P")
@@ -62,14 +63,17 @@ def compile_catalogs() -> list[Path]:
 
 
 def select_locale() -> str:
-    """The visitor's choice (the language link's cookie), else the language of the letter the
-    page belongs to when it is not the default, else the browser's best match, else the
-    default."""
+    """The visitor's choice (the language link's cookie), else the signed-in organizer's own
+    language, else the language of the letter the page belongs to when it is not the default,
+    else the browser's best match, else the default."""
     spoken = languages()
     if has_request_context():
         chosen = request.cookies.get(COOKIE)
         if chosen in spoken:
             return str(chosen)
+        own = _organizer_language()
+        if own in spoken:
+            return own
     letter_language = g.get("letter_language")
     if letter_language in spoken[1:]:  # a letter in the default language leaves it to the browser
         return str(letter_language)
@@ -78,6 +82,16 @@ def select_locale() -> str:
         if best:
             return str(best)
     return spoken[0]
+
+
+def _organizer_language() -> str:
+    """The stored language of the organizer signed in on this request; "" for everyone else.
+
+    A visitor who never signed in carries no user id in their session, so this costs them no
+    query and their pages keep choosing as before."""
+    if getattr(current_app, "login_manager", None) is None or not current_user.is_authenticated:
+        return ""
+    return str(getattr(current_user, "language", "") or "")
 
 
 def use_language_of_page(language: str | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -16,10 +17,10 @@ from signon.models import NotifyMode, Role
 
 class HostForm(FlaskForm):
     email = EmailField(
-        "Co-host's email",
+        lazy_gettext("Co-host's email"),
         validators=[
-            DataRequired("Enter the organizer's email."),
-            Email("Enter an email address."),
+            DataRequired(lazy_gettext("Enter the organizer's email.")),
+            Email(lazy_gettext("Enter an email address.")),
             Length(max=254),
         ],
     )
@@ -27,11 +28,11 @@ class HostForm(FlaskForm):
 
 class NotifyForm(FlaskForm):
     notify = RadioField(
-        "Email me about new signatures",
+        lazy_gettext("Email me about new signatures"),
         choices=[
-            SelectChoice(NotifyMode.EACH, "For each new confirmed signature"),
-            SelectChoice(NotifyMode.DIGEST, "Once a day, in a digest"),
-            SelectChoice(NotifyMode.NONE, "Never"),
+            SelectChoice(NotifyMode.EACH, lazy_gettext("For each new confirmed signature")),
+            SelectChoice(NotifyMode.DIGEST, lazy_gettext("Once a day, in a digest")),
+            SelectChoice(NotifyMode.NONE, lazy_gettext("Never")),
         ],
         default=NotifyMode.DIGEST,
     )
@@ -39,19 +40,23 @@ class NotifyForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(
-        "Email address",
+        lazy_gettext("Email address"),
         validators=[
-            DataRequired("Enter the email address."),
-            Email("Enter an email address."),
+            DataRequired(lazy_gettext("Enter the email address.")),
+            Email(lazy_gettext("Enter an email address.")),
             Length(max=254),
         ],
     )
-    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    name = StringField(lazy_gettext("Name"), validators=[Optional(), Length(max=120)])
     role = RadioField(
-        "Role",
+        lazy_gettext("Role"),
         choices=[
-            SelectChoice(Role.ORGANIZER, "Organizer: runs the letters shared with them"),
-            SelectChoice(Role.ADMIN, "Admin: also manages accounts and sees every letter"),
+            SelectChoice(
+                Role.ORGANIZER, lazy_gettext("Organizer: runs the letters shared with them")
+            ),
+            SelectChoice(
+                Role.ADMIN, lazy_gettext("Admin: also manages accounts and sees every letter")
+            ),
         ],
         default=Role.ORGANIZER,
     )

@@ -30,6 +30,8 @@ class Organizer(Model):
     totp_last_step: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language of their workspace and of every email to them; "" is the site's default.
+    language: Mapped[str] = mapped_column(sa.String(16), default="")
 
     # Flask-Login's user interface.
     is_authenticated = True

@@ -5,13 +5,14 @@ from __future__ import annotations
 import enum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 from sqlalchemy.exc import IntegrityError
 
-from signon import audit, mail, transaction
+from signon import audit, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import Letter, LetterHost, NotifyMode, Organizer, Role
-from signon.services import accounts
+from signon.services import accounts, organizer_emails
 
 
 def can_manage(organizer: Organizer, letter: Letter) -> bool:
@@ -102,10 +103,10 @@ def _tell_new_host(letter: Letter, organizer: Organizer, by: Organizer) -> HostA
     if not organizer.password_hash:
         accounts.queue_invitation(organizer, invited_by=by, letter=letter)
         return HostAdded.INVITED
-    mail.queue(
-        organizer.email,
+    organizer_emails.queue(
+        organizer,
         "cohost_added",
-        subject=f"You now co-host “{letter.title}”",
+        subject=lazy_gettext("You now co-host “%(title)s”", title=letter.title),
         organizer=organizer,
         adder=by,
         letter=letter,

@@ -7,13 +7,14 @@ from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from signon import afterwards, audit, mail, tokens, transaction
+from signon import afterwards, audit, tokens, transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import Letter, Organizer, Role, TokenPurpose, utcnow
-from signon.services import counters, sessions
+from signon.services import counters, organizer_emails, sessions
 
 MIN_PASSWORD_LENGTH = 12
 INVITE_VALID = timedelta(days=7)
@@ -36,7 +37,9 @@ def normalize_account_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise AccountError(f"Not a valid email address: {error}") from error
+        raise AccountError(
+            gettext("Not a valid email address: %(reason)s", reason=str(error))
+        ) from error
 
 
 def account_identity(email: str) -> str:
@@ -50,9 +53,11 @@ def account_identity(email: str) -> str:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AccountError(
+            gettext("The password needs at least %(count)s characters.", count=MIN_PASSWORD_LENGTH)
+        )
     if len(password) > 256:
-        raise AccountError("The password can have at most 256 characters.")
+        raise AccountError(gettext("The password can have at most 256 characters."))
 
 
 def by_email(email: str) -> Organizer | None:
@@ -70,10 +75,12 @@ def create_organizer(
 ) -> Organizer:
     address = normalize_account_email(email)
     if role not in set(Role):
-        raise AccountError(f"The role must be one of {', '.join(Role)}.")
+        raise AccountError(gettext("The role must be one of %(roles)s.", roles=", ".join(Role)))
     check_password_rules(password)
     if by_email(address) is not None:
-        raise AccountError(f"An organizer with the email {address} already exists.")
+        raise AccountError(
+            gettext("An organizer with the email %(address)s already exists.", address=address)
+        )
     organizer = Organizer(
         email=address, name=name.strip(), role=role, password_hash=generate_password_hash(password)
     )
@@ -127,9 +134,11 @@ def invite_organizer(email: str, *, name: str, role: str, invited_by: Organizer)
     """Create the account without a password and email a single-use link to choose one."""
     address = normalize_account_email(email)
     if role not in set(Role):
-        raise AccountError(f"The role must be one of {', '.join(Role)}.")
+        raise AccountError(gettext("The role must be one of %(roles)s.", roles=", ".join(Role)))
     if by_email(address) is not None:
-        raise AccountError(f"An organizer with the email {address} already exists.")
+        raise AccountError(
+            gettext("An organizer with the email %(address)s already exists.", address=address)
+        )
     organizer = Organizer(email=address, name=name.strip(), role=role, password_hash="")
     db.session.add(organizer)
     db.session.flush()
@@ -153,14 +162,20 @@ def queue_invitation(
     is to co-host it, and the link leads there. The caller commits."""
     raw = tokens.issue(TokenPurpose.INVITE, INVITE_VALID, organizer=organizer, letter=letter)
     site = current_app.config["SITE_NAME"]
-    mail.queue(
-        organizer.email,
+    organizer_emails.queue(
+        organizer,
         "organizer_invite",
         subject=(
-            f"{invited_by.label} invites you to co-host “{letter.title}” on {site}"
+            lazy_gettext(
+                "%(inviter)s invites you to co-host “%(title)s” on %(site)s",
+                inviter=invited_by.label,
+                title=letter.title,
+                site=site,
+            )
             if letter is not None
-            else f"You are invited to organize letters on {site}"
+            else lazy_gettext("You are invited to organize letters on %(site)s", site=site)
         ),
+        language=invited_by.language,
         organizer=organizer,
         inviter=invited_by,
         invited_to=letter,
@@ -219,15 +234,23 @@ def send_reset_link(organizer_id: int) -> None:
     if organizer is None or not organizer.active:
         return
     raw = tokens.issue(TokenPurpose.RESET, RESET_VALID, organizer=organizer)
-    mail.queue(
-        organizer.email,
+    organizer_emails.queue(
+        organizer,
         "password_reset",
-        subject=f"Reset your {current_app.config['SITE_NAME']} password",
+        subject=lazy_gettext("Reset your %(site)s password", site=current_app.config["SITE_NAME"]),
         organizer=organizer,
         link=external_url("auth.reset_password", token=raw),
         valid_hours=int(RESET_VALID.total_seconds() // 3600),
     )
     transaction.commit()
+
+
+def set_language(organizer: Organizer, code: str) -> None:
+    """The language of the organizer's workspace and of every email to them ("": the site's
+    default); an unchanged choice writes nothing."""
+    if organizer.language != code:
+        organizer.language = code
+        transaction.commit()
 
 
 def organizers() -> list[Organizer]:

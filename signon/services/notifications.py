@@ -5,16 +5,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext, lazy_ngettext
 
-from signon import mail, transaction
+from signon import transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import LetterHost, NotifyMode, Organizer, Signature, SignatureStatus, utcnow
-from signon.services import letters
+from signon.services import letters, organizer_emails
 from signon.services.history import superseded
 
 # A digest run twice the same day (a retried cron job) sends nothing the second time.
 DIGEST_MIN_INTERVAL = timedelta(hours=20)
+
+# A signature's state as an organizer's email names it, in the organizer's language.
+STATUS_WORDS = {
+    SignatureStatus.UNCONFIRMED: lazy_gettext("unconfirmed"),
+    SignatureStatus.AWAITING_REVIEW: lazy_gettext("awaiting review"),
+    SignatureStatus.APPROVED: lazy_gettext("approved"),
+    SignatureStatus.REJECTED: lazy_gettext("rejected"),
+    SignatureStatus.WITHDRAWN: lazy_gettext("withdrawn"),
+    SignatureStatus.SUSPECTED: lazy_gettext("suspected"),
+}
 
 
 def signature_confirmed(signature: Signature) -> None:
@@ -29,12 +40,17 @@ def signature_confirmed(signature: Signature) -> None:
         )
     ).scalars()
     for host in hosts:
-        mail.queue(
-            host.organizer.email,
+        organizer_emails.queue(
+            host.organizer,
             "organizer_new_signature",
-            subject=f"New signature: {signature.organization} on {signature.letter.title}",
+            subject=lazy_gettext(
+                "New signature: %(organization)s on %(title)s",
+                organization=signature.organization,
+                title=signature.letter.title,
+            ),
             signature=signature,
             letter=signature.letter,
+            status=STATUS_WORDS.get(SignatureStatus(signature.status), signature.status),
             queue_url=external_url("admin.signatures_queue", letter_id=signature.letter_id),
         )
 
@@ -63,10 +79,12 @@ def signature_withdrawn(signature: Signature) -> None:
         else 0
     )
     for host in hosts:
-        mail.queue(
-            host.organizer.email,
+        organizer_emails.queue(
+            host.organizer,
             "organizer_withdrawal",
-            subject=f"Signature withdrawn: {listed} on {letter.title}",
+            subject=lazy_gettext(
+                "Signature withdrawn: %(listed)s on %(title)s", listed=listed, title=letter.title
+            ),
             signature=signature,
             letter=letter,
             listed=listed,
@@ -94,10 +112,15 @@ def send_digests(now: datetime | None = None) -> int:
         if not new:
             continue
         letter = new[0].letter
-        mail.queue(
-            host.organizer.email,
+        organizer_emails.queue(
+            host.organizer,
             "organizer_digest",
-            subject=f"{len(new)} new signature{'s' if len(new) != 1 else ''}: {letter.title}",
+            subject=lazy_ngettext(
+                "%(num)s new signature: %(title)s",
+                "%(num)s new signatures: %(title)s",
+                len(new),
+                title=letter.title,
+            ),
             letter=letter,
             new=new,
             awaiting=_awaiting(host.letter_id),

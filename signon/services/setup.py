@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 from werkzeug.security import generate_password_hash
 
 from signon import audit, tokens, transaction
@@ -14,7 +15,7 @@ from signon.services import accounts
 
 SETUP_VALID = timedelta(hours=24)
 
-USED_MESSAGE = (
+USED_MESSAGE = lazy_gettext(
     "This setup link has been used already: the first admin account exists. Sign in instead."
 )
 
@@ -47,7 +48,7 @@ def create_first_admin(raw: str, *, email: str, name: str, password: str) -> Org
     accounts.check_password_rules(password)
     token = tokens.find_usable(raw, TokenPurpose.SETUP)
     if token is None:
-        raise SetupError(USED_MESSAGE)
+        raise SetupError(str(USED_MESSAGE))
     # Spent with a conditional UPDATE: of two submits at once, only one sees its row change.
     spent = db.session.execute(
         sa.update(Token)
@@ -57,7 +58,7 @@ def create_first_admin(raw: str, *, email: str, name: str, password: str) -> Org
     )
     if getattr(spent, "rowcount", 0) != 1 or not needs_setup():
         transaction.rollback()
-        raise SetupError(USED_MESSAGE)
+        raise SetupError(str(USED_MESSAGE))
     organizer = Organizer(
         email=address,
         name=name.strip()[:120],

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -30,10 +31,10 @@ from signon.views.public import no_store
 bp = Blueprint("auth", __name__)
 
 
-LOCKED_MESSAGE = "Too many attempts to sign in. Wait a few minutes, then try again."
+LOCKED_MESSAGE = lazy_gettext("Too many attempts to sign in. Wait a few minutes, then try again.")
 PENDING_SECONDS = 300
-WRONG_CODE_MESSAGE = "That code is not right. Codes change every 30 seconds."
-KEY_LOST_MESSAGE = (
+WRONG_CODE_MESSAGE = lazy_gettext("That code is not right. Codes change every 30 seconds.")
+KEY_LOST_MESSAGE = lazy_gettext(
     "Codes from your authenticator app cannot be checked here any more: the site's key for "
     "two-step sign-in has changed. Enter one of your recovery codes, or ask an admin to reset "
     "two-step sign-in for your account."
@@ -51,11 +52,13 @@ def login() -> Any:
     if form.validate_on_submit():
         keys = throttle.keys_for(form.email.data or "", client_hash(request.remote_addr))
         if throttle.begin_attempt(keys):
-            form.password.errors.append(LOCKED_MESSAGE)
+            form.password.errors.append(str(LOCKED_MESSAGE))
         else:
             organizer = accounts.authenticate(form.email.data or "", form.password.data or "")
             if organizer is None:
-                form.password.errors.append("That email and password do not match an account.")
+                form.password.errors.append(
+                    gettext("That email and password do not match an account.")
+                )
             else:
                 throttle.clear(keys)
                 return (
@@ -90,19 +93,22 @@ def login_code() -> Any:
     organizer = db.session.get(Organizer, pending.get("id", 0)) if pending else None
     if organizer is None or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         session.pop("pending", None)
-        flash("Sign in again: the code has to follow the password within five minutes.", "info")
+        flash(
+            gettext("Sign in again: the code has to follow the password within five minutes."),
+            "info",
+        )
         return redirect(url_for("auth.login"))
     form = CodeForm()
     key_lost = twofactor.key_lost(organizer)
     if form.validate_on_submit():
         keys = throttle.keys_for(organizer.email, client_hash(request.remote_addr))
         if throttle.begin_attempt(keys):
-            form.code.errors.append(LOCKED_MESSAGE)
+            form.code.errors.append(str(LOCKED_MESSAGE))
         elif twofactor.verify(organizer, form.code.data or ""):
             throttle.clear(keys)
             return _sign_in(organizer, safe_next(pending.get("next")) or url_for("admin.index"))
         else:
-            form.code.errors.append(KEY_LOST_MESSAGE if key_lost else WRONG_CODE_MESSAGE)
+            form.code.errors.append(str(KEY_LOST_MESSAGE if key_lost else WRONG_CODE_MESSAGE))
     return render_template(
         "auth/login_code.html", form=form, key_lost=key_lost
     ), 422 if form.errors else 200
@@ -114,7 +120,7 @@ def logout() -> Any:
         sessions.end(session.get("sid"))
         logout_user()
         session.clear()
-        flash("You are signed out.", "info")
+        flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -141,7 +147,8 @@ def first_account(token: str) -> Any:
         else:
             response = _sign_in(organizer, url_for("admin.index"))
             flash(
-                "Your admin account is ready. Invite other organizers from Organizers.", "success"
+                gettext("Your admin account is ready. Invite other organizers from Organizers."),
+                "success",
             )
             return response
     return render_template("auth/setup.html", form=form), 422 if form.errors else 200
@@ -159,11 +166,11 @@ def accept_invite(token: str) -> Any:
         accounts.set_password_from_token(
             token, TokenPurpose.INVITE, form.password.data or "", form.name.data
         )
-        flash("Your password is set. Sign in to start.", "success")
+        flash(gettext("Your password is set. Sign in to start."), "success")
         after = url_for("admin.letter", letter_id=letter_id) if letter_id else None
         return redirect(url_for("auth.login", next=after))
     return render_template(
-        "auth/choose_password.html", form=form, heading="Welcome: choose your password"
+        "auth/choose_password.html", form=form, heading=gettext("Welcome: choose your password")
     )
 
 
@@ -186,6 +193,8 @@ def reset_password(token: str) -> Any:
     form = ChoosePasswordForm()
     if form.validate_on_submit():
         accounts.set_password_from_token(token, TokenPurpose.RESET, form.password.data or "")
-        flash("Your password is changed. Sign in with the new one.", "success")
+        flash(gettext("Your password is changed. Sign in with the new one."), "success")
         return redirect(url_for("auth.login"))
-    return render_template("auth/choose_password.html", form=form, heading="Choose a new password")
+    return render_template(
+        "auth/choose_password.html", form=form, heading=gettext("Choose a new password")
+    )

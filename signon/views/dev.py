@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from signon.extensions import db
@@ -58,6 +59,9 @@ def setup_link() -> Any:
         abort(400)
     raw = setup.issue_setup_token()
     if raw is None:
-        flash("An organizer account exists already: sign in, or use Forgot your password.", "info")
+        flash(
+            gettext("An organizer account exists already: sign in, or use Forgot your password."),
+            "info",
+        )
         return redirect(url_for("auth.login"))
     return redirect(url_for("auth.first_account", token=raw))

@@ -1,11 +1,14 @@
-"""The header's language links: the visitor's choice, kept in a cookie, then back where they were."""
+"""The header's language links: the visitor's choice, kept in a cookie (and on a signed-in
+organizer's account), then back where they were."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, request
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from signon import i18n
+from signon.services import accounts
 
 bp = Blueprint("language", __name__)
 
@@ -14,6 +17,8 @@ bp = Blueprint("language", __name__)
 def choose(code: str) -> Response:
     if code not in i18n.languages():
         abort(404)
+    if current_user.is_authenticated:
+        accounts.set_language(current_user, code)
     response = redirect(i18n.safe_next(request.args.get("next")), code=303)
     i18n.remember(response, code)
     response.headers["Cache-Control"] = "no-store"

@@ -12,10 +12,12 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from signon import i18n
 from signon.extensions import db
-from signon.forms.auth import CodeForm, EmptyForm
+from signon.forms.auth import CodeForm, EmptyForm, LanguageForm
 from signon.forms.moderation import EmailRuleForm
 from signon.forms.people import InviteForm
 from signon.models import Organizer
@@ -40,7 +42,7 @@ def organizers() -> Any:
                 role=form.role.data or "",
                 invited_by=me(),
             )
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            flash(gettext("Invitation sent to %(address)s.", address=form.email.data), "success")
             return redirect(url_for("admin.organizers"))
         except accounts.AccountError as error:
             form.email.errors.append(str(error))
@@ -61,12 +63,20 @@ def reset_two_step(organizer_id: int) -> Response:
     if EmptyForm().validate_on_submit():
         if twofactor.reset(organizer, by=me()):
             flash(
-                f"Two-step sign-in is off for {organizer.email}. They sign in with their password "
-                "and can set it up again under Account.",
+                gettext(
+                    "Two-step sign-in is off for %(address)s. They sign in with their password "
+                    "and can set it up again under Account.",
+                    address=organizer.email,
+                ),
                 "success",
             )
         else:
-            flash(f"Two-step sign-in was already off for {organizer.email}.", "info")
+            flash(
+                gettext(
+                    "Two-step sign-in was already off for %(address)s.", address=organizer.email
+                ),
+                "info",
+            )
     return redirect(url_for("admin.organizers"))
 
 
@@ -83,12 +93,14 @@ def account() -> Any:
         if action == "confirm":
             codes = twofactor.confirm_setup(organizer, form.code.data or "")
             if codes is None:
-                form.code.errors.append("That code is not right. Codes change every 30 seconds.")
+                form.code.errors.append(
+                    gettext("That code is not right. Codes change every 30 seconds.")
+                )
         elif action == "disable":
             if twofactor.disable(organizer, form.code.data or ""):
-                flash("Two-step sign-in is off.", "success")
+                flash(gettext("Two-step sign-in is off."), "success")
                 return redirect(url_for("admin.account"))
-            form.code.errors.append("That code is not right.")
+            form.code.errors.append(gettext("That code is not right."))
     secret = twofactor.pending_secret(organizer)
     return render_template(
         "admin/account.html",
@@ -97,9 +109,36 @@ def account() -> Any:
         codes=codes,
         secret=secret,
         action_form=EmptyForm(),
+        language_form=_language_form(organizer),
         qr=twofactor.qr_svg_data_uri(organizer, secret) if secret else None,
         remaining=twofactor.remaining_recovery_codes(organizer) if organizer.totp_enabled else 0,
     )
+
+
+def _language_form(organizer: Organizer) -> LanguageForm | None:
+    """The choice of the organizer's own language, on a site that speaks more than one."""
+    if len(i18n.languages()) < 2:
+        return None
+    return LanguageForm(language=i18n.spoken_or_default(organizer.language))
+
+
+@bp.post("/account/language")
+def account_language() -> Response:
+    """The organizer's own language: stored on the account for their workspace and emails, and
+    in this browser's cookie, which an earlier choice left there."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("admin.account"))
+    code = form.language.data or ""
+    accounts.set_language(me(), code)
+    with i18n.speaking(code):
+        flash(
+            gettext("Your language is saved: %(name)s.", name=i18n.language_name(code, code)),
+            "success",
+        )
+    response = redirect(url_for("admin.account"))
+    i18n.remember(response, code)
+    return response
 
 
 @bp.route("/email-rules", methods=["GET", "POST"])
@@ -112,7 +151,7 @@ def email_rules() -> Any:
             rule = screening.add_rule(
                 form.pattern.data or "", form.action.data or "", note=form.note.data or "", by=me()
             )
-            flash(f"{rule.action.capitalize()}ed {rule.pattern}.", "success")
+            flash(_rule_added(rule.action, rule.pattern), "success")
             return redirect(url_for("admin.email_rules"))
         except screening.RuleError as error:
             form.pattern.errors.append(str(error))
@@ -127,5 +166,11 @@ def remove_email_rule(rule_id: int) -> Response:
         abort(404)
     if EmptyForm().validate_on_submit():
         screening.remove_rule(rule_id, by=me())
-        flash("Rule removed.", "success")
+        flash(gettext("Rule removed."), "success")
     return redirect(url_for("admin.email_rules"))
+
+
+def _rule_added(action: str, pattern: str) -> str:
+    if action == screening.BLOCK:
+        return gettext("Blocked %(pattern)s.", pattern=pattern)
+    return gettext("Allowed %(pattern)s.", pattern=pattern)
