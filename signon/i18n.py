@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import wraps
@@ -64,8 +64,9 @@ def compile_catalogs() -> list[Path]:
 
 def select_locale() -> str:
     """The visitor's choice (the language link's cookie), else the signed-in organizer's own
-    language, else the language of the letter the page belongs to when it is not the default,
-    else the browser's best match, else the default."""
+    language, else the language of the letter the page belongs to when it is not the default
+    (unless the letter is translated into the browser's language), else the browser's best match,
+    else the default."""
     spoken = languages()
     if has_request_context():
         chosen = request.cookies.get(COOKIE)
@@ -76,6 +77,10 @@ def select_locale() -> str:
             return own
     letter_language = g.get("letter_language")
     if letter_language in spoken[1:]:  # a letter in the default language leaves it to the browser
+        # ... and so does one translated into the browser's language.
+        best = request.accept_languages.best_match(spoken) if has_request_context() else None
+        if best is not None and best in g.get("letter_languages", ()):
+            return str(best)
         return str(letter_language)
     if has_request_context():
         best = request.accept_languages.best_match(spoken)
@@ -94,9 +99,11 @@ def _organizer_language() -> str:
     return str(getattr(current_user, "language", "") or "")
 
 
-def use_language_of_page(language: str | None) -> None:
-    """This page belongs to a letter (or a signature) that speaks `language`."""
+def use_language_of_page(language: str | None, readable: Sequence[str] = ()) -> None:
+    """This page belongs to a letter (or a signature) that speaks `language`; a letter can also
+    be read in the `readable` languages (its translations)."""
     g.letter_language = language
+    g.letter_languages = tuple(readable)
     flask_babel.refresh()
 
 

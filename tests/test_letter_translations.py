@@ -311,3 +311,38 @@ def test_two_organizers_saving_the_same_translation_at_once_both_succeed(app: Fl
                 .where(AuditEvent.letter_id == letter_id, AuditEvent.action == "letter.translated")
             ).scalar()
             assert events == 2, trial
+
+
+def test_a_spanish_letter_translated_into_english_shows_english_to_english_readers(
+    app: Flask, client: FlaskClient
+):
+    with app.app_context():
+        owner = create_organizer("owner@coalition.example")
+        letter = create_letter(owner=owner, title="Publiquen los datos")
+        letter.language = "es"
+        db.session.commit()
+        letter_id = letter.id
+    english_reader = {"Accept-Language": "en-US,en;q=0.9"}
+    # Untranslated, the letter's own language comes before the browser's.
+    untranslated = app.test_client().get("/letters/test-letter", headers=english_reader).text
+    assert '<html lang="es"' in untranslated
+    token = login_as(client, "owner@coalition.example")
+    saved = client.post(
+        f"/admin/letters/{letter_id}/translations/en",
+        data={
+            "csrf_token": token,
+            "en-csrf_token": token,
+            "en-title": "Publish the data",
+            "en-body": "Dear Director,\n\nPlease publish the data.\n",
+            "en-thank_you": "",
+        },
+    )
+    assert saved.status_code in (302, 303), saved.text
+    reader = app.test_client()
+    english = reader.get("/letters/test-letter", headers=english_reader).text
+    assert '<html lang="en"' in english
+    assert '<h1 id="letter-title">Publish the data</h1>' in english
+    # A reader whose browser asks for neither still gets the letter's own language.
+    french = reader.get("/letters/test-letter", headers={"Accept-Language": "fr"}).text
+    assert '<html lang="es"' in french
+    assert '<h1 id="letter-title">Publiquen los datos</h1>' in french

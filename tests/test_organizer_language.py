@@ -258,6 +258,20 @@ def test_the_header_link_keeps_a_signed_in_organizers_choice_on_the_account(
     assert "<h1>Su cuenta</h1>" in client.get("/admin/account").text
 
 
+def test_a_language_link_from_another_site_leaves_the_account_alone(
+    app: Flask, client: FlaskClient
+):
+    with app.app_context():
+        create_organizer()
+    login_as(client, "ana@coalition.example")
+    followed = client.get("/language/es?next=/admin/", headers={"Sec-Fetch-Site": "cross-site"})
+    assert followed.status_code == 303
+    assert "signon_language=es" in followed.headers["Set-Cookie"]  # this browser still switches
+    assert stored_language(app) == ""
+    client.get("/language/es?next=/admin/", headers={"Sec-Fetch-Site": "same-origin"})
+    assert stored_language(app) == "es"
+
+
 def test_visitors_not_signed_in_choose_as_before(app: Flask, client: FlaskClient):
     with app.app_context():
         create_organizer()

@@ -17,7 +17,8 @@ bp = Blueprint("language", __name__)
 def choose(code: str) -> Response:
     if code not in i18n.languages():
         abort(404)
-    if current_user.is_authenticated:
+    # A link followed from another site changes this browser's language, never the account's.
+    if current_user.is_authenticated and request.headers.get("Sec-Fetch-Site") != "cross-site":
         accounts.set_language(current_user, code)
     response = redirect(i18n.safe_next(request.args.get("next")), code=303)
     i18n.remember(response, code)
