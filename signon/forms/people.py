@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -16,10 +17,10 @@ from signon.models import NotifyMode, Role
 
 class HostForm(FlaskForm):
     email = EmailField(
-        "Co-host's email",
+        lazy_gettext("Co-host's email"),
         validators=[
-            DataRequired("Enter the organizer's email."),
-            Email("Enter an email address."),
+            DataRequired(lazy_gettext("Enter the organizer's email.")),
+            Email(lazy_gettext("Enter an email address.")),
             Length(max=254),
         ],
     )
@@ -27,11 +28,11 @@ class HostForm(FlaskForm):
 
 class NotifyForm(FlaskForm):
     notify = RadioField(
-        "Email me about new signatures",
+        lazy_gettext("Email me about new signatures"),
         choices=[
-            SelectChoice(NotifyMode.EACH, "For each new confirmed signature"),
-            SelectChoice(NotifyMode.DIGEST, "Once a day, in a digest"),
-            SelectChoice(NotifyMode.NONE, "Never"),
+            SelectChoice(NotifyMode.EACH, lazy_gettext("For each new confirmed signature")),
+            SelectChoice(NotifyMode.DIGEST, lazy_gettext("Once a day, in a digest")),
+            SelectChoice(NotifyMode.NONE, lazy_gettext("Never")),
         ],
         default=NotifyMode.DIGEST,
     )
