@@ -7,6 +7,9 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, pgettext
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -32,6 +35,14 @@ COMMON_ZONES = [
 ]  # fmt: skip
 
 
+def _letter_title() -> str:
+    # "Title" alone is a signer's job title in the catalog; a letter's title has its own context.
+    return pgettext("letter", "Title")
+
+
+LETTER_TITLE = LazyString(_letter_title)
+
+
 @cache
 def timezone_choices() -> list[SelectChoice]:
     others = sorted(available_timezones() - set(COMMON_ZONES))
@@ -40,51 +51,68 @@ def timezone_choices() -> list[SelectChoice]:
 
 class LetterForm(FlaskForm):
     title = StringField(
-        "Title", validators=[DataRequired("Give the letter a title."), Length(max=200)]
+        LETTER_TITLE,
+        validators=[DataRequired(lazy_gettext("Give the letter a title.")), Length(max=200)],
     )
     slug = StringField(
-        "Web address",
+        lazy_gettext("Web address"),
         validators=[
-            DataRequired("Choose the web address."),
+            DataRequired(lazy_gettext("Choose the web address.")),
             Length(max=80),
             Regexp(
                 SLUG_PATTERN,
-                message="Use lowercase letters, digits and single hyphens, like foia-letter-2027.",
+                message=lazy_gettext(
+                    "Use lowercase letters, digits and single hyphens, like foia-letter-2027."
+                ),
             ),
         ],
-        description="The letter's page will be /letters/ followed by this.",
+        description=lazy_gettext("The letter's page will be /letters/ followed by this."),
     )
     body = TextAreaField(
-        "Letter text",
-        validators=[DataRequired("Write the letter text."), Length(max=100_000)],
-        description="Markdown: a blank line between paragraphs, **bold**, *italic*, 1. numbered lists, [links](https://example.org).",
+        lazy_gettext("Letter text"),
+        validators=[DataRequired(lazy_gettext("Write the letter text.")), Length(max=100_000)],
+        description=lazy_gettext(
+            "Markdown: a blank line between paragraphs, **bold**, *italic*, 1. numbered lists, "
+            "[links](https://example.org)."
+        ),
     )
     change_note = StringField(
-        "What changed (for signers who already signed)",
+        lazy_gettext("What changed (for signers who already signed)"),
         validators=[Optional(), Length(max=500)],
-        description="Needed when people have already signed the text you are changing.",
+        description=lazy_gettext(
+            "Needed when people have already signed the text you are changing."
+        ),
     )
     categories = TextAreaField(
-        "Signatory categories",
+        lazy_gettext("Signatory categories"),
         validators=[Optional(), Length(max=2000)],
-        description="One per line, in the order the final list should use. Leave empty for one list.",
+        description=lazy_gettext(
+            "One per line, in the order the final list should use. Leave empty for one list."
+        ),
     )
     deadline = DateTimeLocalField(
-        "Sign-on deadline", validators=[Optional()], format="%Y-%m-%dT%H:%M"
+        lazy_gettext("Sign-on deadline"), validators=[Optional()], format="%Y-%m-%dT%H:%M"
     )
-    timezone = SelectField("Time zone of the deadline", choices=[], default="America/New_York")
+    timezone = SelectField(
+        lazy_gettext("Time zone of the deadline"), choices=[], default="America/New_York"
+    )
     requires_approval = BooleanField(
-        "Signatures need approval before they are listed", default=True
+        lazy_gettext("Signatures need approval before they are listed"), default=True
     )
-    allows_individuals = BooleanField("Individuals may sign too (listed and counted apart)")
+    allows_individuals = BooleanField(
+        lazy_gettext("Individuals may sign too (listed and counted apart)")
+    )
     show_logo_wall = BooleanField(
-        "Show the logo wall on the public page",
-        description="The logos of the listed organizations that sent one, under the list. They are always in the press kit's logo pack.",
+        lazy_gettext("Show the logo wall on the public page"),
+        description=lazy_gettext(
+            "The logos of the listed organizations that sent one, under the list. They are "
+            "always in the press kit's logo pack."
+        ),
     )
     thank_you = TextAreaField(
-        "Thank-you message",
+        lazy_gettext("Thank-you message"),
         validators=[Optional(), Length(max=5000)],
-        description="Shown to signers once they confirm. Markdown.",
+        description=lazy_gettext("Shown to signers once they confirm. Markdown."),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -93,7 +121,7 @@ class LetterForm(FlaskForm):
 
     def validate_deadline(self, field: DateTimeLocalField) -> None:
         if field.data is not None and not 2000 <= field.data.year <= 2200:
-            raise ValidationError("Enter a deadline between the years 2000 and 2200.")
+            raise ValidationError(_("Enter a deadline between the years 2000 and 2200."))
 
     def fill_from(self, draft: LetterDraft) -> None:
         self.title.data = draft.title
@@ -132,27 +160,29 @@ class EmbargoForm(FlaskForm):
     """Collecting signatures under embargo, and when the list is revealed."""
 
     embargoed = BooleanField(
-        "Keep the list private until launch",
-        description="The letter and the sign form stay public; the names of the signatories "
-        "appear nowhere public (page, API, share images) until you reveal the list.",
+        lazy_gettext("Keep the list private until launch"),
+        description=lazy_gettext(
+            "The letter and the sign form stay public; the names of the signatories appear "
+            "nowhere public (page, API, share images) until you reveal the list."
+        ),
     )
-    hides_count = BooleanField("Also hide the count")
+    hides_count = BooleanField(lazy_gettext("Also hide the count"))
     reveal_at = DateTimeLocalField(
-        "Reveal the list on", validators=[Optional()], format="%Y-%m-%dT%H:%M"
+        lazy_gettext("Reveal the list on"), validators=[Optional()], format="%Y-%m-%dT%H:%M"
     )
 
     def in_zone(self, timezone: str) -> EmbargoForm:
         """Says in the hint which time zone the reveal time is read in."""
-        self.reveal_at.description = (
-            f"Optional, in the letter's time zone ({timezone.replace('_', ' ')}). The list is "
-            "published at that time without anyone pressing a button. Leave it empty to reveal "
-            "it with the button."
+        self.reveal_at.description = _(
+            "Optional, in the letter's time zone (%(zone)s). The list is published at that time "
+            "without anyone pressing a button. Leave it empty to reveal it with the button.",
+            zone=timezone.replace("_", " "),
         )
         return self
 
     def validate_reveal_at(self, field: DateTimeLocalField) -> None:
         if field.data is not None and not 2000 <= field.data.year <= 2200:
-            raise ValidationError("Enter a date between the years 2000 and 2200.")
+            raise ValidationError(_("Enter a date between the years 2000 and 2200."))
 
     def fill_from(self, letter: Letter) -> None:
         self.embargoed.data = letter.embargoed
@@ -172,9 +202,12 @@ class EmbargoForm(FlaskForm):
 
 class EmbedForm(FlaskForm):
     sites = TextAreaField(
-        "Sites allowed to embed the sign form",
+        lazy_gettext("Sites allowed to embed the sign form"),
         validators=[Optional(), Length(max=5000)],
-        description="One per line, like https://partner.org: only these sites can show the sign form in a frame. Leave empty to allow none.",
+        description=lazy_gettext(
+            "One per line, like https://partner.org: only these sites can show the sign form in "
+            "a frame. Leave empty to allow none."
+        ),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -194,29 +227,33 @@ class StatusForm(FlaskForm):
 
 class UpdateSignersForm(FlaskForm):
     message = TextAreaField(
-        "Message to these signers",
-        validators=[DataRequired("Write a short message."), Length(max=5000)],
-        description="Sent with two links: one to keep their signature on the new text, one to withdraw it.",
+        lazy_gettext("Message to these signers"),
+        validators=[DataRequired(lazy_gettext("Write a short message.")), Length(max=5000)],
+        description=lazy_gettext(
+            "Sent with two links: one to keep their signature on the new text, one to withdraw it."
+        ),
     )
 
 
 class QuestionForm(FlaskForm):
     label = StringField(
-        "Question",
-        validators=[DataRequired("Write the question."), Length(max=300)],
-        description="For example: May we list your organization's logo? Signers see it on the sign form.",
+        lazy_gettext("Question"),
+        validators=[DataRequired(lazy_gettext("Write the question.")), Length(max=300)],
+        description=lazy_gettext(
+            "For example: May we list your organization's logo? Signers see it on the sign form."
+        ),
     )
     kind = RadioField(
-        "Kind of answer",
+        lazy_gettext("Kind of answer"),
         choices=[SelectChoice(k, v) for k, v in QUESTION_KINDS.items()],
         default="text",
     )
     choices = TextAreaField(
-        "Options (for a choice)",
+        lazy_gettext("Options (for a choice)"),
         validators=[Optional(), Length(max=2000)],
-        description="One per line. Needed only for a choice.",
+        description=lazy_gettext("One per line. Needed only for a choice."),
     )
-    required = BooleanField("Signers must answer it")
+    required = BooleanField(lazy_gettext("Signers must answer it"))
 
 
 def _email_text(kind: str) -> TextAreaField:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from signon.forms.letters import LETTER_TITLE
 from signon.models import LetterTranslation
 from signon.services.translations import TranslationDraft
 
@@ -13,16 +15,19 @@ from signon.services.translations import TranslationDraft
 class TranslationForm(FlaskForm):
     """Built with prefix=<language code>, so each language's fields have their own ids."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = StringField(LETTER_TITLE, validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(
-        "Text of the letter",
+        lazy_gettext("Text of the letter"),
         validators=[DataRequired(), Length(max=100_000)],
-        description="Markdown, as in the original: a blank line between paragraphs, **bold**, [links](https://example.org).",
+        description=lazy_gettext(
+            "Markdown, as in the original: a blank line between paragraphs, **bold**, "
+            "[links](https://example.org)."
+        ),
     )
     thank_you = TextAreaField(
-        "Thank-you message",
+        lazy_gettext("Thank-you message"),
         validators=[Optional(), Length(max=5000)],
-        description="Shown to signers in this language once they confirm. Markdown.",
+        description=lazy_gettext("Shown to signers in this language once they confirm. Markdown."),
     )
 
     def fill_from(self, translation: LetterTranslation | None) -> None:

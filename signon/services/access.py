@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlalchemy.exc import IntegrityError
 
@@ -66,7 +67,7 @@ def _add_host(letter: Letter, address: str, by: Organizer) -> HostAdded:
     organizer = accounts.by_email(address)
     if organizer is not None and not organizer.active:
         raise accounts.AccountError(
-            f"The account of {address} is deactivated. An admin can reactivate it."
+            _("The account of %(email)s is deactivated. An admin can reactivate it.", email=address)
         )
     if organizer is not None and host_of(letter, organizer) is not None:
         return HostAdded.ALREADY
@@ -120,7 +121,7 @@ def remove_host(letter: Letter, organizer_id: int, *, by: Organizer) -> None:
     if host is None:
         return
     if len(letter.hosts) == 1:
-        raise accounts.AccountError("A letter needs at least one host.")
+        raise accounts.AccountError(_("A letter needs at least one host."))
     email = host.organizer.email
     db.session.delete(host)
     audit.record(

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from signon.extensions import db
@@ -102,13 +104,13 @@ def posted_origin(letter_id: int, text: str) -> Origin:
 
 # --- The counts on the dashboard ---------------------------------------------------------------
 
-KIND_LABELS: dict[str, str] = {
-    SourceKind.DIRECT: "Direct (no link code)",
-    SourceKind.COHOST: "A co-host's share link",
-    SourceKind.INVITATION: "A partner's invitation",
-    SourceKind.REF: "A ref or utm_source name",
-    SourceKind.ORGANIZER: "Added by an organizer",
-    SourceKind.EMBED: "The sign form on another site",
+KIND_LABELS: dict[str, LazyString] = {
+    SourceKind.DIRECT: lazy_gettext("Direct (no link code)"),
+    SourceKind.COHOST: lazy_gettext("A co-host's share link"),
+    SourceKind.INVITATION: lazy_gettext("A partner's invitation"),
+    SourceKind.REF: lazy_gettext("A ref or utm_source name"),
+    SourceKind.ORGANIZER: lazy_gettext("Added by an organizer"),
+    SourceKind.EMBED: lazy_gettext("The sign form on another site"),
 }
 MAX_REFS = 10
 CONFIRMED = (SignatureStatus.AWAITING_REVIEW, SignatureStatus.APPROVED)
@@ -160,7 +162,7 @@ def source_counts(letter: Letter) -> SourceCounts:
         )
         .group_by(Signature.source_kind, Organizer.id, Organizer.name, Organizer.email, ref)
     ).all()
-    kinds = {kind: SourceCount(label) for kind, label in KIND_LABELS.items()}
+    kinds = {kind: SourceCount(str(label)) for kind, label in KIND_LABELS.items()}
     hosts: dict[int, SourceCount] = {}
     refs: dict[str, SourceCount] = {}
     for kind, host_id, name, email, ref_name, *numbers in rows:

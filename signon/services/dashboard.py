@@ -9,28 +9,32 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from babel.dates import format_date, format_skeleton
+from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 
+from signon import i18n
 from signon.extensions import db
 from signon.models import Letter, Signatory, Signature, SignatureStatus
 from signon.services.attribution import SourceCounts, source_counts
 from signon.services.history import superseded
 from signon.services.listing import ListCounts, cached_counts, sort_key
 
-STATUS_LABELS: dict[SignatureStatus, str] = {
-    SignatureStatus.AWAITING_REVIEW: "Awaiting review",
-    SignatureStatus.APPROVED: "Approved",
-    SignatureStatus.REJECTED: "Rejected",
-    SignatureStatus.UNCONFIRMED: "Unconfirmed",
-    SignatureStatus.WITHDRAWN: "Withdrawn",
-    SignatureStatus.SUSPECTED: "Suspected",
+STATUS_LABELS: dict[SignatureStatus, LazyString] = {
+    SignatureStatus.AWAITING_REVIEW: lazy_gettext("Awaiting review"),
+    SignatureStatus.APPROVED: lazy_gettext("Approved"),
+    SignatureStatus.REJECTED: lazy_gettext("Rejected"),
+    SignatureStatus.UNCONFIRMED: lazy_gettext("Unconfirmed"),
+    SignatureStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
+    SignatureStatus.SUSPECTED: lazy_gettext("Suspected"),
 }
-UNCATEGORIZED = "Uncategorized"
-UNKNOWN_PLACE = "Unknown"
-OTHER_PLACES = "Other places"
+UNCATEGORIZED = lazy_gettext("Uncategorized")
+UNKNOWN_PLACE = lazy_gettext("Unknown")
+OTHER_PLACES = lazy_gettext("Other places")
 MAX_PLACES = 15
 
-CHART_TITLE = "Confirmed signatures per day"
+CHART_TITLE = lazy_gettext("Confirmed signatures per day")
 BAR_COLOUR = "#0b5c45"  # 7.6:1 on white
 TEXT_COLOUR = "#4a4a46"  # 8.9:1 on white
 FONT_SIZE = 14
@@ -54,8 +58,8 @@ class DayCount:
 
     @property
     def label(self) -> str:
-        """'Tuesday, March 3, 2026', for tables and bar tooltips."""
-        return f"{self.day:%A}, {_month_day(self.day)}, {self.day.year}"
+        """'Tuesday, March 3, 2026', for tables and bar tooltips, in the page's language."""
+        return format_date(self.day, "full", locale=i18n.current())
 
 
 @dataclass
@@ -94,7 +98,7 @@ def status_counts(letter: Letter) -> list[Count]:
         .group_by(Signature.status)
     ).all()
     counts = {status: count for status, count in rows}
-    return [Count(label, counts.get(status, 0)) for status, label in STATUS_LABELS.items()]
+    return [Count(str(label), counts.get(status, 0)) for status, label in STATUS_LABELS.items()]
 
 
 def category_counts(letter: Letter) -> list[Count]:
@@ -113,7 +117,7 @@ def category_counts(letter: Letter) -> list[Count]:
     result = [Count(name, counts.pop(name, 0)) for name in listed]
     uncategorized = sum(counts.values())
     if uncategorized:
-        result.append(Count(UNCATEGORIZED, uncategorized))
+        result.append(Count(str(UNCATEGORIZED), uncategorized))
     return result
 
 
@@ -126,7 +130,7 @@ def place_counts(letter: Letter) -> list[Count]:
     place = sa.case(
         (Signatory.region != "", Signatory.region),
         (Signatory.country != "", Signatory.country),
-        else_=UNKNOWN_PLACE,
+        else_=str(UNKNOWN_PLACE),
     ).label("place")
     places = db.select(place).where(Signatory.letter_id == letter.id, approved).subquery()
     rows = db.session.execute(
@@ -138,7 +142,7 @@ def place_counts(letter: Letter) -> list[Count]:
     if len(ranked) <= MAX_PLACES:
         return ranked
     rest = sum(c.count for c in ranked[MAX_PLACES:])
-    return [*ranked[:MAX_PLACES], Count(OTHER_PLACES, rest)]
+    return [*ranked[:MAX_PLACES], Count(str(OTHER_PLACES), rest)]
 
 
 def confirmations_per_day(letter: Letter) -> list[DayCount]:
@@ -191,8 +195,10 @@ def chart_svg(
     days = list(per_day)
     peak = max((d.count for d in days), default=0)
     if peak == 0:
-        return Markup('<p class="chart-empty">No confirmed signatures yet.</p>')
-    left = 12 + CHAR_WIDTH * len(f"{peak:,}")
+        return Markup('<p class="chart-empty">{}</p>').format(
+            gettext("No confirmed signatures yet.")
+        )
+    left = 12 + CHAR_WIDTH * len(i18n.number(peak))
     top, bottom, right = ROOM_FONT_SIZE * 0.6, ROOM_FONT_SIZE + 12, 8.0
     plot_width = max(width - left - right, 1.0)
     frame = _Frame(left, top, plot_width, max(height - top - bottom, 1.0), plot_width / len(days))
@@ -221,10 +227,14 @@ def chart_summary(per_day: Sequence[DayCount]) -> str:
     with_year = first.year != last.year
     amount = _signatures(total)
     if first == last:
-        return f"{amount} on {_day_text(first, with_year)}"
-    return (
-        f"{amount} from {_day_text(first, with_year)} to {_day_text(last, with_year)}; "
-        f"most on {_day_text(busiest.day, with_year)} ({busiest.count:,})"
+        return gettext("%(amount)s on %(day)s", amount=amount, day=_day_text(first, with_year))
+    return gettext(
+        "%(amount)s from %(first)s to %(last)s; most on %(busiest)s (%(count)s)",
+        amount=amount,
+        first=_day_text(first, with_year),
+        last=_day_text(last, with_year),
+        busiest=_day_text(busiest.day, with_year),
+        count=i18n.number(busiest.count),
     )
 
 
@@ -244,7 +254,7 @@ def _y_axis(frame: _Frame, peak: int) -> list[Markup]:
         _line(frame.left, frame.top, frame.left, frame.bottom),
         _line(frame.left, frame.bottom, right, frame.bottom),
         _line(frame.left - 4, frame.top, frame.left, frame.top),
-        _LABEL.format(label_x, _n(frame.top), "0.35em", "end", f"{peak:,}"),
+        _LABEL.format(label_x, _n(frame.top), "0.35em", "end", i18n.number(peak)),
         _LABEL.format(label_x, _n(frame.bottom), "0.35em", "end", "0"),
     ]
 
@@ -295,16 +305,22 @@ def _n(value: float) -> str:
 
 
 def _signatures(count: int) -> str:
-    return f"{count:,} confirmed signature{'' if count == 1 else 's'}"
-
-
-def _month_day(day: date) -> str:
-    return f"{day:%B} {day.day}"
+    return ngettext(
+        "%(count)s confirmed signature",
+        "%(count)s confirmed signatures",
+        count,
+        count=i18n.number(count),
+    )
 
 
 def _day_text(day: date, with_year: bool) -> str:
-    return f"{_month_day(day)}, {day.year}" if with_year else _month_day(day)
+    """'March 3, 2026' or 'March 3', in the page's language."""
+    language = i18n.current()
+    if with_year:
+        return format_date(day, "long", locale=language)
+    return format_skeleton("MMMMd", day, locale=language)
 
 
 def _short_day(day: date) -> str:
-    return f"{day:%b} {day.day}"
+    """'Mar 3', in the page's language."""
+    return format_skeleton("MMMd", day, locale=i18n.current())

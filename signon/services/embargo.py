@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from signon import audit, transaction
 from signon.extensions import db
@@ -70,12 +71,12 @@ def configure(
     change, so cached pages and conditional requests see it at once."""
     reveal_at = settings.reveal_at
     if letter.revealed_at is not None:
-        raise EmbargoError("the list was already revealed: it is public")
+        raise EmbargoError(_("the list was already revealed: it is public"))
     if reveal_at is not None and reveal_at.tzinfo is None:
-        raise EmbargoError("the reveal time needs a time zone")
+        raise EmbargoError(_("the reveal time needs a time zone"))
     if settings.embargoed and reveal_at is not None and reveal_at <= (now or utcnow()):
         raise EmbargoError(
-            "the reveal time has already passed: choose a later one, or press Reveal the list"
+            _("the reveal time has already passed: choose a later one, or press Reveal the list")
         )
     names = ("embargoed", "embargo_hides_count", "reveal_at")
     before = {name: _plain(getattr(letter, name)) for name in names}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from signon import audit, transaction
@@ -43,24 +44,37 @@ def normalize_site(text: str, *, http_ok: bool = False) -> str:
     """'https://Partner.org/' becomes 'https://partner.org'; anything but a site's address (a
     path, a wildcard, a user name, plain http to a public host) is a SiteError saying why."""
     value = text.strip()
-    example = "write it like https://partner.org"
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError:
-        raise SiteError(f"“{value}” is not a web address: {example}.") from None
+        raise SiteError(_not_a_site(value)) from None
     scheme = parts.scheme.lower()
     host = _host(parts.hostname or "") if parts.hostname else None
     if scheme not in _DEFAULT_PORTS or host is None:
-        raise SiteError(f"“{value}” is not a web address: {example}.")
+        raise SiteError(_not_a_site(value))
     if parts.username is not None or parts.path not in ("", "/") or parts.query or parts.fragment:
         raise SiteError(
-            f"“{value}”: give only the site, without a page or anything after it: {example}."
+            _(
+                "“%(site)s”: give only the site, without a page or anything after it: write it "
+                "like https://partner.org.",
+                site=value,
+            )
         )
     if scheme == "http" and not (http_ok or host in _LOCAL_HOSTS):
-        raise SiteError(f"“{value}” uses plain http: give its https address, like https://{host}.")
+        raise SiteError(
+            _(
+                "“%(site)s” uses plain http: give its https address, like https://%(host)s.",
+                site=value,
+                host=host,
+            )
+        )
     shown_port = f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else ""
     return f"{scheme}://{host}{shown_port}"
+
+
+def _not_a_site(value: str) -> str:
+    return _("“%(site)s” is not a web address: write it like https://partner.org.", site=value)
 
 
 def http_allowed() -> bool:
@@ -86,7 +100,7 @@ def parse_sites(text: str) -> list[str]:
     if problems:
         raise SiteError(" ".join(problems))
     if len(sites) > MAX_SITES:
-        raise SiteError(f"List at most {MAX_SITES} sites.")
+        raise SiteError(_("List at most %(maximum)s sites.", maximum=MAX_SITES))
     return sites
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from signon import audit, tokens, transaction
 from signon.extensions import db
@@ -118,7 +119,7 @@ def local_deadline(letter: Letter) -> datetime | None:
 def create_letter(draft: LetterDraft, *, author_id: int | None = None) -> Letter:
     _validate(draft)
     if get_by_slug(draft.slug) is not None:
-        raise LetterError(f"a letter with the address {draft.slug!r} already exists")
+        raise LetterError(_("a letter with the address '%(slug)s' already exists", slug=draft.slug))
     letter = Letter(
         slug=draft.slug,
         title=draft.title.strip(),
@@ -197,7 +198,7 @@ def _add_version(
     letter: Letter, body_markdown: str, note: str, author_id: int | None
 ) -> LetterVersion:
     if not body_markdown.strip():
-        raise LetterError("the letter text is empty")
+        raise LetterError(_("the letter text is empty"))
     number = (
         db.session.execute(
             sa.select(sa.func.max(LetterVersion.number)).where(LetterVersion.letter_id == letter.id)
@@ -226,17 +227,19 @@ def unique_categories(categories: list[str]) -> list[str]:
 
 def _validate(draft: LetterDraft) -> None:
     if not SLUG_PATTERN.match(draft.slug) or len(draft.slug) > 80:
-        raise LetterError("the address may use only lowercase letters, digits and single hyphens")
+        raise LetterError(
+            _("the address may use only lowercase letters, digits and single hyphens")
+        )
     if not draft.title.strip() or len(draft.title) > 200:
-        raise LetterError("the title must have 1 to 200 characters")
+        raise LetterError(_("the title must have 1 to 200 characters"))
     try:
         ZoneInfo(draft.timezone)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise LetterError(f"unknown time zone {draft.timezone!r}") from error
+        raise LetterError(_("unknown time zone %(zone)s", zone=repr(draft.timezone))) from error
     if draft.deadline_at is not None and draft.deadline_at.tzinfo is None:
-        raise LetterError("the deadline needs a time zone")
+        raise LetterError(_("the deadline needs a time zone"))
     if draft.deadline_at is not None and not 2000 <= draft.deadline_at.year <= 2200:
-        raise LetterError("the deadline must be a date between the years 2000 and 2200")
+        raise LetterError(_("the deadline must be a date between the years 2000 and 2200"))
 
 
 def _hash(text: str) -> str:
@@ -283,7 +286,7 @@ def update_letter(
     version with a note saying what changed."""
     _validate(draft)
     if draft.slug != letter.slug and get_by_slug(draft.slug) is not None:
-        raise LetterError(f"a letter with the address {draft.slug!r} already exists")
+        raise LetterError(_("a letter with the address '%(slug)s' already exists", slug=draft.slug))
     before = {name: _plain(getattr(letter, name)) for name in _SETTINGS}
     draft.categories = unique_categories(draft.categories)
     draft.title = draft.title.strip()
@@ -319,14 +322,14 @@ def _save_text(letter: Letter, version: LetterVersion, body: str, note: str, aut
     if _hash(body) == version.content_hash:
         return ""
     if not body.strip():
-        raise LetterError("the letter text is empty")
+        raise LetterError(_("the letter text is empty"))
     if not _is_signed(version):
         version.body_markdown = body
         version.body_html = markdown_to_html(body)
         version.content_hash = _hash(body)
         return f"version {version.number} edited"
     if not note.strip():
-        raise LetterError("say in a few words what changed: people already signed this text")
+        raise LetterError(_("say in a few words what changed: people already signed this text"))
     new = _add_version(letter, body, note, author_id)
     return f"version {new.number}: {new.change_note}"
 
@@ -376,7 +379,9 @@ def change_status(letter: Letter, status: LetterStatus, *, author_id: int) -> Le
         LetterStatus.CLOSED: {LetterStatus.OPEN},
     }
     if status not in allowed[LetterStatus(letter.status)]:
-        raise LetterError(f"a {letter.status} letter cannot become {status}")
+        raise LetterError(
+            _("a %(before)s letter cannot become %(after)s", before=letter.status, after=status)
+        )
     return set_status(letter, status, author_id=author_id)
 
 

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 
 from signon import audit, transaction
 from signon.extensions import db
 from signon.models import Letter, Organizer, Signature
 
-KINDS: dict[str, str] = {
-    "text": "Short text",
-    "choice": "A choice among options",
-    "checkbox": "A checkbox (yes or no)",
+KINDS: dict[str, LazyString] = {
+    "text": lazy_gettext("Short text"),
+    "choice": lazy_gettext("A choice among options"),
+    "checkbox": lazy_gettext("A checkbox (yes or no)"),
 }
 MAX_QUESTIONS = 10
 MAX_ANSWER = 500
@@ -39,7 +42,7 @@ class Question:
 
     @property
     def kind_label(self) -> str:
-        return KINDS.get(self.kind, self.kind)
+        return str(KINDS.get(self.kind, self.kind))
 
 
 def questions_of(letter: Letter) -> list[Question]:
@@ -61,14 +64,16 @@ def add_question(
     label = " ".join(label.split())
     options = list(dict.fromkeys(" ".join(c.split()) for c in choices if c.strip()))
     if not label:
-        raise QuestionError("Write the question.")
+        raise QuestionError(_("Write the question."))
     if kind not in KINDS:
-        raise QuestionError("Choose what kind of answer the question takes.")
+        raise QuestionError(_("Choose what kind of answer the question takes."))
     if kind == "choice" and len(options) < 2:
-        raise QuestionError("A choice needs at least two options, one per line.")
+        raise QuestionError(_("A choice needs at least two options, one per line."))
     _lock(letter)
     if len(letter.questions or []) >= MAX_QUESTIONS:
-        raise QuestionError(f"A letter can ask at most {MAX_QUESTIONS} questions.")
+        raise QuestionError(
+            _("A letter can ask at most %(maximum)s questions.", maximum=MAX_QUESTIONS)
+        )
     question = Question(
         secrets.token_hex(4),
         label[:300],

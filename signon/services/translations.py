@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from signon import audit, i18n, transaction
 from signon.extensions import db
@@ -75,7 +76,7 @@ def save_translation(
     """Save the translation of the current version into `language`: a new one, or the one
     already made of this version, corrected."""
     if language not in offered_languages(letter):
-        raise TranslationError("this letter cannot be translated into that language")
+        raise TranslationError(_("this letter cannot be translated into that language"))
     title, body, thanks = _checked(draft)
     version = letters.current_version(letter)
     translation = _for_version(letter, language, version.id, lock=True)
@@ -104,10 +105,10 @@ def save_translation(
 def _checked(draft: TranslationDraft) -> tuple[str, str, str]:
     title = " ".join(draft.title.split())
     if not title or len(title) > 200:
-        raise TranslationError("the translated title must have 1 to 200 characters")
+        raise TranslationError(_("the translated title must have 1 to 200 characters"))
     body = draft.body_markdown.strip()
     if not body:
-        raise TranslationError("the translated text is empty")
+        raise TranslationError(_("the translated text is empty"))
     return title, body, draft.thank_you_markdown.strip()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from signon.forms.auth import EmptyForm
@@ -25,7 +26,7 @@ def embargo_settings(letter_id: int) -> Any:
     if not form.is_submitted():
         form.fill_from(letter)
     elif letter.revealed_at is not None:  # revealed while this page was open
-        flash("The list was already revealed: it is public. Nothing changed.", "error")
+        flash(_("The list was already revealed: it is public. Nothing changed."), "error")
         return redirect(url_for("admin.embargo_settings", letter_id=letter_id))
     elif form.validate():
         try:
@@ -33,7 +34,7 @@ def embargo_settings(letter_id: int) -> Any:
         except EmbargoError as error:
             form.reveal_at.errors = [str(error).capitalize() + "."]
         else:
-            flash("Embargo settings saved.", "success")
+            flash(_("Embargo settings saved."), "success")
             return redirect(url_for("admin.embargo_settings", letter_id=letter_id))
     return _page(letter, form, 422 if form.errors else 200)
 
@@ -59,9 +60,9 @@ def reveal_list(letter_id: int) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     if embargo.reveal(letter, by=me()):
-        flash("The list is public now.", "success")
+        flash(_("The list is public now."), "success")
     else:
-        flash("The list was already public. Nothing changed.", "success")
+        flash(_("The list was already public. Nothing changed."), "success")
     return redirect(url_for("admin.embargo_settings", letter_id=letter_id))
 
 
@@ -71,5 +72,5 @@ def new_list_link(letter_id: int) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     embargo.new_list_share_link(letter, by=me())
-    flash("Here is the new private link. The old one no longer works.", "success")
+    flash(_("Here is the new private link. The old one no longer works."), "success")
     return redirect(url_for("admin.embargo_settings", letter_id=letter_id) + "#share-list")

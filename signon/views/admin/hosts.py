@@ -11,6 +11,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
 from signon.extensions import limiter
@@ -27,9 +29,16 @@ from signon.services import (
 from signon.views.admin.base import bp, letter_or_404, me
 
 _HOST_MESSAGES = {
-    access.HostAdded.INVITED: "{email} had no account: we created one and emailed them an invitation to co-host this letter.",
-    access.HostAdded.ADDED: "{email} now co-hosts this letter; we emailed them a link to it.",
-    access.HostAdded.ALREADY: "{email} already co-hosts this letter. Nothing changed.",
+    access.HostAdded.INVITED: lazy_gettext(
+        "%(email)s had no account: we created one and emailed them an invitation to co-host "
+        "this letter."
+    ),
+    access.HostAdded.ADDED: lazy_gettext(
+        "%(email)s now co-hosts this letter; we emailed them a link to it."
+    ),
+    access.HostAdded.ALREADY: lazy_gettext(
+        "%(email)s already co-hosts this letter. Nothing changed."
+    ),
 }
 
 
@@ -41,11 +50,11 @@ def add_host(letter_id: int) -> Response:
     if form.validate_on_submit():
         try:
             outcome = access.add_host(letter, form.email.data or "", by=me())
-            flash(_HOST_MESSAGES[outcome].format(email=form.email.data), "success")
+            flash(_HOST_MESSAGES[outcome] % {"email": form.email.data}, "success")
         except accounts.AccountError as error:
             flash(str(error), "error")
     else:
-        flash("Enter the co-host's email address.", "error")
+        flash(_("Enter the co-host's email address."), "error")
     return redirect(url_for("admin.letter", letter_id=letter.id) + "#hosts")
 
 
@@ -55,7 +64,7 @@ def remove_host(letter_id: int, organizer_id: int) -> Response:
     if EmptyForm().validate_on_submit():
         try:
             access.remove_host(letter, organizer_id, by=me())
-            flash("Co-host removed.", "success")
+            flash(_("Co-host removed."), "success")
         except accounts.AccountError as error:
             flash(str(error), "error")
     return redirect(url_for("admin.letter", letter_id=letter.id) + "#hosts")
@@ -67,7 +76,7 @@ def notifications(letter_id: int) -> Response:
     form = NotifyForm()
     if form.validate_on_submit():
         access.set_notify(letter, me(), NotifyMode(form.notify.data))
-        flash("Notification choice saved.", "success")
+        flash(_("Notification choice saved."), "success")
     return redirect(url_for("admin.letter", letter_id=letter.id) + "#notifications")
 
 
@@ -86,7 +95,7 @@ def email_settings(letter_id: int) -> Any:
         else:
             try:
                 letter_emails.save_settings(letter, settings, by=me())
-                flash("Email settings saved.", "success")
+                flash(_("Email settings saved."), "success")
                 return redirect(url_for("admin.email_settings", letter_id=letter.id))
             except letter_emails.SettingsError as error:
                 form[error.field].errors.append(str(error))

@@ -12,6 +12,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
 from werkzeug.wrappers import Response
 
 from signon.forms.auth import EmptyForm
@@ -52,8 +54,10 @@ def _editor_later() -> str:
         letter=None,
         editing=request.endpoint == "admin.edit_letter",
         preview_html=None,
-        notice="We could not save the letter just now. Nothing was lost from this page: please "
-        "try again in a minute.",
+        notice=_(
+            "We could not save the letter just now. Nothing was lost from this page: please "
+            "try again in a minute."
+        ),
     )
 
 
@@ -69,7 +73,7 @@ def new_letter() -> Any:
         except LetterError as error:
             form.slug.errors.append(str(error).capitalize() + ".")
         else:
-            flash("Draft saved. Preview it, then publish it when it is ready.", "success")
+            flash(_("Draft saved. Preview it, then publish it when it is ready."), "success")
             return redirect(url_for("admin.letter", letter_id=letter.id))
     return _render_editor(form, None)
 
@@ -91,7 +95,7 @@ def edit_letter(letter_id: int) -> Any:
         except LetterError as error:
             form.form_errors.append(str(error).capitalize() + ".")
         else:
-            flash("Changes saved.", "success")
+            flash(_("Changes saved."), "success")
             return redirect(url_for("admin.letter", letter_id=letter.id))
     return _render_editor(form, letter)
 
@@ -141,16 +145,16 @@ def change_status(letter_id: int) -> Response:
     if form.validate_on_submit() and form.status.data in set(LetterStatus):
         try:
             letters.change_status(letter, LetterStatus(form.status.data), author_id=me().id)
-            flash(_STATUS_MESSAGES[LetterStatus(form.status.data)], "success")
+            flash(str(_STATUS_MESSAGES[LetterStatus(form.status.data)]), "success")
         except LetterError as error:
             flash(str(error).capitalize() + ".", "error")
     return redirect(url_for("admin.letter", letter_id=letter.id))
 
 
 _STATUS_MESSAGES = {
-    LetterStatus.OPEN: "The letter is open for signatures.",
-    LetterStatus.CLOSED: "Sign-on is closed. The list is ready to export.",
-    LetterStatus.DRAFT: "The letter is a draft again.",
+    LetterStatus.OPEN: lazy_gettext("The letter is open for signatures."),
+    LetterStatus.CLOSED: lazy_gettext("Sign-on is closed. The list is ready to export."),
+    LetterStatus.DRAFT: lazy_gettext("The letter is a draft again."),
 }
 
 
@@ -160,7 +164,7 @@ def duplicate(letter_id: int) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     copy = letters.duplicate_letter(letter, author_id=me().id)
-    flash(f"This is a new draft copied from “{letter.title}”.", "success")
+    flash(_("This is a new draft copied from “%(title)s”.", title=letter.title), "success")
     return redirect(url_for("admin.edit_letter", letter_id=copy.id))
 
 
@@ -183,7 +187,7 @@ def earlier_versions(letter_id: int) -> Any:
     form = UpdateSignersForm()
     if form.validate_on_submit():
         count = signer_links.ask_to_reconfirm(letter, form.message.data or "", by=me())
-        flash(f"Emailed {count} signer{'s' if count != 1 else ''}.", "success")
+        flash(ngettext("Emailed %(num)s signer.", "Emailed %(num)s signers.", count), "success")
         return redirect(url_for("admin.letter", letter_id=letter.id))
     return render_template(
         "admin/earlier_versions.html",

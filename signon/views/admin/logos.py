@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response as FlaskResponse
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from signon.forms.auth import EmptyForm
@@ -28,9 +29,9 @@ def remove_logo(letter_id: int, signature_id: int) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     if logos.remove(letter, signature_id, by=me()):
-        flash("Logo removed. The signature itself is unchanged.", "success")
+        flash(_("Logo removed. The signature itself is unchanged."), "success")
     else:
-        flash("That signature has no logo any more (perhaps it was removed already).", "error")
+        flash(_("That signature has no logo any more (perhaps it was removed already)."), "error")
     back = request.form.get("back", "")
     if back.startswith("/admin/") and not back.startswith("//"):
         return redirect(back)
@@ -42,7 +43,7 @@ def logo_pack(letter_id: int) -> Response:
     letter = letter_or_404(letter_id)
     pack = logos.pack(letter)
     if pack is None:
-        flash("No organization on the list has an approved logo yet.", "error")
+        flash(_("No organization on the list has an approved logo yet."), "error")
         return redirect(url_for("admin.press_kit", letter_id=letter.id) + "#logos")
     return download(pack)
 
@@ -52,6 +53,6 @@ def logo_wall(letter_id: int) -> Response:
     letter = letter_or_404(letter_id)
     wall = logos.wall(letter)
     if wall is None:
-        flash("No organization on the list has an approved logo yet.", "error")
+        flash(_("No organization on the list has an approved logo yet."), "error")
         return redirect(url_for("admin.press_kit", letter_id=letter.id) + "#logos")
     return download(wall)

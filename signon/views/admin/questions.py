@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from signon.forms.auth import EmptyForm
 from signon.forms.letters import QuestionForm
@@ -29,7 +30,7 @@ def letter_questions(letter_id: int) -> Any:
         except questions.QuestionError as error:
             form.form_errors.append(str(error))
         else:
-            flash(f"Added the question “{question.label}”.", "success")
+            flash(_("Added the question “%(question)s”.", question=question.label), "success")
             return redirect(url_for("admin.letter_questions", letter_id=letter.id))
     return render_template(
         "admin/questions.html",
@@ -46,5 +47,5 @@ def remove_question(letter_id: int, question_id: str) -> Any:
     if not EmptyForm().validate_on_submit():
         abort(400)
     questions.remove_question(letter, question_id, by=me())
-    flash("Question removed. Answers already given stay with their signatures.", "success")
+    flash(_("Question removed. Answers already given stay with their signatures."), "success")
     return redirect(url_for("admin.letter_questions", letter_id=letter.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from signon import i18n
 from signon.forms.translations import TranslationForm
@@ -31,7 +32,10 @@ def save_translation(letter_id: int, language: str) -> Any:
         except translations.TranslationError as error:
             form.form_errors.append(str(error).capitalize() + ".")
         else:
-            flash(f"Saved the {i18n.language_name(language, 'en')} translation.", "success")
+            flash(
+                _("Saved the %(language)s translation.", language=i18n.language_name(language)),
+                "success",
+            )
             return redirect(
                 url_for("admin.letter_translations", letter_id=letter_id)
                 + f"#translation-{language}"
