@@ -94,10 +94,6 @@ NOT_YET_TRANSLATED = {
     "email/partner_reminder.txt",
     "email/password_reset.html",
     "email/password_reset.txt",
-    "exports/_letter_style.html",
-    "exports/letter.html",
-    "exports/letter_part.html",
-    "exports/page_numbers.html",
 }
 ALL_TEMPLATES = sorted(
     str(path.relative_to(ROOT / "templates"))
