@@ -9,10 +9,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from signon.extensions import db
-from signon.models import AuditEvent, Letter, LetterStatus, LetterVersion, Signature
-from signon.services import letters, questions
+from signon.models import (
+    AuditEvent,
+    Letter,
+    LetterStatus,
+    LetterTranslation,
+    LetterVersion,
+    Signature,
+)
+from signon.services import letters, questions, translations
 from tests.conftest import Mailbox, csrf_token, link_in, login_as
-from tests.factories import confirmed_signature, create_letter, create_organizer
+from tests.factories import (
+    confirmed_signature,
+    create_letter,
+    create_organizer,
+    create_signature,
+)
 
 
 def letter_form(**overrides: Any) -> dict[str, Any]:
@@ -263,3 +275,49 @@ def test_thank_you_message_shows_after_confirmation(
     done = client.post(path, data={"csrf_token": csrf_token(page.text)})
     assert "Please <strong>share</strong> the letter." in done.text
     assert "<script>x</script>" not in done.text
+
+
+def _translate(letter: Letter, title: str, by: Any) -> None:
+    body = f"Estimada directora:\n\n{title}.\n"
+    translations.save_translation(letter, "es", translations.TranslationDraft(title, body), by=by)
+
+
+def test_duplicate_copies_the_latest_translation_onto_the_new_first_version(
+    app: Flask, client: FlaskClient
+):
+    with app.app_context():
+        owner = create_organizer()
+        letter = create_letter(owner=owner)
+        _translate(letter, "Publiquen los datos", owner)
+        create_signature(letter)
+        letters.revise_text(letter, "Dear Director,\n\nPublish **all** the data.\n", "All of it")
+        _translate(letter, "Publiquen todos los datos", owner)
+        letter_id = letter.id
+    token = login_as(client, "ana@coalition.example")
+    client.post(f"/admin/letters/{letter_id}/duplicate", data={"csrf_token": token})
+    with app.app_context():
+        copy = the_letter_by("test-letter-copy")
+        [copied] = db.session.execute(
+            sa.select(LetterTranslation).where(LetterTranslation.letter_id == copy.id)
+        ).scalars()
+        assert (copied.language, copied.title) == ("es", "Publiquen todos los datos")
+        assert copied.version_id == letters.current_version_id(copy)
+        assert [state.up_to_date for state in translations.states(copy)] == [True]
+        assert translations.title_in(copy, "es") == "Publiquen todos los datos"
+        original = the_letter_by("test-letter")
+        assert len(db.session.execute(
+            sa.select(LetterTranslation).where(LetterTranslation.letter_id == original.id)
+        ).all()) == 2  # fmt: skip
+
+
+def test_a_translation_behind_the_text_is_copied_still_marked_as_needing_an_update(ctx: Flask):
+    owner = create_organizer()
+    letter = create_letter(owner=owner)
+    _translate(letter, "Publiquen los datos", owner)
+    create_signature(letter)
+    letters.revise_text(letter, "Dear Director,\n\nPublish **all** the data.\n", "All of it")
+    copy = letters.duplicate_letter(letter, author_id=owner.id)
+    [state] = translations.states(copy)
+    assert state.translation is not None
+    assert state.translation.title == "Publiquen los datos"
+    assert state.needs_update

@@ -16,10 +16,11 @@ from pypdf import PdfReader
 
 from signon import mailworker, transaction
 from signon.cli import cli
+from signon.exports import big_pdf
 from signon.exports.model import ListOptions
 from signon.extensions import db
-from signon.models import DocumentJob, JobState, Letter, Listing
-from signon.services import counting, deliverables, document_jobs, listing
+from signon.models import DocumentJob, JobState, Letter, Listing, utcnow
+from signon.services import counting, deliverables, document_jobs, letters, listing
 from tests.conftest import Mailbox, build_app, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer
 
@@ -147,6 +148,19 @@ def test_spanish_docx_and_pdf(ctx: Flask, mailbox: Mailbox):
     assert "Firmantes" in text
     assert "6 organizaciones, 2 de ellas sin nombre" in text
     assert text.index("Oso Pardo") > text.index("Azul Red")
+    assert "Página 1 de 1" in text
+    assert "Page 1" not in text
+
+
+def test_a_pdf_made_in_parts_numbers_its_pages_in_spanish(ctx: Flask, mailbox: Mailbox):
+    letter = make_letter()
+    doc = deliverables.list_document(letter, ListOptions(language="es"))
+    body = letters.current_version(letter).body_html
+    made = big_pdf.letter_pdf(doc, body, utcnow(), size=2)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(made)).pages)
+    assert "Firmantes" in text
+    assert "Página 1 de" in text
+    assert "Page 1" not in text
 
 
 def test_addendum_after_a_freeze_is_in_spanish(ctx: Flask, mailbox: Mailbox):

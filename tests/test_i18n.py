@@ -50,10 +50,6 @@ NOT_YET_TRANSLATED = {
     "email/partner_invitation.txt",
     "email/partner_reminder.html",
     "email/partner_reminder.txt",
-    "exports/_letter_style.html",
-    "exports/letter.html",
-    "exports/letter_part.html",
-    "exports/page_numbers.html",
 }
 ALL_TEMPLATES = sorted(
     str(path.relative_to(ROOT / "templates"))

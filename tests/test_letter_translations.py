@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,11 +13,34 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from signon import tokens
 from signon.extensions import db
-from signon.models import AuditEvent, Letter, LetterTranslation, Organizer, Signature
-from signon.services import letters, translations
-from tests.conftest import Mailbox, csrf_token, form_defaults, link_in, login_as
-from tests.factories import create_letter, create_organizer, create_signature, form_data
+from signon.models import (
+    AuditEvent,
+    Letter,
+    LetterTranslation,
+    Organizer,
+    Signature,
+    TokenPurpose,
+)
+from signon.services import letters, signatures, signer_links, translations
+from tests.conftest import (
+    Mailbox,
+    csrf_token,
+    form_defaults,
+    html_body,
+    link_in,
+    login_as,
+    text_body,
+)
+from tests.factories import (
+    confirmed_signature,
+    create_letter,
+    create_organizer,
+    create_signature,
+    form_data,
+    signature_data,
+)
 from tests.test_state_races import TRIALS, at_once
 
 ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
@@ -346,3 +370,125 @@ def test_a_spanish_letter_translated_into_english_shows_english_to_english_reade
     french = reader.get("/letters/test-letter", headers={"Accept-Language": "fr"}).text
     assert '<html lang="es"' in french
     assert '<h1 id="letter-title">Publiquen los datos</h1>' in french
+
+
+# The translated title wherever the letter is shown outside its page
+
+
+def _spanish_signer(app: Flask) -> None:
+    """A Spanish speaker signs from the Spanish page (and gets the confirmation email)."""
+    reader = app.test_client()
+    page = reader.get("/letters/test-letter", headers=ES)
+    data = form_defaults(page.text) | form_data(email="lucia@datos.example")
+    reader.post("/letters/test-letter", data=data, headers=ES)
+
+
+def test_emails_to_a_spanish_signer_name_the_letter_by_its_spanish_title(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    letter_id = _letter_with_owner(app)
+    _save_spanish(client, login_as(client, "owner@coalition.example"), letter_id)
+    _spanish_signer(app)
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        create_signature(letter, email="dana@records.example")  # signed in English
+    spanish, english = mailbox.wait_for(2)
+    assert spanish["Subject"] == "Confirme su firma: Publiquen los datos"
+    assert "«Publiquen los datos»" in text_body(spanish)
+    assert "Publish the data" not in text_body(spanish) + html_body(spanish)
+    assert english["Subject"] == "Please confirm your signature: Publish the data"
+    assert "Publiquen" not in text_body(english)
+
+
+def test_the_share_card_and_its_image_speak_the_pages_language(app: Flask, client: FlaskClient):
+    letter_id = _letter_with_owner(app)
+    _save_spanish(client, login_as(client, "owner@coalition.example"), letter_id)
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        confirmed_signature(letter)
+    reader = app.test_client()
+    spanish = html.unescape(reader.get("/letters/test-letter", headers=ES).text)
+    assert '<meta property="og:title" content="Publiquen los datos">' in spanish
+    assert (
+        '<meta property="og:description" content="1 organización ha firmado. Estimada '
+        'directora: Le pedimos que publique los datos.">' in spanish
+    )
+    assert "https://signon.example/letters/test-letter/share.png?lang=es" in spanish
+    english = html.unescape(reader.get("/letters/test-letter").text)
+    assert '<meta property="og:title" content="Publish the data">' in english
+    assert '"https://signon.example/letters/test-letter/share.png"' in english
+
+    drawn_es = reader.get("/letters/test-letter/share.png?lang=es")
+    drawn_en = reader.get("/letters/test-letter/share.png")
+    assert drawn_es.status_code == drawn_en.status_code == 200
+    assert drawn_es.data.startswith(b"\x89PNG")
+    assert drawn_es.data != drawn_en.data
+    assert reader.get("/letters/test-letter/share.png?lang=xx").data == drawn_en.data
+
+
+def test_the_embedded_form_shows_the_title_in_the_frames_language(app: Flask, client: FlaskClient):
+    letter_id = _letter_with_owner(app)
+    _save_spanish(client, login_as(client, "owner@coalition.example"), letter_id)
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        letter.embed_origins = ["https://partner.example"]
+        db.session.commit()
+    frame = app.test_client(use_cookies=False)
+    spanish = frame.get("/letters/test-letter/embed", headers=ES).text
+    assert '<h1 id="sign-title">Publiquen los datos</h1>' in spanish
+    assert "<title>Firmar: Publiquen los datos" in spanish
+    english = frame.get("/letters/test-letter/embed").text
+    assert '<h1 id="sign-title">Publish the data</h1>' in english
+
+
+# Asked to keep a signature on a new text: in the signer's language
+
+
+def test_a_spanish_signer_is_asked_in_spanish_and_keeps_on_a_spanish_page(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id)
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        version = letters.current_version_id(letter)
+        data = signature_data(email="lucia@datos.example")
+        signature = signatures.sign_letter(letter, data, version_id=version, language="es")
+        raw = tokens.issue(TokenPurpose.CONFIRM, timedelta(days=1), signature=signature)
+        db.session.commit()
+        signer_links.confirm_signature(raw)
+        letters.revise_text(letter, "Dear Director,\n\nPublish **all** the data.\n", "All of it")
+    mailbox.clear()
+    page = client.get(f"/admin/letters/{letter_id}/earlier-versions")
+    client.post(
+        f"/admin/letters/{letter_id}/earlier-versions",
+        data={"csrf_token": csrf_token(page.text), "message": "Pedimos todos los datos."},
+    )
+    [email] = mailbox.wait_for(1)
+    assert email["Subject"] == "El texto que usted firmó ha cambiado: Publiquen los datos"
+    text = text_body(email)
+    assert "Usted firmó «Publiquen los datos»" in text
+    assert "La traducción aún no está al día con esta versión" in text
+    assert "https://signon.example/language/es?next=/letters/test-letter" in text
+
+    signer = app.test_client()
+    keep_path = urlsplit(link_in(email, "/keep/")).path
+    keep_page = html.unescape(signer.get(keep_path).text)
+    assert '<html lang="es"' in keep_page
+    assert "Mantener mi firma" in keep_page
+    assert "<strong>Publiquen los datos</strong>" in keep_page
+    assert "La traducción aún no está al día con esta versión" in keep_page
+    assert 'href="/language/es?next=/letters/test-letter"' in keep_page
+    assert "Publish the data" not in keep_page
+
+    _save_spanish(client, token, letter_id, **{"es-body": "Publiquen **todos** los datos."})
+    keep_page = html.unescape(signer.get(keep_path).text)
+    assert "La traducción aún no está al día" not in keep_page
+    kept = signer.post(keep_path, data={"csrf_token": csrf_token(keep_page)})
+    assert "Gracias: su firma sigue en la carta" in kept.text
+    assert ">Publiquen los datos</a>" in kept.text

@@ -13,11 +13,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markdown_it import MarkdownIt
 
+from signon import i18n
 from signon.demo import add_approved_signatories
 from signon.exports import press as press_export
 from signon.extensions import db
-from signon.models import AuditEvent, Letter, LetterUpdate, PressRelease, Signature
-from signon.services import deliverables, deliveries, press
+from signon.models import (
+    AuditEvent,
+    Letter,
+    LetterUpdate,
+    Organizer,
+    PressRelease,
+    Signature,
+)
+from signon.services import deliverables, deliveries, press, translations
 from signon.services.press import ReleaseChoices
 from tests.conftest import Mailbox, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer
@@ -458,3 +466,98 @@ def test_another_organizers_press_kit_is_not_found(app: Flask, client: FlaskClie
     with app.app_context():
         assert db.session.get(PressRelease, letter_id) is None
         assert db.session.execute(sa.select(sa.func.count(Signature.id))).scalar() == 3
+
+
+# --- In the letter's other languages ---------------------------------------------------------
+
+
+def translate(letter: Letter) -> None:
+    owner = db.session.get(Organizer, letter.owner_id)
+    assert owner is not None
+    draft = translations.TranslationDraft("Publiquen los datos", "Le pedimos que publique.")
+    translations.save_translation(letter, "es", draft, by=owner)
+
+
+def test_spanish_headlines_are_whole_sentences_with_the_count_in_words(ctx: Flask):
+    with i18n.speaking("es"):
+        assert press.headline([], 7, "", title="Datos", language="es") == (
+            "Siete organizaciones firman «Datos»"
+        )
+        assert press.headline(["OTG"], 0, "", title="Datos", language="es") == "OTG firma «Datos»"
+        assert press.headline(["A", "B"], 247, "", language="es") == (
+            "A, B y más de 200 organizaciones firman una carta"
+        )
+        # The ask is the organizer's own words: quoted whole, never conjugated as English.
+        assert press.headline([], 1, ASK, language="es") == (
+            "Una organización: call on ICE to comply with FOIA"
+        )
+        assert press.headline([], 0, "", language="es") == "Una coalición firma una carta"
+
+
+def test_the_spanish_release_drafts_in_spanish_and_english_stays_as_it_was(
+    ctx: Flask, mailbox: Mailbox
+):
+    letter = make_letter()
+    for number, name in enumerate(["Ñandú Colectivo", "Nube Verde"]):
+        confirmed_signature(letter, organization=name, email=f"n{number}@nube.example")
+    translate(letter)
+    add_update(letter, "La agencia respondió.", datetime(2017, 5, 9, 16, tzinfo=UTC))
+    assert press.languages(letter) == ["en", "es"]
+
+    markdown = press_export.as_markdown(press.release(letter, "es"))
+    lines = markdown.splitlines()
+    assert lines[0] == "# Actualizado: Cinco organizaciones firman «Publiquen los datos»"
+    assert lines[2] == "Actualización (9 de mayo de 2017): La agencia respondió."
+    assert lines[4] == (
+        f"[CIUDAD], 24 de abril de 2017 {DASH} Hoy, cinco organizaciones firman «Publiquen "
+        "los datos», una carta de coalición. La lista completa de firmantes figura a "
+        "continuación."
+    )
+    assert "[Cita de una organización impulsora: quién habla" in markdown.replace("\\", "")
+    assert "Texto completo de la carta: https://signon.example/letters/test-letter" in markdown
+    assert "## Firmantes" in markdown
+    assert "**5 organizaciones**" in markdown
+    assert markdown.index("Nube Verde") < markdown.index("Ñandú Colectivo")  # ñ after n
+    assert "## Contactos de prensa" in markdown
+
+    english = press_export.as_markdown(press.release(letter))
+    assert english.startswith("# Updated: Five organizations sign “Publish the data”\n")
+    assert english.index("Ñandú Colectivo") < english.index("Nube Verde")
+    assert "Publiquen" not in english
+
+
+def test_what_the_organizer_wrote_stays_as_written_in_every_language(ctx: Flask, mailbox: Mailbox):
+    letter = make_letter()
+    translate(letter)
+    save(letter, dateline="Washington", headline="Our own words", body_markdown="We wrote this.")
+    release = press.release(letter, "es")
+    assert release.headline == "Our own words"
+    assert release.body_markdown.startswith(
+        f"WASHINGTON, 24 de abril de 2017 {DASH} We wrote this.\n\nTexto completo de la carta:"
+    )
+
+
+def test_the_press_kit_offers_the_letters_languages_for_download(
+    app: Flask, client: FlaskClient, letter_id: int
+):
+    login_as(client, "ana@coalition.example")
+    assert 'id="release-language"' not in client.get(f"/admin/letters/{letter_id}/press-kit").text
+    untranslated = client.get(f"/admin/letters/{letter_id}/press-release.md?language=es")
+    assert untranslated.data.startswith(b"# Three organizations sign")  # the letter's language
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        translate(letter)
+    page = client.get(f"/admin/letters/{letter_id}/press-kit").text
+    assert '<option value="es">Spanish</option>' in page
+    spanish = client.get(f"/admin/letters/{letter_id}/press-release.md?language=es")
+    assert spanish.headers["Content-Disposition"] == (
+        'attachment; filename="test-letter-press-release-es.md"'
+    )
+    assert spanish.data.decode().startswith("# Tres organizaciones firman «Publiquen los datos»")
+    docx = client.get(f"/admin/letters/{letter_id}/press-release.docx?language=es")
+    assert ("Heading 2", "Firmantes") in docx_paragraphs(docx.data)
+    english = client.get(f"/admin/letters/{letter_id}/press-release.md")
+    assert english.headers["Content-Disposition"] == (
+        'attachment; filename="test-letter-press-release.md"'
+    )

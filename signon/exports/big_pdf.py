@@ -16,6 +16,7 @@ from typing import IO
 
 from flask import render_template
 
+from signon import i18n
 from signon.exports import parts, pdf_renderer
 from signon.exports.model import ListDocument
 
@@ -110,9 +111,15 @@ def letter_pdf(
             writer.append(PdfReader(io.BytesIO(renderer.render(html))))
             done += part.names
             progress(done)
-        footers = renderer.render(
-            render_template("exports/page_numbers.html", title=doc.title, pages=len(writer.pages))
-        )
+        language = doc.words.language
+        with i18n.speaking(language):  # "Page 1 of 9"
+            numbers = render_template(
+                "exports/page_numbers.html",
+                title=doc.title,
+                pages=len(writer.pages),
+                language=language,
+            )
+        footers = renderer.render(numbers)
     for page, footer in zip(writer.pages, PdfReader(io.BytesIO(footers)).pages, strict=True):
         page.merge_page(footer)
     writer.add_metadata({"/Title": doc.title, "/Producer": "signon"})

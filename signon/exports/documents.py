@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from flask import render_template
 
+from signon import i18n
 from signon.exports.model import Group, ListDocument
 
 if TYPE_CHECKING:  # python-docx is loaded on the first document, not by every process
@@ -173,5 +174,6 @@ def letter_pdf(doc: ListDocument, body_html: str, dated: datetime) -> bytes:
     """The print-ready final letter with page numbers; WeasyPrint is loaded only when needed."""
     from weasyprint import HTML
 
-    html = render_template("exports/letter.html", doc=doc, body_html=body_html, dated=dated)
+    with i18n.speaking(doc.words.language):  # the footer's "Page 1 of 9"
+        html = render_template("exports/letter.html", doc=doc, body_html=body_html, dated=dated)
     return HTML(string=html).write_pdf() or b""

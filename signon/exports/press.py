@@ -25,6 +25,7 @@ class PressReleaseDocument:
     body_markdown: str
     signatories: ListDocument
     contacts: list[str] = field(default_factory=list)
+    contacts_heading: str = CONTACTS_HEADING  # in the release's language
 
 
 def as_markdown(release: PressReleaseDocument) -> str:
@@ -32,7 +33,7 @@ def as_markdown(release: PressReleaseDocument) -> str:
     parts += [f"## {release.signatories.words.signatories}", lists.as_markdown(release.signatories)]
     if release.contacts:
         parts += [
-            f"## {CONTACTS_HEADING}",
+            f"## {release.contacts_heading}",
             "\n".join(f"- {markdown_escape(line)}" for line in release.contacts),
         ]
     parts.append("\\" + END_MARK)  # escaped, or Markdown reads it as an empty heading
@@ -48,7 +49,7 @@ def as_docx(release: PressReleaseDocument, dated: datetime) -> bytes:
     documents.add_html(document, markdown_to_html(release.body_markdown))
     documents.signatory_block(document, release.signatories)
     if release.contacts:
-        document.add_heading(CONTACTS_HEADING, level=2)
+        document.add_heading(release.contacts_heading, level=2)
         style = document.styles["List Bullet"]
         for line in release.contacts:
             document.add_paragraph(line, style=style)

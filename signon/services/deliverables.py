@@ -222,11 +222,11 @@ def _list_document(letter: Letter, options: ListOptions) -> ListDocument:
     return frozen
 
 
-def published_document(letter: Letter) -> ListDocument:
+def published_document(letter: Letter, language: str = "en") -> ListDocument:
     """The list as it may be published now (the press kit and release): list_document, except
     that a frozen name whose signer has since asked not to be named is left out too, and counted.
-    The frozen list itself stays as it was delivered."""
-    options = ListOptions()
+    The frozen list itself stays as it was delivered. In `language`: its words and its order."""
+    options = ListOptions(language=language)
     doc = list_document(letter, options)
     snapshot = latest_snapshot(letter)
     if snapshot is None:

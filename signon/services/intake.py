@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from signon import audit, transaction
 from signon.extensions import db
-from signon.links import external_url
 from signon.models import Letter, Organizer, Signature, SignatureStatus, SourceKind, utcnow
 from signon.services import (
     letter_emails,
@@ -339,19 +338,19 @@ def _finish(letter: Letter, approved: bool) -> None:
 
 
 def _tell_signer(signature: Signature, by: Organizer) -> None:
-    letter = signature.letter
     approved = signature.status == SignatureStatus.APPROVED
+    title = letter_emails.title_for(signature)
     letter_emails.queue_to_signer(
         signature,
         "signature_added",
         subject=(
-            lazy_gettext("You are listed as a signer: %(title)s", title=letter.title)
+            lazy_gettext("You are listed as a signer: %(title)s", title=title)
             if approved
-            else lazy_gettext("Your signature was added: %(title)s", title=letter.title)
+            else lazy_gettext("Your signature was added: %(title)s", title=title)
         ),
         organizer=by,
         approved=approved,
-        letter_url=external_url("public.letter", slug=letter.slug),
+        letter_url=letter_emails.letter_url_for(signature),
         withdraw_url=signer_emails.withdraw_link(signature),
         erase_url=signer_emails.erase_link(signature),
         site_name=current_app.config["SITE_NAME"],

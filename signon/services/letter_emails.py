@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -24,7 +25,7 @@ from signon.models import (
     SignatoryKind,
     Signature,
 )
-from signon.services import embargo
+from signon.services import embargo, translations
 
 PLACEHOLDERS: dict[str, str] = {
     "name": "the signer's name (left out of the confirmation email, sent before the address is proven)",
@@ -219,7 +220,7 @@ def values_for(letter: Letter, signature: Signature, kind: str = "") -> dict[str
         return {
             "name": "",
             "organization": organization,
-            "letter_title": letter.title,
+            "letter_title": title_for(signature),
             "signed_as": gettext("as an individual")
             if individual
             else gettext("on behalf of %(organization)s", organization=organization),
@@ -228,10 +229,25 @@ def values_for(letter: Letter, signature: Signature, kind: str = "") -> dict[str
     return {
         "name": signature.name,
         "organization": listed_name(signature),
-        "letter_title": letter.title,
+        "letter_title": title_for(signature),
         "signed_as": signature.on_behalf,
         "listed": _how_listed(letter, signature),
     }
+
+
+def title_for(signature: Signature) -> str:
+    """The letter's title in the language the signer signed in (its translation, if any)."""
+    return translations.title_in(signature.letter, signature.language)
+
+
+def letter_url_for(signature: Signature) -> str:
+    """The letter's page, read in the signer's language: through the language link (which
+    remembers the choice) when the page would otherwise open in the letter's own language."""
+    letter = signature.letter
+    url = external_url("public.letter", slug=letter.slug)
+    if signature.language == letter.language or signature.language not in i18n.languages():
+        return url
+    return external_url("language.choose", code=signature.language, next=urlsplit(url).path)
 
 
 def _how_listed(letter: Letter, signature: Signature) -> str:
@@ -283,6 +299,7 @@ def _to_signer(signature: Signature, template: str, context: dict[str, Any]) -> 
         "letter_id": letter.id,
         "signature": signature,
         "letter": letter,
+        "letter_title": title_for(signature),
         **context,
     }
 
@@ -308,6 +325,8 @@ def previews(letter: Letter, settings: Settings) -> list[Preview]:
         listing=Listing.NAMED,
         listing_words=LISTING_CHOICES[Listing.NAMED],
         signatory=None,
+        letter=letter,
+        language=letter.language,
     )
     sender_name = mail.one_line(settings.sender_name)[:120]
     reply_to = mail.one_line(settings.reply_to)
@@ -316,6 +335,7 @@ def previews(letter: Letter, settings: Settings) -> list[Preview]:
     context: dict[str, Any] = {
         "signature": sample,
         "letter": letter,
+        "letter_title": letter.title,
         "sender_name": sender_name,
         "reply_to": reply_to,
         "letter_url": letter_url,

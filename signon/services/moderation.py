@@ -14,7 +14,6 @@ from flask_babel import gettext, lazy_gettext, pgettext
 
 from signon import audit, database, transaction
 from signon.extensions import db
-from signon.links import external_url
 from signon.models import (
     Letter,
     LetterVersion,
@@ -369,8 +368,8 @@ def _tell_signer(letter: Letter, signature: Signature, decision: Decision, reaso
     letter_emails.queue_to_signer(
         signature,
         kind,
-        subject=letter_emails.subject_for(kind, letter.title),
+        subject=letter_emails.subject_for(kind, letter_emails.title_for(signature)),
         reason=reason,
-        letter_url=external_url("public.letter", slug=letter.slug),
+        letter_url=letter_emails.letter_url_for(signature),
         site_name=current_app.config["SITE_NAME"],
     )

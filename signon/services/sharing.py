@@ -8,13 +8,14 @@ import zlib
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 from signon import i18n
 from signon.exports import share_image
 from signon.links import external_url
 from signon.models import Letter
-from signon.services import embargo, letters, listing
+from signon.services import embargo, letters, listing, translations
 
 _IMAGE_FORMAT = 1  # raise when the drawing changes, so cached images are drawn again
 _SUMMARY_WORDS = 30
@@ -28,10 +29,11 @@ def public_counts(letter: Letter) -> listing.ListCounts | None:
 
 
 def count_sentence(counts: listing.ListCounts) -> str:
-    """'53 organizations have signed', '1 organization has signed': in English, like the badge
-    and the share image, which are cached once for every visitor."""
-    with i18n.english():
-        return f"{counts.count_subject} {'has' if counts.total == 1 else 'have'} signed"
+    """'53 organizations have signed', '1 organization has signed', in the page's language (the
+    badge, cached once for every visitor, asks in English)."""
+    return ngettext(
+        "%(who)s has signed", "%(who)s have signed", counts.total, who=counts.count_subject
+    )
 
 
 def _xml(text: str) -> str:
@@ -70,16 +72,26 @@ def badge_svg(letter: Letter) -> str:
     )
 
 
-def share_png(letter: Letter) -> bytes:
-    """The share image, drawn once per list version (and title) for the whole site."""
+def image_language(chosen: str | None) -> str:
+    """The language a share image is drawn in: the one asked for if the site speaks it, else
+    the site's default."""
+    return i18n.spoken_or_default(chosen)
+
+
+def share_png(letter: Letter, language: str | None = None) -> bytes:
+    """The share image in `language` (its title and count), drawn once per list version, title
+    and language for the whole site."""
+    language = image_language(language)
     counts = public_counts(letter)
     site = str(current_app.config["SITE_NAME"])
-    depends = zlib.crc32(f"{letter.title}\n{site}\n{counts is None}".encode())
-    return listing.cached_made(
-        letter,
-        f"share{_IMAGE_FORMAT}:{depends:08x}",
-        lambda: share_image.draw(letter.title, count_sentence(counts) if counts else None, site),
-    )
+    title = translations.title_in(letter, language)
+    depends = zlib.crc32(f"{title}\n{site}\n{counts is None}".encode())
+
+    def draw() -> bytes:
+        with i18n.speaking(language):
+            return share_image.draw(title, count_sentence(counts) if counts else None, site)
+
+    return listing.cached_made(letter, f"share{_IMAGE_FORMAT}:{language}:{depends:08x}", draw)
 
 
 def etag(body: bytes) -> str:
@@ -98,15 +110,20 @@ class Card:
     height: int = share_image.HEIGHT
 
 
-def card(letter: Letter) -> Card:
+def card(letter: Letter, language: str) -> Card:
+    """The card of the letter's page as read in `language`: its translated title and text when
+    there is a translation, the count in that language, and the image drawn in it."""
     counts = public_counts(letter)
-    html = letters.current_version(letter).body_html
+    shown = translations.shown_in(letter, language)
+    html = shown.translation.body_html if shown else letters.current_version(letter).body_html
     words = Markup(html).striptags().split()  # noqa: S704 - only read as text, never output
     summary = " ".join(words[:_SUMMARY_WORDS]) + ("…" if len(words) > _SUMMARY_WORDS else "")
     description = f"{count_sentence(counts)}. {summary}" if counts else summary
+    language = image_language(language)
+    in_language = {} if language == i18n.languages()[0] else {"lang": language}
     return Card(
-        title=letter.title,
+        title=translations.title_in(letter, language),
         description=description,
         url=external_url("public.letter", slug=letter.slug),
-        image=external_url("sharing.image", slug=letter.slug),
+        image=external_url("sharing.image", slug=letter.slug, **in_language),
     )

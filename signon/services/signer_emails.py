@@ -69,7 +69,7 @@ def send_confirmation(signature: Signature, *, insert: bool = False) -> None:
     write(
         signature,
         "confirm_signature",
-        subject=letter_emails.subject_for("confirm_signature", signature.letter.title),
+        subject=letter_emails.subject_for("confirm_signature", letter_emails.title_for(signature)),
         confirm_url=external_url("public.confirm", token=raw),
         valid_days=days,
     )
@@ -89,10 +89,10 @@ def send_confirmed(signature: Signature) -> None:
         signature,
         "signature_confirmed",
         subject=lazy_gettext(
-            "Your signature is confirmed: %(title)s", title=signature.letter.title
+            "Your signature is confirmed: %(title)s", title=letter_emails.title_for(signature)
         ),
         approved=signature.status == SignatureStatus.APPROVED,
-        letter_url=external_url("public.letter", slug=signature.letter.slug),
+        letter_url=letter_emails.letter_url_for(signature),
         withdraw_url=withdraw_link(signature),
         erase_url=erase_link(signature),
         manage_url=manage_link(signature),
@@ -115,7 +115,9 @@ def send_manage_link(signature: Signature) -> None:
     letter_emails.queue_to_signer(
         signature,
         "manage_link",
-        subject=lazy_gettext("Manage your signature: %(title)s", title=signature.letter.title),
+        subject=lazy_gettext(
+            "Manage your signature: %(title)s", title=letter_emails.title_for(signature)
+        ),
         manage_url=manage_link(signature),
         closes=letters.local_deadline(signature.letter),
     )
@@ -135,8 +137,10 @@ def send_already_signed(signature: Signature) -> None:
     letter_emails.queue_to_signer(
         signature,
         "already_signed",
-        subject=lazy_gettext("You have already signed: %(title)s", title=signature.letter.title),
+        subject=lazy_gettext(
+            "You have already signed: %(title)s", title=letter_emails.title_for(signature)
+        ),
         approved=signature.status == SignatureStatus.APPROVED,
-        letter_url=external_url("public.letter", slug=signature.letter.slug),
+        letter_url=letter_emails.letter_url_for(signature),
         withdraw_url=withdraw_link(signature),
     )

@@ -34,6 +34,7 @@ from signon.services import (
     notifications,
     signatories,
     signer_emails,
+    translations,
 )
 from signon.services.signatures import (
     CONFIRMED_STATES,
@@ -235,11 +236,15 @@ def ask_to_reconfirm(letter: Letter, message: str, *, by: Organizer) -> int:
         letter_emails.queue_to_signer(
             signature,
             "text_changed",
-            subject=lazy_gettext("The text you signed has changed: %(title)s", title=letter.title),
+            subject=lazy_gettext(
+                "The text you signed has changed: %(title)s",
+                title=letter_emails.title_for(signature),
+            ),
             version=version,
             message=message.strip(),
-            letter_url=external_url("public.letter", slug=letter.slug),
+            letter_url=letter_emails.letter_url_for(signature),
             keep_url=external_url("public.keep", token=keep),
+            translation_behind=translations.behind(letter, signature.language),
             withdraw_url=signer_emails.withdraw_link(signature),
         )
     audit.record(

@@ -216,6 +216,21 @@ def translated_languages(letter: Letter) -> list[str]:
     return [letter.language, *(code for code in offered_languages(letter) if code in done)]
 
 
+def title_in(letter: Letter, language: str | None) -> str:
+    """The letter's title for a reader in `language`: the title of the translation they would
+    read (an earlier version's too, as the letter's page shows it), else the original's. The one
+    rule for every place the title is shown outside the letter's page: emails, the embedded form,
+    the share card, the press release."""
+    shown = shown_in(letter, language) if language else None
+    return shown.translation.title if shown is not None else letter.title
+
+
+def behind(letter: Letter, language: str) -> bool:
+    """A reader in `language` reads a translation made of an earlier text than the current one."""
+    shown = shown_in(letter, language)
+    return shown is not None and shown.outdated
+
+
 def thank_you_in(letter: Letter, language: str) -> tuple[str, str]:
     """The thank-you message a signer reading in `language` sees, and the language it is in."""
     shown = shown_in(letter, language)

@@ -51,9 +51,11 @@ def send_update(
         letter_emails.queue_to_signer(
             signature,
             "letter_update",
-            subject=letter_emails.subject_for("letter_update", letter.title, update.subject),
+            subject=letter_emails.subject_for(
+                "letter_update", letter_emails.title_for(signature), update.subject
+            ),
             message=update.body_markdown,
-            letter_url=external_url("public.letter", slug=letter.slug),
+            letter_url=letter_emails.letter_url_for(signature),
             unsubscribe_url=external_url("public.unsubscribe", token=raw),
         )
     audit.record(

@@ -7,12 +7,13 @@ from typing import Any
 from flask import Blueprint, Response, g, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
 
+from signon import i18n
 from signon.extensions import csrf, limiter
 from signon.forms.public import FormShape, SignForm, sign_form
 from signon.models import Letter
 from signon.privacy import client_hash
 from signon.security import allow_framing, configured_limit
-from signon.services import embedding, letters, sharing
+from signon.services import embedding, letters, sharing, translations
 from signon.views.public import LONG_OPEN, NO_SESSION_CSRF, Framed, public_letter, sign_posted
 
 bp = Blueprint("embed", __name__)
@@ -37,7 +38,8 @@ def _framed(letter: Letter, body: Any, status: int = 200) -> Response:
 def form(slug: str) -> Response:
     letter = public_letter(slug)
     if not embedding.sites_of(letter):
-        return _framed(letter, render_template("embed/not_enabled.html", letter=letter), 404)
+        page = render_template("embed/not_enabled.html", letter=letter, title=_title(letter))
+        return _framed(letter, page, 404)
     shape = FormShape.of(letter)
     if request.method == "GET":
         return _page(letter, sign_form(shape, meta=NO_SESSION_CSRF))
@@ -61,6 +63,11 @@ def _sign(letter: Letter, shape: FormShape) -> tuple[bool, str, int, SignForm | 
     g.csrf_valid = True  # as CSRFProtect marks a checked request, so the sign form trusts it
     signed, notice, form = sign_posted(letter, shape, Framed(token.age, token.origin()))
     return signed, notice, 422, form
+
+
+def _title(letter: Letter) -> str:
+    """The letter's title in the language the frame speaks."""
+    return translations.title_in(letter, i18n.current())
 
 
 def _client() -> str:
@@ -88,6 +95,7 @@ def _page(letter: Letter, form: SignForm, notice: str = "", status: int = 200) -
     body = render_template(
         "embed/form.html",
         letter=letter,
+        title=_title(letter),
         form=form,
         notice=notice,
         counted=sharing.count_sentence(counts) if counts else "",

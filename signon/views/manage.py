@@ -28,7 +28,7 @@ from signon.models import LetterStatus, SignatoryKind, Signature
 from signon.security import configured_limit
 from signon.services import corrections, letters, listing_choices, self_service, signer_links
 from signon.services.self_service import Opening
-from signon.services.signer_links import Outcome
+from signon.views.signer_pages import result_page
 
 bp = Blueprint("manage", __name__)
 
@@ -207,7 +207,7 @@ def withdraw() -> Any:
     form = WithdrawForm()
     if request.method == "POST" and form.validate_on_submit():
         result = signer_links.withdraw(signer)
-        return render_template("public/withdraw_result.html", result=result, Outcome=Outcome)
+        return result_page("public/withdraw_result.html", result)
     return render_template("public/manage_withdraw.html", signature=signer, form=form)
 
 

@@ -176,7 +176,7 @@ def letter_page(
         signatories_html=signatories_html,
         private=private,
         logo_wall_html=_logo_wall_html(letter) if embargo.names_public(letter) else Markup(),
-        card=sharing.card(letter),
+        card=sharing.card(letter, i18n.current()),
         accepting=accepting,
         deadline=letters.local_deadline(letter),
         deliveries=deliveries.deliveries(letter, public_only=True),

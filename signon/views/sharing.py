@@ -37,7 +37,8 @@ def badge(slug: str) -> Response:
 
 @bp.get("/letters/<slug>/share.png")
 def image(slug: str) -> Response:
-    return _public(sharing.share_png(_published(slug)), "image/png")
+    language = request.args.get("lang")
+    return _public(sharing.share_png(_published(slug), language), "image/png")
 
 
 @bp.get("/logos/<name>")

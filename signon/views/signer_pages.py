@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from signon import i18n
 from signon.extensions import csrf, limiter
 from signon.forms.public import ConfirmForm, WithdrawForm
-from signon.models import Signature, SignatureStatus, Token
+from signon.models import Letter, Signature, SignatureStatus, Token
 from signon.security import configured_limit
 from signon.services import letters, retention, signer_links, translations, updates
 from signon.services.signer_links import Outcome
@@ -24,15 +24,38 @@ def _link_page(signature: Signature | None, template: str, form: FlaskForm, **co
     """The page a secret link opens: its button, or an explanation when the link is not valid."""
     if signature is None:
         return render_template("public/link_invalid.html"), 404
+    return _signer_page(signature, template, form=form, **context)
+
+
+def _signer_page(signature: Signature, template: str, **context: Any) -> str:
+    """A page about one signature, in the language it was signed in, the letter named and
+    linked in that language."""
     i18n.use_language_of_page(signature.language)
-    return render_template(template, signature=signature, form=form, **context)
+    return render_template(
+        template, signature=signature, **_letter_in_page_language(signature.letter), **context
+    )
 
 
-def _result_page(template: str, result: signer_links.Result, **context: Any) -> str:
+def _letter_in_page_language(letter: Letter) -> dict[str, Any]:
+    """The letter's title as this page's reader reads it, the link that opens the letter in
+    their language, and whether its translation is of an earlier text than the current one."""
+    here = i18n.current()
+    url = url_for("public.letter", slug=letter.slug)
+    if here != letter.language:
+        url = url_for("language.choose", code=here, next=url)
+    return {
+        "letter_title": translations.title_in(letter, here),
+        "letter_url": url,
+        "translation_behind": translations.behind(letter, here),
+    }
+
+
+def result_page(template: str, result: signer_links.Result, **context: Any) -> str:
     """What a signer's link did, in the language they signed in."""
     if result.signature is not None:
         i18n.use_language_of_page(result.signature.language)
         context["thank_you"] = translations.thank_you_in(result.signature.letter, i18n.current())
+        context |= _letter_in_page_language(result.signature.letter)
     return render_template(template, result=result, Outcome=Outcome, **context)
 
 
@@ -47,7 +70,7 @@ def confirm(token: str) -> Any:
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         result = signer_links.confirm_signature(token)
-        return _result_page("public/confirm_result.html", result, token=token)
+        return result_page("public/confirm_result.html", result, token=token)
     signature = _signature_of(signer_links.confirmation_token(token))
     if (
         signature is not None
@@ -55,7 +78,7 @@ def confirm(token: str) -> Any:
         and not signer_links.can_still_confirm(signature)
     ):
         closed = signer_links.Result(Outcome.CLOSED, signature)
-        return _result_page("public/confirm_result.html", closed)
+        return result_page("public/confirm_result.html", closed)
     return _link_page(signature, "public/confirm.html", form)
 
 
@@ -74,7 +97,7 @@ def resend(token: str) -> Any:
 def withdraw(token: str) -> Any:
     form = WithdrawForm()
     if request.method == "POST" and form.validate_on_submit():
-        return _result_page("public/withdraw_result.html", signer_links.withdraw_signature(token))
+        return result_page("public/withdraw_result.html", signer_links.withdraw_signature(token))
     return _link_page(
         _signature_of(signer_links.withdrawal_token(token)), "public/withdraw.html", form
     )
@@ -85,7 +108,7 @@ def withdraw(token: str) -> Any:
 def keep(token: str) -> Any:
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        return _result_page("public/keep_result.html", signer_links.keep_signature(token))
+        return result_page("public/keep_result.html", signer_links.keep_signature(token))
     signature = _signature_of(signer_links.reconfirmation_token(token))
     version = letters.current_version(signature.letter) if signature else None
     return _link_page(signature, "public/keep.html", form, version=version)
@@ -116,7 +139,7 @@ def unsubscribe(token: str) -> Any:
         signature = updates.unsubscribe(token)
         if signature is None:
             return render_template("public/link_invalid.html"), 404
-        return render_template("public/unsubscribed.html", signature=signature)
+        return _signer_page(signature, "public/unsubscribed.html")
     return _link_page(updates.unsubscribe_token(token), "public/unsubscribe.html", form)
 
 
@@ -128,5 +151,5 @@ def erase(token: str) -> Any:
         signature = retention.erase_on_request(token)
         if signature is None:
             return render_template("public/link_invalid.html"), 404
-        return render_template("public/erased.html", signature=signature)
+        return _signer_page(signature, "public/erased.html")
     return _link_page(_signature_of(retention.erasure_token(token)), "public/erase.html", form)

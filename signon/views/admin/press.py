@@ -9,6 +9,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 
@@ -61,10 +62,12 @@ def _render_press_kit(letter: Letter, form: PressReleaseForm) -> tuple[str, int]
         contacts_left_out=contacts.press_contacts_left_out(letter),
         deliveries=deliveries.deliveries(letter),
         logo_count=len(logos.approved_logos(letter)),
+        release_languages=press.languages(letter),
     ), 422 if form.errors else 200
 
 
 @bp.get("/letters/<int:letter_id>/press-release.docx", defaults={"fmt": "docx"})
 @bp.get("/letters/<int:letter_id>/press-release.md", defaults={"fmt": "markdown"})
 def press_release_file(letter_id: int, fmt: str) -> FlaskResponse:
-    return download(press.export(letter_or_404(letter_id), fmt))
+    letter = letter_or_404(letter_id)
+    return download(press.export(letter, fmt, request.args.get("language")))
