@@ -44,8 +44,6 @@ NOT_YET_TRANSLATED = {
     "admin/corrections.html",
     "admin/duplicates.html",
     "admin/earlier_versions.html",
-    "admin/email_rules.html",
-    "admin/emails.html",
     "admin/embargo.html",
     "admin/embed.html",
     "admin/import.html",
