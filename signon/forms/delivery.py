@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,70 +19,92 @@ from signon.services.press import ReleaseChoices
 
 class FreezeForm(FlaskForm):
     note = StringField(
-        "Note (optional)",
+        lazy_gettext("Note (optional)"),
         validators=[Optional(), Length(max=500)],
-        description="For example: the list as sent to the Secretary.",
+        description=lazy_gettext("For example: the list as sent to the Secretary."),
     )
 
 
 class DeliveryForm(FlaskForm):
     snapshot = SelectField(
-        "Frozen list that was delivered", choices=[], validate_choice=True, coerce=int
+        lazy_gettext("Frozen list that was delivered"), choices=[], validate_choice=True, coerce=int
     )
     delivered_on = DateField(
-        "Delivered on", validators=[DataRequired("Enter the date of delivery.")]
+        lazy_gettext("Delivered on"),
+        validators=[DataRequired(lazy_gettext("Enter the date of delivery."))],
     )
     recipient = StringField(
-        "Delivered to",
-        validators=[DataRequired("Say to whom the letter was delivered."), Length(max=300)],
-        description="For example: Secretary of Homeland Security.",
+        lazy_gettext("Delivered to"),
+        validators=[
+            DataRequired(lazy_gettext("Say to whom the letter was delivered.")),
+            Length(max=300),
+        ],
+        description=lazy_gettext("For example: Secretary of Homeland Security."),
     )
-    method = RadioField("How", choices=[], default="email")
-    notes = TextAreaField("Notes (private)", validators=[Optional(), Length(max=5000)])
-    public = BooleanField("Show this delivery on the public letter page", default=True)
+    method = RadioField(lazy_gettext("How"), choices=[], default="email")
+    notes = TextAreaField(
+        lazy_gettext("Notes (private)"), validators=[Optional(), Length(max=5000)]
+    )
+    public = BooleanField(
+        lazy_gettext("Show this delivery on the public letter page"), default=True
+    )
 
 
 class SignerUpdateForm(FlaskForm):
     subject = StringField(
-        "Subject",
-        validators=[DataRequired("Write a subject."), Length(max=200)],
-        description="For example: The letter was delivered.",
+        lazy_gettext("Subject"),
+        validators=[DataRequired(lazy_gettext("Write a subject.")), Length(max=200)],
+        description=lazy_gettext("For example: The letter was delivered."),
     )
     message = TextAreaField(
-        "Message",
-        validators=[DataRequired("Write the update."), Length(max=10_000)],
-        description="Markdown: a blank line between paragraphs, **bold**, *italic*, [links](https://example.org). Each signer is greeted by the name they are listed under.",
+        lazy_gettext("Message"),
+        validators=[DataRequired(lazy_gettext("Write the update.")), Length(max=10_000)],
+        description=lazy_gettext(
+            "Markdown: a blank line between paragraphs, **bold**, *italic*, [links](https://example.org). Each signer is greeted by the name they are listed under."
+        ),
     )
     public = BooleanField(
-        "Also post this update on the public letter page", default=True, id="update_public"
+        lazy_gettext("Also post this update on the public letter page"),
+        default=True,
+        id="update_public",
     )
 
 
 class PressReleaseForm(FlaskForm):
     lead_organizations = StringField(
-        "Lead organization(s)",
+        lazy_gettext("Lead organization(s)"),
         validators=[Optional(), Length(max=300)],
-        description="The organizations that lead the letter, separated by semicolons. Leave empty to lead with the count.",
+        description=lazy_gettext(
+            "The organizations that lead the letter, separated by semicolons. Leave empty to lead with the count."
+        ),
     )
     ask = StringField(
-        "The ask (what the coalition calls for)",
+        lazy_gettext("The ask (what the coalition calls for)"),
         validators=[Optional(), Length(max=300)],
-        description="It follows the organizations in the headline, for example: call on ICE to comply with FOIA.",
+        description=lazy_gettext(
+            "It follows the organizations in the headline, for example: call on ICE to comply with FOIA."
+        ),
     )
     dateline = StringField(
-        "Dateline city",
+        lazy_gettext("Dateline city"),
         validators=[Optional(), Length(max=100)],
-        description="For example: Washington. The date is the day the letter was delivered, or else published.",
+        description=lazy_gettext(
+            "For example: Washington. The date is the day the letter was delivered, or else published."
+        ),
     )
     headline = StringField(
-        "Headline",
+        lazy_gettext("Headline"),
         validators=[Optional(), Length(max=300)],
-        description="Drafted from the lead organizations, the count and the ask. Kept as drafted, it follows the count; once edited, it is yours. Public updates add “Updated:” in front.",
+        description=lazy_gettext(
+            "Drafted from the lead organizations, the count and the ask. Kept as drafted, it follows the count; once edited, it is yours. Public updates add “Updated:” in front."
+        ),
     )
     body = TextAreaField(
-        "Release text",
+        lazy_gettext("Release text"),
         validators=[Optional(), Length(max=20_000)],
-        description="Markdown. The dateline goes in front of the first paragraph; the signatory list and the press contacts follow the text. Replace the part in square brackets with a real quote.",
+        description=lazy_gettext(
+            "Markdown. The dateline goes in front of the first paragraph; the signatory list and the press contacts follow the text. Replace the part in square brackets with a real quote."
+        ),
     )
 
     def choices(self) -> ReleaseChoices:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
@@ -17,9 +19,9 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 from signon.models import Letter
 from signon.services import letter_emails, outreach, outreach_emails
 
-ALWAYS_ADDED = (
-    "the personal link to sign (the form opens filled in), the “We can't sign this time” link, "
-    "and the link to stop emails about this letter."
+ALWAYS_ADDED = lazy_gettext(
+    "Always added after your text: the personal link to sign (the form opens filled in), the "
+    "“We can't sign this time” link, and the link to stop emails about this letter."
 )
 
 
@@ -35,22 +37,20 @@ class SendOutreachForm(FlaskForm):
         return [int(value) for value in typed.split(",")] if typed else None
 
 
-def _text(kind: str) -> TextAreaField:
-    return TextAreaField(
-        f"Text of the {outreach_emails.KINDS[kind].label.lower()}",
-        validators=[Optional(), Length(max=5000)],
-        description=f"Always added after your text: {ALWAYS_ADDED}",
-    )
+def _text(label: LazyString) -> TextAreaField:
+    return TextAreaField(label, validators=[Optional(), Length(max=5000)], description=ALWAYS_ADDED)
 
 
 class OutreachSettingsForm(FlaskForm):
-    partner_invitation = _text("partner_invitation")
-    partner_reminder = _text("partner_reminder")
+    partner_invitation = _text(lazy_gettext("Text of the invitation"))
+    partner_reminder = _text(lazy_gettext("Text of the reminder"))
     reminder_days = StringField(
-        "Send a reminder this many days before the deadline",
+        lazy_gettext("Send a reminder this many days before the deadline"),
         validators=[Optional(), Length(max=60)],
-        description="For example 3, 1. Each goes to the partners who have not answered, at most "
-        "once a day each; leave empty for no scheduled reminders.",
+        description=lazy_gettext(
+            "For example 3, 1. Each goes to the partners who have not answered, at most once a "
+            "day each; leave empty for no scheduled reminders."
+        ),
     )
 
     def fill_from(self, letter: Letter) -> None:
@@ -85,29 +85,33 @@ class PartnerImportForm(FlaskForm):
     """A CSV file of partners, or rows pasted from a spreadsheet; one of the two."""
 
     file = FileField(
-        "CSV file",
+        lazy_gettext("CSV file"),
         validators=[
             FileAllowed(
                 ["csv", "txt", "tsv"],
-                "Choose a .csv file: in your spreadsheet, File > Download > CSV.",
+                lazy_gettext("Choose a .csv file: in your spreadsheet, File > Download > CSV."),
             )
         ],
-        description="The first row names the columns: Organization is needed; Contact, Email, "
-        "Category, Notes and Co-host are read when present. UTF-8 or Excel's CSV, with commas "
-        "or semicolons.",
+        description=lazy_gettext(
+            "The first row names the columns: Organization is needed; Contact, Email, Category, "
+            "Notes and Co-host are read when present. UTF-8 or Excel's CSV, with commas or "
+            "semicolons."
+        ),
     )
     pasted = TextAreaField(
-        "Or paste rows from a spreadsheet",
+        lazy_gettext("Or paste rows from a spreadsheet"),
         validators=[Optional()],
-        description="With a heading row, or in this order: organization, contact, email, "
-        "category, notes, co-host.",
+        description=lazy_gettext(
+            "With a heading row, or in this order: organization, contact, email, category, "
+            "notes, co-host."
+        ),
     )
 
     def validate(self, extra_validators: Any = None) -> bool:
         if not super().validate(extra_validators):
             return False
         if not self.file.data and not (self.pasted.data or "").strip():
-            self.file.errors = ["Choose a CSV file, or paste rows."]
+            self.file.errors = [gettext("Choose a CSV file, or paste rows.")]
             return False
         return True
 
@@ -124,11 +128,13 @@ class ConfirmPartnersForm(FlaskForm):
 
 class PartnersFromLetterForm(FlaskForm):
     source = SelectField(
-        "Add the organizations listed on",
+        lazy_gettext("Add the organizations listed on"),
         coerce=int,
         validate_choice=True,
-        description="Each organization on that letter's public list, with the contact who signed "
-        "for it. You see the preview first.",
+        description=lazy_gettext(
+            "Each organization on that letter's public list, with the contact who signed for it. "
+            "You see the preview first."
+        ),
     )
 
 

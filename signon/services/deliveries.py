@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 
 from signon import audit, transaction
 from signon.extensions import db
@@ -12,11 +13,19 @@ from signon.models import Delivery, Letter, ListSnapshot, Organizer
 from signon.services.deliverables import ExportError
 
 DELIVERY_METHODS = {
-    "email": "By email",
-    "portal": "Through an online portal",
-    "in_person": "In person",
-    "mail": "By post",
-    "other": "Another way",
+    "email": lazy_gettext("By email"),
+    "portal": lazy_gettext("Through an online portal"),
+    "in_person": lazy_gettext("In person"),
+    "mail": lazy_gettext("By post"),
+    "other": lazy_gettext("Another way"),
+}
+# Each method as the record of a delivery names it: "(in person)".
+METHOD_WORDS = {
+    "email": lazy_gettext("email"),
+    "portal": lazy_gettext("portal"),
+    "in_person": lazy_gettext("in person"),
+    "mail": lazy_gettext("mail"),
+    "other": lazy_gettext("other"),
 }
 
 

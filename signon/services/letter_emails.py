@@ -27,13 +27,22 @@ from signon.models import (
 )
 from signon.services import embargo, translations
 
-PLACEHOLDERS: dict[str, str] = {
-    "name": "the signer's name (left out of the confirmation email, sent before the address is proven)",
-    "organization": "the name listed on the letter (the organization, or the person signing)",
-    "letter_title": "the letter's title",
-    "signed_as": "'on behalf of <organization>' or 'as an individual'",
-    "listed": "how it now stands: 'is now listed on the letter', or counted without its name as "
-    "the signer asked, or on a list kept private until launch",
+PLACEHOLDERS: dict[str, str | LazyString] = {
+    "name": lazy_gettext(
+        "the signer's name (left out of the confirmation email, sent before the address is proven)"
+    ),
+    "organization": lazy_gettext(
+        "the name listed on the letter (the organization, or the person signing)"
+    ),
+    "letter_title": lazy_gettext("the letter's title"),
+    "signed_as": lazy_gettext(
+        "'on behalf of <%(organization)s>' or 'as an individual'",
+        organization=lazy_gettext("organization"),
+    ),
+    "listed": lazy_gettext(
+        "how it now stands: 'is now listed on the letter', or counted without its name as the "
+        "signer asked, or on a list kept private until launch"
+    ),
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # The secret part of the links in previews: a sample that opens nothing.
@@ -48,19 +57,19 @@ _REPLY = re.compile(r"\breply|\breplies|\breplied", re.IGNORECASE)
 class Kind:
     """One email whose message organizers may rewrite; the system adds what must be there."""
 
-    label: str
+    label: str | LazyString  # in the organizer's language
     default: str | LazyString  # in the language of the signer it is written to
     always_added: str
 
 
 KINDS: dict[str, Kind] = {
     "confirm_signature": Kind(
-        "Please confirm your signature",
+        lazy_gettext("Please confirm your signature"),
         lazy_gettext("Hello,\n\nPlease confirm that you sign “{letter_title}” {signed_as}."),
         "The confirm button and link, how long the link works, and what happens without it.",
     ),
     "signature_approved": Kind(
-        "Your signature is approved",
+        lazy_gettext("Your signature is approved"),
         lazy_gettext(
             "Hello {name},\n\nGood news: the organizers approved your signature on "
             "“{letter_title}” {signed_as}, and {organization} {listed}.\n\n"
@@ -69,7 +78,7 @@ KINDS: dict[str, Kind] = {
         "The link to the letter, and how to withdraw later.",
     ),
     "signature_rejected": Kind(
-        "Your signature is not listed",
+        lazy_gettext("Your signature is not listed"),
         lazy_gettext(
             "Hello {name},\n\nThank you for your interest in “{letter_title}”. The organizers "
             "have decided not to list {organization} on this letter."
@@ -77,7 +86,7 @@ KINDS: dict[str, Kind] = {
         "The organizers' reason when they give one, and how to reach them.",
     ),
     "letter_update": Kind(
-        "Update to signers",
+        lazy_gettext("Update to signers"),
         lazy_gettext(
             "Dear {organization},\n\nAn update from the organizers of “{letter_title}”, "
             "which you signed {signed_as}:"
@@ -108,21 +117,30 @@ def check_text(
     text: str,
     *,
     reply_to: str,
-    placeholders: dict[str, str] = PLACEHOLDERS,
-    where: str = "above",
+    placeholders: dict[str, str | LazyString] = PLACEHOLDERS,
+    where: str | None = None,
 ) -> None:
     """Only known placeholders, and no invitation to reply when replies would go nowhere
-    (`where` says where the Reply-To address is set)."""
+    (`where` says where the Reply-To address is set: "above" by default)."""
     unknown = [m for m in _PLACEHOLDER.findall(text) if m.strip() not in placeholders]
     if unknown:
         known = ", ".join(f"{{{name}}}" for name in placeholders)
-        raise ValueError(f"Unknown placeholder {{{unknown[0]}}}. Use only {known}.")
+        raise ValueError(
+            gettext(
+                "Unknown placeholder %(placeholder)s. Use only %(known)s.",
+                placeholder=f"{{{unknown[0]}}}",
+                known=known,
+            )
+        )
     if "{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text):
-        raise ValueError("A brace is not closed. Placeholders look like {name}.")
+        raise ValueError(gettext("A brace is not closed. Placeholders look like {name}."))
     if not reply_to and _REPLY.search(text):
         raise ValueError(
-            "This text asks for replies, but replies reach nobody without a Reply-To address. "
-            f"Set one {where}, or reword the text."
+            gettext(
+                "This text asks for replies, but replies reach nobody without a Reply-To "
+                "address. Set one %(where)s, or reword the text.",
+                where=where or gettext("above"),
+            )
         )
 
 
@@ -134,7 +152,9 @@ def check_reply_to(address: str) -> str:
     try:
         return validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise SettingsError("reply_to", f"Not a valid email address: {error}") from error
+        raise SettingsError(
+            "reply_to", gettext("Not a valid email address: %(error)s", error=error)
+        ) from error
 
 
 def text_for(letter: Letter, kind: str) -> str:
@@ -353,7 +373,7 @@ def previews(letter: Letter, settings: Settings) -> list[Preview]:
         shown.append(
             Preview(
                 kind=kind,
-                label=spec.label,
+                label=str(spec.label),
                 subject=str(subject_for(kind, letter.title, "The letter was delivered")),
                 sender=f"{name} <{address}>",
                 reply_to=reply_to,

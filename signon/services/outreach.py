@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext, ngettext
 
 from signon import audit, tokens, transaction
 from signon.extensions import db
@@ -45,17 +46,54 @@ KIND_OF: dict[str, str] = {
     Action.REMIND: "partner_reminder",
 }
 
-# Why a partner gets no email, as the confirm page says it.
-SKIP_LABELS: dict[str, str] = {
-    "no_email": "have no email address",
-    "unsubscribed": "unsubscribed",
-    "bounced": "have an address that bounced",
-    "signed": "already signed (confirmed or not yet)",
-    "declined": "declined",
-    "invited": "were already invited",
-    "not_invited": "were not invited yet (invite them first)",
-    "reminded": "were reminded less than 24 hours ago",
-}
+# Why a partner gets no email, in the order the confirm page lists them.
+SKIP_REASONS = (
+    "no_email",
+    "unsubscribed",
+    "bounced",
+    "signed",
+    "declined",
+    "invited",
+    "not_invited",
+    "reminded",
+)
+
+
+def skip_line(reason: str, count: int) -> str:
+    """'2 partners declined', as the confirm page says it in its language."""
+    lines = {
+        "no_email": ngettext(
+            "%(num)s partner have no email address", "%(num)s partners have no email address", count
+        ),
+        "unsubscribed": ngettext(
+            "%(num)s partner unsubscribed", "%(num)s partners unsubscribed", count
+        ),
+        "bounced": ngettext(
+            "%(num)s partner have an address that bounced",
+            "%(num)s partners have an address that bounced",
+            count,
+        ),
+        "signed": ngettext(
+            "%(num)s partner already signed (confirmed or not yet)",
+            "%(num)s partners already signed (confirmed or not yet)",
+            count,
+        ),
+        "declined": ngettext("%(num)s partner declined", "%(num)s partners declined", count),
+        "invited": ngettext(
+            "%(num)s partner were already invited", "%(num)s partners were already invited", count
+        ),
+        "not_invited": ngettext(
+            "%(num)s partner were not invited yet (invite them first)",
+            "%(num)s partners were not invited yet (invite them first)",
+            count,
+        ),
+        "reminded": ngettext(
+            "%(num)s partner were reminded less than 24 hours ago",
+            "%(num)s partners were reminded less than 24 hours ago",
+            count,
+        ),
+    }
+    return lines[reason]
 
 
 class OutreachError(ValueError):
@@ -75,8 +113,11 @@ class Audience:
         return len(self.ids)
 
     def reasons(self) -> list[tuple[int, str]]:
+        """(count, the line that says it) for each reason some partners are left out."""
         return [
-            (self.skipped[key], label) for key, label in SKIP_LABELS.items() if self.skipped[key]
+            (self.skipped[key], skip_line(key, self.skipped[key]))
+            for key in SKIP_REASONS
+            if self.skipped[key]
         ]
 
 
@@ -188,7 +229,9 @@ def queue_emails(
 ) -> int:
     """Stamp the partners and queue their emails in the caller's transaction; returns how many."""
     if not letters.accepts_signatures(letter, now):
-        raise OutreachError("The letter is not open for signatures, so nobody can sign it now.")
+        raise OutreachError(
+            gettext("The letter is not open for signatures, so nobody can sign it now.")
+        )
     # A signature that arrived while the letter's first partners were being imported was not
     # matched as it arrived (signing read "no partners yet"): match it now, before anyone is emailed.
     partners.match_existing(letter)

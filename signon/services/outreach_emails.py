@@ -1,5 +1,6 @@
 """The invitation and reminder to a letter's partners: the organizers' texts, their schedule of
-reminders, a preview, and the one function that writes such an email to the outbox."""
+reminders, a preview, and the one function that writes such an email to the outbox. Each email is
+written in the letter's language."""
 
 from __future__ import annotations
 
@@ -7,38 +8,51 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from signon import audit, mail, transaction
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
+
+from signon import audit, i18n, mail, transaction
 from signon.links import external_url
 from signon.models import Letter, Organizer, OutboxMessage, Partner
 from signon.services import letter_emails, letters
-from signon.templating import longdate
 
-PLACEHOLDERS: dict[str, str] = {
-    "greeting": "“Dear <contact name>,”, or “Dear friends at <organization>,” without a contact name",
-    "contact_name": "the partner's contact name (may be empty)",
-    "organization": "the partner organization's name",
-    "letter_title": "the letter's title",
-    "deadline": "the deadline in the letter's time zone, or “the close of sign-on” without one",
+PLACEHOLDERS: dict[str, str | LazyString] = {
+    "greeting": lazy_gettext(
+        "“Dear <%(contact)s>,”, or “Dear friends at <%(organization)s>,” without a contact name",
+        contact=lazy_gettext("contact name"),
+        organization=lazy_gettext("organization"),
+    ),
+    "contact_name": lazy_gettext("the partner's contact name (may be empty)"),
+    "organization": lazy_gettext("the partner organization's name"),
+    "letter_title": lazy_gettext("the letter's title"),
+    "deadline": lazy_gettext(
+        "the deadline in the letter's time zone, or “the close of sign-on” without one"
+    ),
 }
 
 
 @dataclass(frozen=True)
 class Kind:
-    label: str
-    default: str
+    label: str | LazyString  # in the organizer's language
+    default: str | LazyString  # in the letter's language, as partners get it
 
 
 KINDS: dict[str, Kind] = {
     "partner_invitation": Kind(
-        "Invitation",
-        "{greeting}\n\nWe are gathering organizations to sign “{letter_title}”, and we would be "
-        "glad to have {organization} on it. The link below opens the letter with your details "
-        "already filled in; signing takes two minutes. Sign-on closes {deadline}.",
+        lazy_gettext("Invitation"),
+        lazy_gettext(
+            "{greeting}\n\nWe are gathering organizations to sign “{letter_title}”, and we would "
+            "be glad to have {organization} on it. The link below opens the letter with your "
+            "details already filled in; signing takes two minutes. Sign-on closes {deadline}."
+        ),
     ),
     "partner_reminder": Kind(
-        "Reminder",
-        "{greeting}\n\nA reminder: sign-on for “{letter_title}” closes {deadline}, and we have "
-        "not heard from {organization} yet. We would still be glad to have you on the letter.",
+        lazy_gettext("Reminder"),
+        lazy_gettext(
+            "{greeting}\n\nA reminder: sign-on for “{letter_title}” closes {deadline}, and we "
+            "have not heard from {organization} yet. We would still be glad to have you on the "
+            "letter."
+        ),
     ),
 }
 # How many days before the deadline a reminder may be scheduled.
@@ -48,13 +62,22 @@ _SAMPLE_LINK = "sample-link"
 
 
 def text_for(letter: Letter, kind: str) -> str:
-    return (letter.outreach_texts or {}).get(kind, "").strip() or KINDS[kind].default
+    """The organizers' text, or the default in the letter's language when they left it empty."""
+    return (letter.outreach_texts or {}).get(kind, "").strip() or default_text(letter, kind)
+
+
+def default_text(letter: Letter, kind: str) -> str:
+    with i18n.speaking(letter.language):
+        return str(KINDS[kind].default)
 
 
 def check_text(text: str, *, reply_to: str) -> None:
     """Only these placeholders, braces closed, and no call to reply that would reach nobody."""
     letter_emails.check_text(
-        text, reply_to=reply_to, placeholders=PLACEHOLDERS, where="on the letter's Emails page"
+        text,
+        reply_to=reply_to,
+        placeholders=PLACEHOLDERS,
+        where=gettext("on the letter's Emails page"),
     )
 
 
@@ -68,13 +91,17 @@ def parse_days(typed: str) -> list[int]:
         if not part.isdigit() or not 1 <= int(part) <= MAX_REMINDER_DAYS:
             raise letter_emails.SettingsError(
                 "reminder_days",
-                f"Write whole days before the deadline, from 1 to {MAX_REMINDER_DAYS}, "
-                "separated by commas: for example 3, 1.",
+                gettext(
+                    "Write whole days before the deadline, from 1 to %(most)s, separated by "
+                    "commas: for example 3, 1.",
+                    most=MAX_REMINDER_DAYS,
+                ),
             )
         days.add(int(part))
     if len(days) > MAX_REMINDERS:
         raise letter_emails.SettingsError(
-            "reminder_days", f"Schedule at most {MAX_REMINDERS} reminders."
+            "reminder_days",
+            gettext("Schedule at most %(most)s reminders.", most=MAX_REMINDERS),
         )
     return sorted(days, reverse=True)
 
@@ -91,7 +118,7 @@ def save_settings(letter: Letter, settings: Settings, *, by: Organizer) -> None:
     out at the next run."""
     stored = letter_emails.own_texts(
         settings.texts,
-        {kind: spec.default for kind, spec in KINDS.items()},
+        {kind: default_text(letter, kind) for kind in KINDS},
         lambda text: check_text(text, reply_to=letter.reply_to),
     )
     before = {"own_texts": sorted(letter.outreach_texts or {}), "days": letter.reminder_days}
@@ -110,13 +137,18 @@ def save_settings(letter: Letter, settings: Settings, *, by: Organizer) -> None:
 
 
 def deadline_text(letter: Letter) -> str:
+    """When sign-on closes, in the language being written: 'on Friday, March 15, 2030 at ...'."""
     local = letters.local_deadline(letter)
-    return f"on {longdate(local)}" if local is not None else "when the organizers close it"
+    if local is None:
+        return gettext("when the organizers close it")
+    return gettext("on %(date)s", date=i18n.longdate(local))
 
 
 def greeting(contact_name: str, organization: str) -> str:
     name = mail.one_line(contact_name)
-    return f"Dear {name}," if name else f"Dear friends at {mail.one_line(organization)},"
+    if name:
+        return gettext("Dear %(name)s,", name=name)
+    return gettext("Dear friends at %(organization)s,", organization=mail.one_line(organization))
 
 
 def values_for(letter: Letter, partner: Any) -> dict[str, str]:
@@ -130,10 +162,9 @@ def values_for(letter: Letter, partner: Any) -> dict[str, str]:
 
 
 def subject_for(kind: str, title: str) -> str:
-    return {
-        "partner_invitation": f"Invitation to sign: {title}",
-        "partner_reminder": f"Reminder: {title}",
-    }[kind]
+    if kind == "partner_invitation":
+        return gettext("Invitation to sign: %(title)s", title=title)
+    return gettext("Reminder: %(title)s", title=title)
 
 
 @dataclass(frozen=True)
@@ -153,16 +184,17 @@ class Links:
 
 def queue(letter: Letter, partner: Partner, kind: str, links: Links) -> OutboxMessage:
     """The invitation or reminder to one partner, in the caller's transaction."""
-    message = mail.queue(
-        partner.email,
-        kind,
-        subject_for(kind, letter.title),
-        sender_name=letter.sender_name,
-        reply_to=letter.reply_to,
-        letter_id=letter.id,
-        unsubscribe_url=links.unsubscribe,
-        **_context(letter, partner, kind, links),
-    )
+    with i18n.speaking(letter.language):
+        message = mail.queue(
+            partner.email,
+            kind,
+            subject_for(kind, letter.title),
+            sender_name=letter.sender_name,
+            reply_to=letter.reply_to,
+            letter_id=letter.id,
+            unsubscribe_url=links.unsubscribe,
+            **_context(letter, partner, kind, links),
+        )
     message.partner_id = partner.id
     return message
 
@@ -195,18 +227,21 @@ def previews(letter: Letter, texts: dict[str, str]) -> list[Preview]:
 
 
 def preview_for(letter: Letter, partner: Any, kind: str, text: str = "") -> Preview:
-    """The email this partner would get (with links that open nothing), from `text` or the saved one."""
+    """The email this partner would get (with links that open nothing), from `text` or the saved
+    one, in the letter's language whatever the page's."""
+    label = str(KINDS[kind].label)
     links = Links.for_token(letter, _SAMPLE_LINK)
-    context = _context(letter, partner, kind, links)
-    if text:
-        context["intro"] = letter_emails.intro(text, values_for(letter, partner))
-    subject = subject_for(kind, letter.title)
-    body, _ = mail.render(
-        kind,
-        subject,
-        sender_name=letter.sender_name,
-        reply_to=letter.reply_to,
-        unsubscribe_url=links.unsubscribe,
-        **context,
-    )
-    return Preview(kind, KINDS[kind].label, subject, body)
+    with i18n.speaking(letter.language):
+        context = _context(letter, partner, kind, links)
+        if text:
+            context["intro"] = letter_emails.intro(text, values_for(letter, partner))
+        subject = subject_for(kind, letter.title)
+        body, _ = mail.render(
+            kind,
+            subject,
+            sender_name=letter.sender_name,
+            reply_to=letter.reply_to,
+            unsubscribe_url=links.unsubscribe,
+            **context,
+        )
+    return Preview(kind, label, subject, body)

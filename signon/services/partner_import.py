@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import IntegrityError
 
 from signon import audit, transaction
@@ -30,13 +32,22 @@ from signon.services import partners
 from signon.services.normalize import clean_text, normalize_email, organization_key
 from signon.services.partner_sheet import PartnerImportError, Sheet, one_newline
 
-LABELS = {
-    "organization": "Organization",
-    "contact_name": "Contact",
-    "email": "Email",
-    "category": "Category",
-    "notes": "Notes",
-    "owner": "Co-host",
+LABELS: dict[str, str | LazyString] = {
+    "organization": lazy_gettext("Organization"),
+    "contact_name": lazy_gettext("Contact"),
+    "email": lazy_gettext("Email"),
+    "category": lazy_gettext("Category"),
+    "notes": lazy_gettext("Notes"),
+    "owner": lazy_gettext("Co-host"),
+}
+# Each field as the preview names the column it was read from: "“E-mail” as email".
+FIELD_WORDS: dict[str, str | LazyString] = {
+    "organization": lazy_gettext("organization"),
+    "contact_name": lazy_gettext("contact name"),
+    "email": lazy_gettext("email"),
+    "category": lazy_gettext("category"),
+    "notes": lazy_gettext("notes"),
+    "owner": lazy_gettext("owner"),
 }
 LIMITS = {"organization": 200, "contact_name": 120, "email": 254, "category": 120, "notes": 2000}
 
@@ -86,9 +97,11 @@ class Plan:
         return not self.add and not self.update
 
     def digest(self) -> str:
-        """Changes with every action the plan would take, so a confirmation saves exactly this."""
+        """Changes with every action the plan would take, so a confirmation saves exactly this
+        (whatever language the preview named the fields in)."""
         actions = [("add", asdict(row.values)) for row in self.add] + [
-            ("update", row.partner_id, asdict(row.values), row.changes) for row in self.update
+            ("update", row.partner_id, asdict(row.values), [c[1:] for c in row.changes])
+            for row in self.update
         ]
         text = json.dumps(actions, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -168,7 +181,7 @@ def _plan_row(
     seen_keys, seen_emails = seen
     earlier = seen_keys.get(key) or (seen_emails.get(email) if email else None)
     if earlier:
-        raise _Skip(f"Duplicate of row {earlier}.")
+        raise _Skip(gettext("Duplicate of row %(row)s.", row=earlier))
     seen_keys[key] = number
     if email:
         seen_emails[email] = number
@@ -176,22 +189,34 @@ def _plan_row(
     by_key = known.by_key.get(key)
     if by_email is not None and by_key is not None and by_email.id != by_key.id:
         raise _Skip(
-            f"Its email is the contact of “{by_email.organization}”, and “{by_key.organization}” "
-            "is a partner already: fix one of them."
+            gettext(
+                "Its email is the contact of “%(contact_of)s”, and “%(organization)s” is a "
+                "partner already: fix one of them.",
+                contact_of=by_email.organization,
+                organization=by_key.organization,
+            )
         )
     existing = by_email or by_key
     if existing is None:
         signed = (known.signed_emails.get(email) if email else None) or known.signed_keys.get(key)
         if signed is not None:
             raise _Skip(
-                f"Already signed this letter ({str(signed.status).replace('_', ' ')}, as "
-                f"“{signed.organization}”)."
+                gettext(
+                    "Already signed this letter (%(status)s, as “%(organization)s”).",
+                    status=partners.STATUS_WORDS.get(signed.status, signed.status),
+                    organization=signed.organization,
+                )
             )
         result.add.append(Planned(number, values, warnings=warnings))
         return
     changes = _changes(existing, values)
     if not changes:
-        raise _Skip(f"Already a partner (“{existing.organization}”), nothing to change.")
+        raise _Skip(
+            gettext(
+                "Already a partner (“%(organization)s”), nothing to change.",
+                organization=existing.organization,
+            )
+        )
     result.update.append(Planned(number, values, existing.id, changes, warnings))
 
 
@@ -202,22 +227,37 @@ def _values(
     text = {name: clean_text(cells.get(name)) for name in LIMITS}
     text["notes"] = (cells.get("notes") or "").strip()
     if not text["organization"] or not organization_key(text["organization"]):
-        raise _Skip("No organization name.")
+        raise _Skip(gettext("No organization name."))
     for name, limit in LIMITS.items():
         if len(text[name]) > limit:
-            raise _Skip(f"{LABELS[name]} has {len(text[name])} characters; at most {limit}.")
+            raise _Skip(
+                gettext(
+                    "%(field)s has %(length)s characters; at most %(limit)s.",
+                    field=LABELS[name],
+                    length=len(text[name]),
+                    limit=limit,
+                )
+            )
     email = ""
     if text["email"]:
         try:  # as the sign form checks an address
             validate_email(text["email"], check_deliverability=False)
         except EmailNotValidError as error:
-            raise _Skip(f"“{text['email']}” is not an email address: {error}") from None
+            raise _Skip(
+                gettext(
+                    "“%(email)s” is not an email address: %(error)s",
+                    email=text["email"],
+                    error=error,
+                )
+            ) from None
         email = normalize_email(text["email"])
     warnings = []
     owner_text = clean_text(cells.get("owner"))
     owner = hosts.get(owner_text.casefold()) if owner_text else None
     if owner_text and owner is None:
-        warnings.append(f"“{owner_text}” does not host this letter; no co-host is set.")
+        warnings.append(
+            gettext("“%(owner)s” does not host this letter; no co-host is set.", owner=owner_text)
+        )
     values = Values(
         organization=text["organization"],
         contact_name=text["contact_name"],
@@ -239,7 +279,7 @@ def _changes(partner: Partner, values: Values) -> list[tuple[str, str, str]]:
         new = getattr(values, name)
         old = getattr(partner, name)
         if new not in ("", None) and new != old:
-            label = LABELS.get(name, "Co-host")
+            label = str(LABELS.get(name, LABELS["owner"]))
             changes.append((label, _shown(partner, name, old), _shown(partner, name, new)))
     return changes
 
@@ -275,22 +315,26 @@ def apply(letter: Letter, planned: Plan, *, by: Organizer | None) -> tuple[int, 
     """Save the plan in one transaction, then tie the new partners to signatures already on the
     letter; returns (added, updated). On any error nothing is saved."""
     if planned.empty:
-        raise PartnerImportError("No row adds or changes a partner; nothing was saved.")
+        raise PartnerImportError(gettext("No row adds or changes a partner; nothing was saved."))
     try:
         for row in planned.add:
             db.session.add(_new_partner(letter, row.values))
         for row in planned.update:
             partner = db.session.get(Partner, row.partner_id)
             if partner is None or partner.letter_id != letter.id:
-                raise PartnerImportError("A partner was removed meanwhile; check the file again.")
+                raise PartnerImportError(
+                    gettext("A partner was removed meanwhile; check the file again.")
+                )
             _update(partner, row.values)
         db.session.flush()
         matched = partners.match_existing(letter)
     except IntegrityError as error:
         transaction.rollback()
         raise PartnerImportError(
-            "The partner list changed while saving (someone else added one of these "
-            "organizations); nothing was saved. Check the file again."
+            gettext(
+                "The partner list changed while saving (someone else added one of these "
+                "organizations); nothing was saved. Check the file again."
+            )
         ) from error
     except PartnerImportError:
         transaction.rollback()

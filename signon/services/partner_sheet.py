@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
+from signon.i18n import number
 from signon.services import sheets
 
 MAX_ROWS = 5000
@@ -66,16 +69,21 @@ def read_text(text: str) -> Sheet:
     else:
         if found:  # headings, but none for the organization
             raise PartnerImportError(
-                "No column is named for the organization. The first row has: "
-                + ", ".join(h.strip() for h in table[0] if h.strip())
-                + ". Name it “Organization”."
+                gettext(
+                    "No column is named for the organization. The first row has: %(headings)s. "
+                    "Name it “Organization”.",
+                    headings=", ".join(h.strip() for h in table[0] if h.strip()),
+                )
             )
         columns = {name: index for index, name in enumerate(ORDER)}
         body, start, ignored = table, 1, []
         names = {name: f"column {index + 1}" for name, index in columns.items()}
     if len(body) > MAX_ROWS:
         raise PartnerImportError(
-            f"The file has more than {MAX_ROWS:,} rows; split it and import each part."
+            gettext(
+                "The file has more than %(rows)s rows; split it and import each part.",
+                rows=number(MAX_ROWS),
+            )
         )
     rows = [
         (number, {name: cells[i] if i < len(cells) else "" for name, i in columns.items()})
@@ -88,7 +96,10 @@ def decoded(raw: bytes, max_bytes: int) -> str:
     """An uploaded file's text, refused when larger than an import may be."""
     if len(raw) > max_bytes:
         raise PartnerImportError(
-            f"The file is larger than {max_bytes / 1_048_576:.0f} MB; split it and import each part."
+            gettext(
+                "The file is larger than %(size)s MB; split it and import each part.",
+                size=f"{max_bytes / 1_048_576:.0f}",
+            )
         )
     try:
         return sheets.decode(raw)

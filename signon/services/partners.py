@@ -9,11 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 
-from signon import audit, transaction
+from signon import audit, i18n, transaction
 from signon.extensions import db
 from signon.models import (
     Letter,
+    LetterStatus,
     Organizer,
     Partner,
     PartnerMatch,
@@ -45,14 +48,26 @@ class PartnerState(enum.StrEnum):
     BOUNCED = "bounced"
 
 
-STATE_LABELS: dict[str, str] = {
-    PartnerState.NOT_INVITED: "Not invited",
-    PartnerState.INVITED: "No answer",
-    PartnerState.SIGNED: "Signed",
-    PartnerState.STARTED: "Signed, not confirmed yet",
-    PartnerState.DECLINED: "Declined",
-    PartnerState.UNSUBSCRIBED: "Unsubscribed",
-    PartnerState.BOUNCED: "Bounced",
+STATE_LABELS: dict[str, str | LazyString] = {
+    PartnerState.NOT_INVITED: lazy_gettext("Not invited"),
+    PartnerState.INVITED: lazy_gettext("No answer"),
+    PartnerState.SIGNED: lazy_gettext("Signed"),
+    PartnerState.STARTED: lazy_gettext("Signed, not confirmed yet"),
+    PartnerState.DECLINED: lazy_gettext("Declined"),
+    PartnerState.UNSUBSCRIBED: lazy_gettext("Unsubscribed"),
+    PartnerState.BOUNCED: lazy_gettext("Bounced"),
+}
+# A signature's or a letter's status as the partner pages write it in a sentence.
+STATUS_WORDS: dict[str, str | LazyString] = {
+    SignatureStatus.UNCONFIRMED: lazy_gettext("unconfirmed"),
+    SignatureStatus.AWAITING_REVIEW: lazy_gettext("awaiting review"),
+    SignatureStatus.APPROVED: lazy_gettext("approved"),
+    SignatureStatus.REJECTED: lazy_gettext("rejected"),
+    SignatureStatus.WITHDRAWN: lazy_gettext("withdrawn"),
+    SignatureStatus.SUSPECTED: lazy_gettext("suspected"),
+    LetterStatus.DRAFT: lazy_gettext("draft"),
+    LetterStatus.OPEN: lazy_gettext("open"),
+    LetterStatus.CLOSED: lazy_gettext("closed"),
 }
 
 
@@ -82,7 +97,7 @@ class PartnerRow:
 
     @property
     def state_label(self) -> str:
-        return STATE_LABELS[self.state]
+        return str(STATE_LABELS[self.state])
 
 
 @dataclass(frozen=True)
@@ -129,10 +144,10 @@ def counts(all_rows: Sequence[PartnerRow]) -> Counts:
 
 
 # Filters of the Partners table, by the name the page's links use.
-FILTERS: dict[str, str] = {
-    "all": "All",
-    "not_signed": "Not signed yet",
-    "ever_invited": "Invited",
+FILTERS: dict[str, str | LazyString] = {
+    "all": lazy_gettext("All"),
+    "not_signed": lazy_gettext("Not signed yet"),
+    "ever_invited": lazy_gettext("Invited"),
     **STATE_LABELS,
 }
 
@@ -147,6 +162,7 @@ def filtered(all_rows: Sequence[PartnerRow], name: str) -> list[PartnerRow]:
     return list(all_rows)
 
 
+@i18n.in_english
 def chase_list(letter: Letter) -> list[list[str]]:
     """Partners that have not signed yet, as the export's rows: who to call, and who calls."""
     return [
@@ -310,9 +326,9 @@ def confirm_match(letter: Letter, partner_id: int, signature_id: int, *, by: Org
     partner = db.session.get(Partner, partner_id)
     signature = db.session.get(Signature, signature_id)
     if partner is None or partner.letter_id != letter.id:
-        raise MatchError("That partner is not on this letter.")
+        raise MatchError(gettext("That partner is not on this letter."))
     if signature is None or signature.letter_id != letter.id:
-        raise MatchError("That signature is not on this letter.")
+        raise MatchError(gettext("That signature is not on this letter."))
     moved = db.session.execute(
         sa.update(Partner)
         .where(Partner.id == partner.id, Partner.signature_id.is_(None))
@@ -321,7 +337,12 @@ def confirm_match(letter: Letter, partner_id: int, signature_id: int, *, by: Org
     )
     if getattr(moved, "rowcount", 0) != 1:
         transaction.rollback()
-        raise MatchError(f"{partner.organization} is already matched to a signature.")
+        raise MatchError(
+            gettext(
+                "%(organization)s is already matched to a signature.",
+                organization=partner.organization,
+            )
+        )
     audit.record(
         "partner.matched",
         letter_id=letter.id,

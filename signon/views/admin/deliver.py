@@ -13,6 +13,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -61,12 +63,20 @@ def _render_deliver(letter: Letter, update_form: SignerUpdateForm | None = None)
         inline_limit=document_jobs.inline_limit(),
         export_languages=i18n.own_names(),
         export_language=deliverables.export_language(letter),
+        delivery_methods=deliveries.METHOD_WORDS,
     )
 
 
 def _delivery_choices(form: DeliveryForm, frozen: list[ListSnapshot]) -> None:
     form.snapshot.choices = [
-        SelectChoice(s.id, f"Frozen {s.created_at:%Y-%m-%d %H:%M} UTC: {s.count_line}")
+        SelectChoice(
+            s.id,
+            _(
+                "Frozen %(time)s UTC: %(count)s",
+                time=f"{s.created_at:%Y-%m-%d %H:%M}",
+                count=s.count_line,
+            ),
+        )
         for s in frozen
     ]
     form.method.choices = [SelectChoice(k, v) for k, v in deliveries.DELIVERY_METHODS.items()]
@@ -102,15 +112,15 @@ def freeze(letter_id: int) -> Response:
     form = FreezeForm()
     if form.validate_on_submit():
         snapshot = deliverables.freeze(letter, by=me(), note=form.note.data or "")
-        later = (
-            " The DOCX and PDF are being made; this page shows when they are ready."
-            if (len(snapshot.files) < len(formats.LIST_FORMATS))
-            else ""
+        frozen = _(
+            "List frozen: %(count)s. Its files will download the same forever.",
+            count=snapshot.count_line,
         )
-        flash(
-            f"List frozen: {snapshot.count_line}. Its files will download the same forever.{later}",
-            "success",
-        )
+        if len(snapshot.files) < len(formats.LIST_FORMATS):
+            frozen += " " + _(
+                "The DOCX and PDF are being made; this page shows when they are ready."
+            )
+        flash(frozen, "success")
     return redirect(url_for("admin.deliver", letter_id=letter.id))
 
 
@@ -148,11 +158,13 @@ def record_delivery(letter_id: int) -> Any:
                 public=bool(form.public.data),
                 by=me(),
             )
-            flash("Delivery recorded.", "success")
+            flash(_("Delivery recorded."), "success")
             return redirect(url_for("admin.deliver", letter_id=letter.id))
     flash(
-        "The delivery could not be recorded: "
-        + "; ".join(e for errors in form.errors.values() for e in errors),
+        _(
+            "The delivery could not be recorded: %(errors)s",
+            errors="; ".join(str(e) for errors in form.errors.values() for e in errors),
+        ),
         "error",
     )
     return redirect(url_for("admin.deliver", letter_id=letter.id) + "#delivery")
@@ -171,8 +183,17 @@ def send_update(letter_id: int) -> Any:
             public=bool(form.public.data),
         )
         count = update.recipients
-        posted = " and posted on the public page" if update.public else ""
-        flash(f"Update sent to {count} signer{'s' if count != 1 else ''}{posted}.", "success")
+        if update.public:
+            sent = ngettext(
+                "Update sent to %(num)s signer and posted on the public page.",
+                "Update sent to %(num)s signers and posted on the public page.",
+                count,
+            )
+        else:
+            sent = ngettext(
+                "Update sent to %(num)s signer.", "Update sent to %(num)s signers.", count
+            )
+        flash(sent, "success")
         return redirect(url_for("admin.deliver", letter_id=letter.id) + "#updates")
     return _render_deliver(letter, form), 422  # what was typed stays, errors beside it
 
@@ -183,5 +204,5 @@ def unpublish_update(letter_id: int, update_id: int) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     if updates.unpublish_update(letter, update_id, by=me()):
-        flash("The update is no longer shown on the public page.", "success")
+        flash(_("The update is no longer shown on the public page."), "success")
     return redirect(url_for("admin.deliver", letter_id=letter.id) + "#updates")

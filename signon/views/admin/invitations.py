@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from signon.extensions import db
@@ -12,8 +14,6 @@ from signon.forms.outreach import OutreachSettingsForm, SendOutreachForm
 from signon.models import Partner
 from signon.services import outreach, outreach_emails
 from signon.views.admin.base import bp, letter_or_404, me
-
-NOUNS = {outreach.Action.INVITE: "invitation", outreach.Action.REMIND: "reminder"}
 
 
 def _action(value: str | None) -> outreach.Action:
@@ -40,7 +40,7 @@ def partners_send_check(letter_id: int) -> str:
         "admin/partners_send.html",
         letter=letter,
         audience=audience,
-        noun=NOUNS[action],
+        inviting=action == outreach.Action.INVITE,
         preview=outreach_emails.preview_for(letter, first, outreach.KIND_OF[action])
         if first
         else None,
@@ -56,7 +56,7 @@ def partners_send(letter_id: int) -> Response:
     form = SendOutreachForm()
     back = redirect(url_for("admin.partners_page", letter_id=letter.id))
     if not form.validate_on_submit():
-        flash("The request could not be checked, so nothing was sent. Try again.", "error")
+        flash(_("The request could not be checked, so nothing was sent. Try again."), "error")
         return back
     action = outreach.Action(form.action.data)
     try:
@@ -64,12 +64,22 @@ def partners_send(letter_id: int) -> Response:
     except outreach.OutreachError as error:
         flash(str(error), "error")
         return back
-    noun = NOUNS[action]
-    if sent:
-        flash(f"{sent} {noun}{'s' if sent != 1 else ''} on the way.", "success")
-    else:
-        flash(f"No {noun} was sent: nobody left to send one to (already done?).", "info")
+    flash(*_sent_message(action, sent))
     return back
+
+
+def _sent_message(action: outreach.Action, sent: int) -> tuple[str, str]:
+    if action == outreach.Action.INVITE:
+        if sent:
+            return ngettext(
+                "%(num)s invitation on the way.", "%(num)s invitations on the way.", sent
+            ), "success"
+        return _("No invitation was sent: nobody left to send one to (already done?)."), "info"
+    if sent:
+        return ngettext(
+            "%(num)s reminder on the way.", "%(num)s reminders on the way.", sent
+        ), "success"
+    return _("No reminder was sent: nobody left to send one to (already done?)."), "info"
 
 
 @bp.route("/letters/<int:letter_id>/partners/emails", methods=["GET", "POST"])
@@ -86,7 +96,7 @@ def partner_emails(letter_id: int) -> Any:
             previews = outreach_emails.previews(letter, settings.texts)
         elif settings is not None:
             outreach_emails.save_settings(letter, settings, by=me())
-            flash("Invitation and reminder settings saved.", "success")
+            flash(_("Invitation and reminder settings saved."), "success")
             return redirect(url_for("admin.partner_emails", letter_id=letter.id))
     return render_template(
         "admin/partner_emails.html",

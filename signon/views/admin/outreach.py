@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Response as FlaskResponse
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -20,6 +22,10 @@ from signon.models import Letter
 from signon.services import access, partner_import, partner_sheet, partners
 from signon.services.deliverables import ExportFile
 from signon.views.admin.base import bp, download, letter_or_404, me
+
+# Where rows come from when no file name says it, as the import records it.
+PASTED = "pasted rows"
+A_FILE = "the file"
 
 
 def _from_letter_form(letter: Letter) -> PartnersFromLetterForm:
@@ -47,6 +53,7 @@ def partners_page(letter_id: int) -> str:
         shown=partners.filtered(everyone, state),
         filters=partners.FILTERS,
         proposals=partners.proposals(letter),
+        status_names=partners.STATUS_WORDS,
         import_form=PartnerImportForm(formdata=None),
         from_letter=_from_letter_form(letter),
         match_form=MatchPartnerForm(formdata=None),
@@ -63,7 +70,21 @@ def _preview(letter: Letter, plan: partner_import.Plan, kind: str, payload: str)
         digest=digest,
         seal=partner_import.seal(letter, me().id, f"{kind}:{payload}", digest),
     )
-    return render_template("admin/partners_preview.html", letter=letter, plan=plan, confirm=confirm)
+    return render_template(
+        "admin/partners_preview.html",
+        letter=letter,
+        plan=plan,
+        confirm=confirm,
+        source=_shown_source(plan.source, kind, payload),
+        field_names=partner_import.FIELD_WORDS,
+    )
+
+
+def _shown_source(source: str, kind: str, payload: str) -> str:
+    """Where the rows come from, in the page's language (the plan keeps it as recorded)."""
+    if kind == "letter":
+        return _("the signatories of “%(title)s”", title=letter_or_404(int(payload)).title)
+    return {PASTED: _("pasted rows"), A_FILE: _("the file")}.get(source, source)
 
 
 @bp.post("/letters/<int:letter_id>/partners/import")
@@ -84,12 +105,12 @@ def partners_import(letter_id: int) -> Any:
 
 def _uploaded_text(form: PartnerImportForm) -> tuple[str, str]:
     if not form.file.data:
-        return form.pasted.data or "", "pasted rows"
+        return form.pasted.data or "", PASTED
     upload = form.file.data
     with upload.stream:  # a large upload waits in a temporary file: close it once read
         raw = upload.stream.read()
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
-    return partner_sheet.decoded(raw, limit), upload.filename or "the file"
+    return partner_sheet.decoded(raw, limit), upload.filename or A_FILE
 
 
 @bp.post("/letters/<int:letter_id>/partners/from-letter")
@@ -97,7 +118,7 @@ def partners_from_letter(letter_id: int) -> Any:
     letter = letter_or_404(letter_id)
     form = _from_letter_form(letter)
     if not form.validate_on_submit():
-        flash("Choose one of your letters.", "error")
+        flash(_("Choose one of your letters."), "error")
         return redirect(url_for("admin.partners_page", letter_id=letter.id))
     source = letter_or_404(form.source.data)
     plan = _letter_plan(letter, source)
@@ -118,18 +139,26 @@ def partners_confirm(letter_id: int) -> Any:
     if not form.validate_on_submit() or not partner_import.sealed(
         letter, me().id, f"{kind}:{payload}", form.digest.data or "", form.seal.data or ""
     ):
-        flash("The preview could not be checked, so nothing was saved. Import again.", "error")
+        flash(_("The preview could not be checked, so nothing was saved. Import again."), "error")
         return redirect(url_for("admin.partners_page", letter_id=letter.id)), 400
     try:
-        plan = _plan_again(letter, kind, payload, form.filename.data or "the file")
+        plan = _plan_again(letter, kind, payload, form.filename.data or A_FILE)
         if plan.digest() != form.digest.data:
-            flash("The partners changed since the preview. Check this preview again.", "error")
+            flash(_("The partners changed since the preview. Check this preview again."), "error")
             return _preview(letter, plan, kind, payload), 409
         added, updated = partner_import.apply(letter, plan, by=me())
     except partner_sheet.PartnerImportError as error:
         flash(str(error), "error")
         return redirect(url_for("admin.partners_page", letter_id=letter.id))
-    flash(f"Added {added} partner{'s' if added != 1 else ''}, updated {updated}.", "success")
+    flash(
+        ngettext(
+            "Added %(num)s partner, updated %(updated)s.",
+            "Added %(num)s partners, updated %(updated)s.",
+            added,
+            updated=updated,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.partners_page", letter_id=letter.id))
 
 
@@ -149,7 +178,13 @@ def partners_match(letter_id: int) -> Response:
             partner = partners.confirm_match(
                 letter, _number(form.partner_id.data), _number(form.signature_id.data), by=me()
             )
-            flash(f"{partner.organization} is matched to its signature.", "success")
+            flash(
+                _(
+                    "%(organization)s is matched to its signature.",
+                    organization=partner.organization,
+                ),
+                "success",
+            )
         except partners.MatchError as error:
             flash(str(error), "error")
     return redirect(url_for("admin.partners_page", letter_id=letter.id))
@@ -182,5 +217,6 @@ def partner_page(letter_id: int, partner_id: int) -> str:
         letter=letter,
         partner=partner,
         state=partners.STATE_LABELS[partners.state_of(partner, status)],
+        status_names=partners.STATUS_WORDS,
         signed=partners.letters_signed(partner.organization_key, me()),
     )

@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from signon.exports import lists
 from signon.forms.delivery import PressReleaseForm
@@ -42,7 +43,7 @@ def save_press_release(letter_id: int) -> Any:
     if not form.validate_on_submit():
         return _render_press_kit(letter, form)
     press.save(letter, form.choices(), by=me())
-    flash("Press release saved. The preview and the downloads show it now.", "success")
+    flash(_("Press release saved. The preview and the downloads show it now."), "success")
     return redirect(url_for("admin.press_kit", letter_id=letter.id) + "#release-preview")
 
 
