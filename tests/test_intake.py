@@ -56,7 +56,12 @@ def add_by_hand(client: FlaskClient, letter_id: int, **overrides: str):
 
 
 def upload(
-    client: FlaskClient, letter_id: int, text: str | bytes, name: str = "sheet.csv", **flags: str
+    client: FlaskClient,
+    letter_id: int,
+    text: str | bytes,
+    name: str = "sheet.csv",
+    headers: dict[str, str] | None = None,
+    **flags: str,
 ):
     page = client.get(f"/admin/letters/{letter_id}/signatures/import")
     raw = text.encode("utf-8") if isinstance(text, str) else text
@@ -65,6 +70,7 @@ def upload(
         f"/admin/letters/{letter_id}/signatures/import",
         data=data,
         content_type="multipart/form-data",
+        headers=headers,
     )
 
 
@@ -187,6 +193,38 @@ def test_google_form_sheet_is_checked_then_imported(
         assert event.after["rows"] == 5
         assert event.after["source"] == "imported from sheet.csv"
     assert len(mailbox.wait_for(5)) == 5
+
+
+def test_a_spanish_google_form_sheet_is_read_by_its_spanish_headings(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    letter_id = owner_and_letter(app)
+    login_as(client, "ana@coalition.example")
+    sheet = (
+        "Marca temporal,Nombre de la organización,Su nombre completo,Correo electrónico,"
+        "Cargo,Ciudad,Estado,País,Sitio web,Categoría,Comentarios\n"
+        "2026-12-01,Centro Legal del Barrio,Rosa Martínez,rosa@centrolegal.example,Directora,"
+        "Fresno,CA,US,https://centrolegal.example,,Con gusto\n"
+    )
+    check = upload(client, letter_id, sheet, headers={"Accept-Language": "es"})
+    assert check.status_code == 200, check.text
+    assert "Marca temporal" in check.text  # the one heading not read, named as written
+    done = confirm_import(client, letter_id, check.text)
+    assert done.status_code == 200
+    [added] = all_signatures(app)
+    assert (added.organization, added.name, added.email) == (
+        "Centro Legal del Barrio",
+        "Rosa Martínez",
+        "rosa@centrolegal.example",
+    )
+    assert (added.title, added.city, added.region, added.country) == (
+        "Directora",
+        "Fresno",
+        "CA",
+        "US",
+    )
+    assert added.website == "https://centrolegal.example"
+    assert added.note == "Con gusto"
 
 
 def test_bad_rows_are_reported_row_by_row_and_nothing_is_saved(app: Flask, client: FlaskClient):

@@ -106,6 +106,25 @@ def test_quoted_cells_keep_commas_and_newlines(ctx: Flask):
     ]
 
 
+def test_spanish_headings_are_matched_too_whatever_their_accents(ctx: Flask):
+    sheet = partner_sheet.read_text(
+        "Organización;Persona de contacto;Correo electronico;Tipo de organización;Notas;"
+        "Coorganizador;Teléfono\n"
+        "Centro Legal;Rosa Martínez;rosa@centrolegal.example;Local;Llamar antes;"
+        "ana@coalition.example;555\n"
+    )
+    assert sheet.columns == {
+        "organization": "Organización",
+        "contact_name": "Persona de contacto",
+        "email": "Correo electronico",
+        "category": "Tipo de organización",
+        "notes": "Notas",
+        "owner": "Coorganizador",
+    }
+    assert sheet.ignored == ["Teléfono"]
+    assert sheet.rows[0][1]["email"] == "rosa@centrolegal.example"
+
+
 def test_pasted_rows_without_headings_are_read_in_the_documented_order(ctx: Flask):
     sheet = partner_sheet.read_text("Harbor Legal Aid\tLee Park\tlee@harbor.example\tLocal\n")
     assert not sheet.headed

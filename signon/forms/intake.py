@@ -99,7 +99,9 @@ class ImportForm(FlaskForm):
             ),
         ],
         description=lazy_gettext(
-            "The first row names the columns: organization, name and email are needed; title, city, state, country, website, category and note are read when present. A Google Form sheet works as it is."
+            "The first row names the columns, in English or Spanish: organization, name and "
+            "email are needed; title, city, state, country, website, category and note are read "
+            "when present. A Google Form sheet works as it is."
         ),
     )
     approve = BooleanField(lazy_gettext("List them now (approve them)"), default=True)

@@ -93,9 +93,9 @@ class PartnerImportForm(FlaskForm):
             )
         ],
         description=lazy_gettext(
-            "The first row names the columns: Organization is needed; Contact, Email, Category, "
-            "Notes and Co-host are read when present. UTF-8 or Excel's CSV, with commas or "
-            "semicolons."
+            "The first row names the columns, in English or Spanish: Organization is needed; "
+            "Contact, Email, Category, Notes and Co-host are read when present. UTF-8 or Excel's "
+            "CSV, with commas or semicolons."
         ),
     )
     pasted = TextAreaField(

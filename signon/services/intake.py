@@ -34,22 +34,44 @@ HEADINGS: dict[str, tuple[str, ...]] = {
         "organization", "organisation", "organization name", "organisation name", "org",
         "group", "name of organization", "name of your organization", "your organization",
         "organization group", "signing organization",
+        # Spanish headings (accents do not count)
+        "organizacion", "nombre de la organizacion", "nombre de su organizacion",
+        "su organizacion", "organizacion firmante", "grupo",
     ),
     "name": (
         "name", "full name", "your name", "your full name", "signer", "signer name",
         "contact name", "contact", "first and last name",
+        "nombre", "nombre completo", "su nombre", "su nombre completo", "nombre y apellido",
+        "nombre y apellidos", "firmante", "contacto", "nombre del contacto",
     ),
     "email": (
         "email", "email address", "e mail", "e mail address", "your email", "your email address",
         "contact email",
+        "correo", "correo electronico", "su correo electronico", "direccion de correo electronico",
+        "direccion de correo", "correo de contacto",
     ),
-    "title": ("title", "your title", "role", "your role", "position", "job title", "your title or role"),
-    "city": ("city", "town", "city or town"),
-    "region": ("state", "region", "state or region", "province", "state province"),
-    "country": ("country",),
-    "website": ("website", "web site", "url", "organization website", "web address"),
-    "category": ("category", "type", "organization type", "type of organization"),
-    "note": ("note", "notes", "comment", "comments", "note to the organizers"),
+    "title": (
+        "title", "your title", "role", "your role", "position", "job title", "your title or role",
+        "cargo", "su cargo", "puesto", "funcion",
+    ),
+    "city": ("city", "town", "city or town", "ciudad", "localidad", "municipio"),
+    "region": (
+        "state", "region", "state or region", "province", "state province",
+        "estado", "provincia", "estado o region",
+    ),
+    "country": ("country", "pais"),
+    "website": (
+        "website", "web site", "url", "organization website", "web address",
+        "sitio web", "pagina web", "web",
+    ),
+    "category": (
+        "category", "type", "organization type", "type of organization",
+        "categoria", "tipo", "tipo de organizacion",
+    ),
+    "note": (
+        "note", "notes", "comment", "comments", "note to the organizers",
+        "nota", "notas", "comentario", "comentarios", "nota para los organizadores",
+    ),
 }  # fmt: skip
 REQUIRED = ("organization", "name", "email")
 MAX_ROWS = 5000

@@ -18,20 +18,30 @@ HEADINGS: dict[str, tuple[str, ...]] = {
         "organization", "organisation", "org", "group", "organization name", "organisation name",
         "name of organization", "name of organisation", "partner", "partner organization",
         "coalition member", "member organization", "organization group",
+        # Spanish headings (accents do not count)
+        "organizacion", "nombre de la organizacion", "organizacion aliada", "aliada", "aliado",
+        "grupo", "miembro de la coalicion",
     ),
     "contact_name": (
         "contact", "contact name", "name", "full name", "contact person", "person",
         "first and last name", "main contact",
+        "contacto", "nombre del contacto", "persona de contacto", "nombre", "nombre completo",
+        "nombre y apellido", "nombre y apellidos",
     ),
     "email": (
         "email", "email address", "e mail", "e mail address", "contact email",
         "contact email address", "mail", "work email",
+        "correo", "correo electronico", "correo de contacto", "direccion de correo electronico",
     ),
-    "category": ("category", "type", "sector", "organization type", "type of organization"),
-    "notes": ("notes", "note", "comments", "comment", "remarks"),
+    "category": (
+        "category", "type", "sector", "organization type", "type of organization",
+        "categoria", "tipo", "tipo de organizacion",
+    ),
+    "notes": ("notes", "note", "comments", "comment", "remarks", "notas", "nota", "comentarios"),
     "owner": (
         "co host", "cohost", "owner", "owned by", "relationship owner", "host", "organizer",
         "point person", "who asks",
+        "coorganizador", "coorganizadora", "responsable", "quien pide",
     ),
 }  # fmt: skip
 # The order pasted rows without headings are read in.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 
 from flask_babel import gettext
 
@@ -30,9 +31,10 @@ def decode(raw: bytes) -> str:
 
 
 def heading_key(heading: str) -> str:
-    """'E-mail address (work)' and 'email address' compare alike: case, punctuation and
-    parenthesized remarks do not count."""
+    """'E-mail address (work)' and 'email address' compare alike, and so do 'Correo electrónico'
+    and 'correo electronico': case, accents, punctuation and parenthesized remarks do not count."""
     text = re.sub(r"\(.*?\)", " ", heading.casefold())
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
 
