@@ -105,7 +105,7 @@ def test_the_confirm_step_counts_before_anything_is_sent(app: Flask, client: Fla
     page = client.get(f"/admin/letters/{letter_id}/partners/send?action=invite")
     assert page.status_code == 200
     assert "Send 2 invitations" in page.text
-    assert "1 partner have no email address" in page.text
+    assert "1 partner has no email address" in page.text
     assert "Dear Lee Park," in page.text  # the first one's email, shown before sending
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count(OutboxMessage.id))).scalar_one() == 0

@@ -63,13 +63,13 @@ def skip_line(reason: str, count: int) -> str:
     """'2 partners declined', as the confirm page says it in its language."""
     lines = {
         "no_email": ngettext(
-            "%(num)s partner have no email address", "%(num)s partners have no email address", count
+            "%(num)s partner has no email address", "%(num)s partners have no email address", count
         ),
         "unsubscribed": ngettext(
             "%(num)s partner unsubscribed", "%(num)s partners unsubscribed", count
         ),
         "bounced": ngettext(
-            "%(num)s partner have an address that bounced",
+            "%(num)s partner has an address that bounced",
             "%(num)s partners have an address that bounced",
             count,
         ),
