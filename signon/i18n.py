@@ -198,14 +198,15 @@ def spoken_or_default(language: str | None) -> str:
 
 
 def _own_name(code: str) -> str:
-    return language_name(code, code)
+    return language_name(code, code, capitalized=True)
 
 
-def language_name(code: str, in_language: str | None = None) -> str:
-    """A language's name, capitalized, in `in_language` (the page's by default): 'Spanish',
-    'inglés'; its own name with in_language=code ('Español')."""
+def language_name(code: str, in_language: str | None = None, *, capitalized: bool = False) -> str:
+    """A language's name in `in_language` (the page's by default), as written within a sentence:
+    'Spanish', 'inglés', 'español'; `capitalized` where it stands alone (a heading, a link, an
+    option: 'Español')."""
     name = Locale.parse(code).get_display_name(in_language or current()) or code
-    return name[:1].upper() + name[1:] if (in_language or current()) == code else name
+    return name[:1].upper() + name[1:] if capitalized else name
 
 
 def safe_next(target: str | None) -> str:

@@ -512,3 +512,14 @@ def test_the_language_link_keeps_where_a_visitor_came_from_but_never_a_share_cod
     assert "SecretShareCode1" not in page.text
     chosen = client.get(html.unescape(link.group(1)))
     assert chosen.headers["Location"] == "/letters/test-letter?ref=newsletter&utm_source=x"
+
+
+def test_language_names_are_lower_case_within_a_spanish_sentence(app: Flask):
+    with app.test_request_context("/"), i18n.speaking("es"):
+        assert i18n.language_name("es") == "español"
+        assert i18n.language_name("en") == "inglés"
+        assert i18n.language_name("es", capitalized=True) == "Español"
+        assert [name for _, name in i18n.own_names()] == ["English", "Español"]
+    with app.test_request_context("/"), i18n.speaking("en"):
+        assert i18n.language_name("es") == "Spanish"
+        assert i18n.language_name("es", "es") == "español"

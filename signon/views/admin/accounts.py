@@ -133,7 +133,10 @@ def account_language() -> Response:
     accounts.set_language(me(), code)
     with i18n.speaking(code):
         flash(
-            gettext("Your language is saved: %(name)s.", name=i18n.language_name(code, code)),
+            gettext(
+                "Your language is saved: %(name)s.",
+                name=i18n.language_name(code, code, capitalized=True),
+            ),
             "success",
         )
     response = redirect(url_for("admin.account"))
