@@ -214,9 +214,17 @@ def test_reveal_button_publishes_the_list_once_and_is_audited(app: Flask, client
     settings = client.get(f"/admin/letters/{made['id']}/embargo").text
     assert "Under embargo" in settings
     assert "Reveal the list" in settings
-    response = client.post(
+    unticked = client.post(
         f"/admin/letters/{made['id']}/embargo/reveal",
         data={"csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Nothing was revealed: tick “Yes, make the list public now” first." in unticked.text
+    assert HIDDEN[0] not in client.get("/letters/test-letter").text
+    assert audit(app, "letter.revealed") == []
+    response = client.post(
+        f"/admin/letters/{made['id']}/embargo/reveal",
+        data={"csrf_token": token, "ready": "y"},
         follow_redirects=True,
     )
     assert "The list is public now." in response.text
@@ -228,7 +236,7 @@ def test_reveal_button_publishes_the_list_once_and_is_audited(app: Flask, client
     assert client.get(logo_url).status_code == 200
     again = client.post(
         f"/admin/letters/{made['id']}/embargo/reveal",
-        data={"csrf_token": token},
+        data={"csrf_token": token, "ready": "y"},
         follow_redirects=True,
     )
     assert "already public" in again.text
@@ -242,7 +250,7 @@ def test_reveal_button_publishes_the_list_once_and_is_audited(app: Flask, client
 def test_reveal_needs_a_valid_form(app: Flask, client: FlaskClient):
     made = make_letter(app)
     owner_session(client, made)
-    response = client.post(f"/admin/letters/{made['id']}/embargo/reveal", data={})
+    response = client.post(f"/admin/letters/{made['id']}/embargo/reveal", data={"ready": "y"})
     assert response.status_code == 400
     assert HIDDEN[0] not in client.get("/letters/test-letter").text
 
@@ -255,7 +263,7 @@ def test_an_organizer_of_another_letter_cannot_reveal_or_see_the_link(
         create_organizer("other@coalition.example")
     token = login_as(client, "other@coalition.example")
     response = client.post(
-        f"/admin/letters/{made['id']}/embargo/reveal", data={"csrf_token": token}
+        f"/admin/letters/{made['id']}/embargo/reveal", data={"csrf_token": token, "ready": "y"}
     )
     assert response.status_code == 404
     assert client.get(f"/admin/letters/{made['id']}/embargo").status_code == 404

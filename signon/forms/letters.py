@@ -156,6 +156,13 @@ class LetterForm(FlaskForm):
         )
 
 
+class RevealForm(FlaskForm):
+    """The launch button, with the box that says the organizer means it: a list made public cannot
+    be taken back."""
+
+    ready = BooleanField(lazy_gettext("Yes, make the list public now"))
+
+
 class EmbargoForm(FlaskForm):
     """Collecting signatures under embargo, and when the list is revealed."""
 

@@ -45,6 +45,10 @@ def test_organizer_embargoes_the_list_then_reveals_it(page: Any, live_server: Li
 
     page.goto(f"{live_server.url}/admin/letters/{letter_id}/embargo")
     page.get_by_role("button", name="Reveal the list").click()
+    expect(page.get_by_text("Nothing was revealed")).to_be_visible()
+    page.get_by_label("Yes, make the list public now").check()
+    assert_accessible(page, "embargo settings, ready to reveal")
+    page.get_by_role("button", name="Reveal the list").click()
     expect(page.get_by_text("The list is public now.")).to_be_visible()
 
     page.goto(public)

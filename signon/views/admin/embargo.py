@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from signon.forms.auth import EmptyForm
-from signon.forms.letters import EmbargoForm
+from signon.forms.letters import EmbargoForm, RevealForm
 from signon.links import external_url
 from signon.models import Letter
 from signon.services import embargo
@@ -45,6 +45,7 @@ def _page(letter: Letter, form: EmbargoForm, status: int) -> tuple[str, int]:
         letter=letter,
         form=form.in_zone(letter.timezone),
         action_form=EmptyForm(),
+        reveal_form=RevealForm(formdata=None),
         under_embargo=embargo.under_embargo(letter),
         reveal_at=embargo.local_reveal_at(letter),
         revealed_at=embargo.local_revealed_at(letter),
@@ -57,8 +58,12 @@ def _page(letter: Letter, form: EmbargoForm, status: int) -> tuple[str, int]:
 @bp.post("/letters/<int:letter_id>/embargo/reveal")
 def reveal_list(letter_id: int) -> Response:
     letter = letter_or_404(letter_id)
-    if not EmptyForm().validate_on_submit():
+    form = RevealForm()
+    if not form.validate_on_submit():
         abort(400)
+    if not form.ready.data:
+        flash(_("Nothing was revealed: tick “Yes, make the list public now” first."), "error")
+        return redirect(url_for("admin.embargo_settings", letter_id=letter_id) + "#reveal-title")
     if embargo.reveal(letter, by=me()):
         flash(_("The list is public now."), "success")
     else:
