@@ -17,7 +17,7 @@ from signon.cli import cli
 from signon.demo import DEMO_SLUG
 from signon.extensions import db
 from signon.models import Letter, LetterStatus, Organizer, Signatory
-from signon.services import flags, letters, listing
+from signon.services import access, flags, letters, listing
 from tests.conftest import drop_pg_schema, free_port, make_pg_schema
 
 
@@ -139,6 +139,36 @@ def test_create_letter_explains_bad_input(app: Flask, tmp_path: Path):
     )
     assert result.exit_code == 1
     assert "lowercase letters" in result.output
+
+
+def test_a_letter_made_from_the_command_line_has_the_owner_named(app: Flask, tmp_path: Path):
+    source = tmp_path / "letter.md"
+    source.write_text("# A letter\n\nText.\n")
+    runner = app.test_cli_runner()
+    made = runner.invoke(
+        cli,
+        ["create-organizer", "kim@coalition.example", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert made.exit_code == 0, made.output
+    nobody = runner.invoke(
+        cli, ["create-letter", str(source), "--slug", "a-letter", "--owner", "x@nowhere.example"]
+    )
+    assert nobody.exit_code == 1
+    assert "no organizer account for x@nowhere.example" in nobody.output
+    owned = runner.invoke(
+        cli,
+        ["create-letter", str(source), "--slug", "a-letter", "--owner", "KIM@coalition.example"],
+    )
+    assert owned.exit_code == 0, owned.output
+    with app.app_context():
+        letter = letters.get_by_slug("a-letter")
+        kim = db.session.execute(
+            sa.select(Organizer).where(Organizer.email == "kim@coalition.example")
+        ).scalar_one()
+        assert letter is not None
+        assert letter.owner_id == kim.id
+        assert access.letters_for(kim) == [letter]  # an organizer, not an admin, sees it
 
 
 def test_open_and_close_letter(app: Flask, tmp_path: Path):

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from signon import demo
 from signon.commands import in_terminal_language, letter_at
 from signon.models import LetterStatus
-from signon.services import letters
+from signon.services import accounts, letters
 
 
 @click.command("create-letter")
@@ -27,6 +27,11 @@ from signon.services import letters
 @click.option("--timezone", "tz", default="UTC", show_default=True, help="e.g. America/New_York.")
 @click.option("--no-approval", is_flag=True, help="List signatures as soon as they are confirmed.")
 @click.option("--open", "open_now", is_flag=True, help="Open the letter for signatures at once.")
+@click.option(
+    "--owner",
+    metavar="EMAIL",
+    help="The organizer account that owns and hosts the letter (sees it, gets its emails).",
+)
 @with_appcontext
 @in_terminal_language
 def create_letter(
@@ -38,10 +43,14 @@ def create_letter(
     tz: str,
     no_approval: bool,
     open_now: bool,
+    owner: str | None,
 ) -> None:
     """Create a letter from a Markdown file."""
     text = markdown_file.read_text(encoding="utf-8")
     title, body = _split_title(text, title)
+    author = accounts.by_email(owner) if owner else None
+    if owner and author is None:
+        raise click.ClickException(_("no organizer account for %(email)s", email=owner))
     try:
         letter = letters.create_letter(
             letters.LetterDraft(
@@ -52,7 +61,8 @@ def create_letter(
                 deadline_at=_parse_deadline(deadline, tz),
                 timezone=tz,
                 requires_approval=not no_approval,
-            )
+            ),
+            author_id=author.id if author else None,
         )
     except letters.LetterError as error:
         raise click.ClickException(str(error)) from error
