@@ -79,7 +79,8 @@ def select_locale() -> str:
     if letter_language in spoken[1:]:  # a letter in the default language leaves it to the browser
         # ... and so does one translated into the browser's language.
         best = request.accept_languages.best_match(spoken) if has_request_context() else None
-        if best is not None and best in g.get("letter_languages", ()):
+        readable = g.get("letter_languages")
+        if best is not None and best != letter_language and readable and best in readable():
             return str(best)
         return str(letter_language)
     if has_request_context():
@@ -99,11 +100,13 @@ def _organizer_language() -> str:
     return str(getattr(current_user, "language", "") or "")
 
 
-def use_language_of_page(language: str | None, readable: Sequence[str] = ()) -> None:
+def use_language_of_page(
+    language: str | None, readable: Callable[[], Sequence[str]] | None = None
+) -> None:
     """This page belongs to a letter (or a signature) that speaks `language`; a letter can also
-    be read in the `readable` languages (its translations)."""
+    be read in the languages `readable()` gives (its translations), asked only when they matter."""
     g.letter_language = language
-    g.letter_languages = tuple(readable)
+    g.letter_languages = readable
     flask_babel.refresh()
 
 

@@ -70,7 +70,7 @@ def public_letter(slug: str) -> Letter:
     if letter is None or letter.status == LetterStatus.DRAFT:
         abort(404)
     embargo.reveal_if_due(letter)  # a scheduled launch happens on the first view after its time
-    i18n.use_language_of_page(letter.language, translations.translated_languages(letter))
+    i18n.use_language_of_page(letter.language, lambda: translations.translated_languages(letter))
     return letter
 
 
