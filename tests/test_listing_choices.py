@@ -34,6 +34,8 @@ from signon.models import (
 from signon.services import (
     contacts,
     deliverables,
+    frozen_lists,
+    list_documents,
     listing,
     listing_choices,
     moderation,
@@ -456,8 +458,8 @@ def test_the_press_kit_names_nobody_who_asked_not_to_be_named(
 
 def test_a_frozen_list_stays_as_it_was_and_keeps_who_asked(ctx: Flask, mailbox: Mailbox):
     letter = listed_letter()
-    snapshot = deliverables.freeze(letter, by=create_organizer("boss@coalition.example"))
-    stored = {fmt: deliverables.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
+    snapshot = frozen_lists.freeze(letter, by=create_organizer("boss@coalition.example"))
+    stored = {fmt: frozen_lists.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
     assert HIDDEN.encode() not in stored["text"]
     assert stored["text"].decode().splitlines()[0] == EXPECTED_LINE
     assert snapshot.count_line == EXPECTED_LINE
@@ -468,7 +470,7 @@ def test_a_frozen_list_stays_as_it_was_and_keeps_who_asked(ctx: Flask, mailbox: 
         sa.select(Signature).where(Signature.email == "q@quiet.example")
     ).scalar_one()
     listing_choices.change_listing(letter, quiet.id, "named", by=create_organizer("x@c.example"))
-    again = {fmt: deliverables.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
+    again = {fmt: frozen_lists.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
     assert again == stored
     now = export(letter, "text").decode()
     assert HIDDEN not in now
@@ -486,7 +488,7 @@ def test_a_frozen_list_stays_as_it_was_and_keeps_who_asked(ctx: Flask, mailbox: 
     assert "2 organizations, 1 of them not named" in addendum
     reread = db.session.get(ListSnapshot, snapshot.id)
     assert reread is not None
-    doc = deliverables.snapshot_document(letter, reread, ListOptions(with_unnamed=True))
+    doc = list_documents.snapshot_document(letter, reread, ListOptions(with_unnamed=True))
     assert doc.count_line == "3 organizations and 1 individual"
 
 
@@ -708,8 +710,8 @@ def test_a_name_frozen_then_asked_not_to_be_named_leaves_the_press_kit(
     ctx: Flask, mailbox: Mailbox
 ):
     letter = listed_letter()
-    snapshot = deliverables.freeze(letter, by=create_organizer("boss@coalition.example"))
-    delivered = deliverables.snapshot_export(snapshot, "text").body
+    snapshot = frozen_lists.freeze(letter, by=create_organizer("boss@coalition.example"))
+    delivered = frozen_lists.snapshot_export(snapshot, "text").body
     assert SHOWN.encode() in delivered
     shown = db.session.execute(
         sa.select(Signature).where(Signature.organization == SHOWN)
@@ -718,4 +720,4 @@ def test_a_name_frozen_then_asked_not_to_be_named_leaves_the_press_kit(
     assert SHOWN not in press.listed_organizations(press.signatories(letter))
     assert SHOWN not in press.export(letter, "markdown").body.decode()  # type: ignore[union-attr]
     assert "2 of them not named" in press.signatories(letter).count_line
-    assert deliverables.snapshot_export(snapshot, "text").body == delivered  # as delivered
+    assert frozen_lists.snapshot_export(snapshot, "text").body == delivered  # as delivered

@@ -25,7 +25,7 @@ from signon.models import (
     PressRelease,
     Signature,
 )
-from signon.services import deliverables, deliveries, press, translations
+from signon.services import deliveries, frozen_lists, press, translations
 from signon.services.press import ReleaseChoices
 from tests.conftest import Mailbox, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer
@@ -225,7 +225,7 @@ def test_the_dateline_takes_the_day_of_the_public_delivery(ctx: Flask, mailbox: 
 
     by = db.session.get(Organizer, owner)
     assert by is not None
-    snapshot = deliverables.freeze(letter, by=by)
+    snapshot = frozen_lists.freeze(letter, by=by)
     deliveries.record_delivery(
         letter,
         snapshot,

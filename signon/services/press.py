@@ -15,6 +15,7 @@ from markupsafe import escape
 from signon import audit, i18n, transaction
 from signon.exports import formats
 from signon.exports import press as press_export
+from signon.exports.formats import ExportFile
 from signon.exports.lists import markdown_escape
 from signon.exports.model import ListDocument
 from signon.exports.press import PressReleaseDocument
@@ -29,8 +30,15 @@ from signon.models import (
     utcnow,
 )
 from signon.sanitize import markdown_to_html
-from signon.services import contacts, counting, deliverables, deliveries, letters, translations
-from signon.services.deliverables import ExportFile, headline_count
+from signon.services import (
+    contacts,
+    counting,
+    deliverables,
+    deliveries,
+    letters,
+    list_documents,
+    translations,
+)
 from signon.services.normalize import clean_text, organization_key
 
 FORMATS: dict[str, tuple[str, str]] = {
@@ -76,7 +84,7 @@ def count_phrase(count: int, language: str = "en") -> str:
     """Words below 20 and the exact figure up to 99 ('52 organizations'); from 100 up the figure
     rounds down the way journalists write it ('more than 200 organizations')."""
     if count < counting.WORDS_BELOW or count >= 100:
-        return headline_count(count, language)
+        return counting.headline_count(count, language)
     return counting.organizations_figure(count, language)
 
 
@@ -191,7 +199,7 @@ def choices_of(row: PressRelease) -> ReleaseChoices:
 def signatories(letter: Letter, language: str = "en") -> ListDocument:
     """The list every export uses (frozen as delivered, with any dated addendum), less anyone who
     has since asked not to be named; in `language` (its words and its order)."""
-    return deliverables.published_document(letter, language)
+    return list_documents.published_document(letter, language)
 
 
 def listed_organizations(doc: ListDocument) -> list[str]:
