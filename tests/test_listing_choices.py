@@ -40,6 +40,7 @@ from signon.services import (
     listing_choices,
     moderation,
     press,
+    press_drafts,
     sharing,
 )
 from signon.services.listing import ListCounts, count_line
@@ -717,7 +718,7 @@ def test_a_name_frozen_then_asked_not_to_be_named_leaves_the_press_kit(
         sa.select(Signature).where(Signature.organization == SHOWN)
     ).scalar_one()
     listing_choices.change_listing(letter, shown.id, "count_only", by=None)
-    assert SHOWN not in press.listed_organizations(press.signatories(letter))
+    assert SHOWN not in press_drafts.listed_organizations(press.signatories(letter))
     assert SHOWN not in press.export(letter, "markdown").body.decode()  # type: ignore[union-attr]
     assert "2 of them not named" in press.signatories(letter).count_line
     assert frozen_lists.snapshot_export(snapshot, "text").body == delivered  # as delivered
