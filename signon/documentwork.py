@@ -15,7 +15,7 @@ from signon.exports import formats
 from signon.extensions import db
 from signon.mail import one_line
 from signon.models import DocumentJob, JobState, SnapshotFile, utcnow
-from signon.services import deliverables
+from signon.services import deliverables, frozen_lists
 
 # A job whose worker died this many times (killed, out of memory) is not tried again by itself.
 MAX_ATTEMPTS = 3
@@ -181,7 +181,7 @@ def _keep(job: DocumentJob, worker: str, made: formats.ExportFile) -> Outcome:
         SnapshotFile, (job.snapshot_id, job.format)
     ):
         # Made once, then downloaded byte for byte the same forever.
-        stored = deliverables.stored_file(job.format, made)
+        stored = frozen_lists.stored_file(job.format, made)
         stored.snapshot_id = job.snapshot_id
         db.session.add(stored)
     db.session.commit()

@@ -15,8 +15,8 @@ from signon.exports.model import ListOptions
 from signon.extensions import db
 from signon.models import Letter, Partner
 from signon.services import (
-    deliverables,
     document_jobs,
+    frozen_lists,
     logos,
     moderation,
     partner_import,
@@ -55,7 +55,7 @@ def two_organizers(app: Flask) -> dict[str, Any]:
         assert signature.signatory_id is not None
         logo = logos.store(signature, images.prepare(a_png()))  # its page, the pack and the wall
         assert logo is not None
-        snapshot = deliverables.freeze(letter, by=owner)
+        snapshot = frozen_lists.freeze(letter, by=owner)
         sheet = partner_sheet.read_text("Organization\nHarbor Legal Aid\n")
         partner_import.apply(letter, partner_import.plan(letter, sheet, "test"), by=owner)
         job = document_jobs.request(letter, "docx", ListOptions(), by=owner)

@@ -37,7 +37,7 @@ from signon.models import (
     SnapshotFile,
     utcnow,
 )
-from signon.services import deliverables, document_jobs
+from signon.services import document_jobs, frozen_lists
 from tests.conftest import Mailbox, build_app, login_as
 from tests.factories import create_letter, create_organizer
 from tests.faults import Workers, wait_until
@@ -249,7 +249,7 @@ def test_freezing_a_big_list_waits_on_no_document_and_its_pdf_is_made_once(
     assert response.status_code == 302
     monkeypatch.undo()
     with app.app_context():
-        [snapshot] = deliverables.snapshots(db.session.get_one(Letter, letter_id))
+        [snapshot] = frozen_lists.snapshots(db.session.get_one(Letter, letter_id))
         snapshot_id = snapshot.id
         assert sorted(f.format for f in snapshot.files) == ["csv", "html", "markdown", "text"]
     assert sorted((j.format, j.snapshot_id, j.state) for j in jobs(app)) == [
@@ -371,7 +371,7 @@ def test_documents_are_deleted_after_the_days_kept_but_a_frozen_list_keeps_its_o
         letter = db.session.get_one(Letter, letter_id)
         owner = create_organizer("boss@coalition.example")
         document_jobs.request(letter, "pdf", ListOptions(), by=owner)
-        deliverables.freeze(letter, by=owner)
+        frozen_lists.freeze(letter, by=owner)
     work(app)
     with app.app_context():
         db.session.execute(sa.update(DocumentJob).values(finished_at=utcnow() - timedelta(days=8)))

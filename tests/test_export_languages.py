@@ -20,7 +20,15 @@ from signon.exports import big_pdf
 from signon.exports.model import ListOptions
 from signon.extensions import db
 from signon.models import DocumentJob, JobState, Letter, Listing, utcnow
-from signon.services import counting, deliverables, document_jobs, letters, listing
+from signon.services import (
+    counting,
+    deliverables,
+    document_jobs,
+    frozen_lists,
+    letters,
+    list_documents,
+    listing,
+)
 from tests.conftest import Mailbox, build_app, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer
 
@@ -91,7 +99,7 @@ def test_headline_counts_in_spanish(ctx: Flask):
     assert counting.headline_count(1234, "es") == "más de 1200 organizaciones" or (
         counting.headline_count(1234, "es") == "más de 1.200 organizaciones"
     )
-    assert deliverables.headline_count(53) == "more than 50 organizations"
+    assert counting.headline_count(53) == "more than 50 organizations"
 
 
 def test_spanish_text_export_has_spanish_words_and_order(ctx: Flask, mailbox: Mailbox):
@@ -154,7 +162,7 @@ def test_spanish_docx_and_pdf(ctx: Flask, mailbox: Mailbox):
 
 def test_a_pdf_made_in_parts_numbers_its_pages_in_spanish(ctx: Flask, mailbox: Mailbox):
     letter = make_letter()
-    doc = deliverables.list_document(letter, ListOptions(language="es"))
+    doc = list_documents.list_document(letter, ListOptions(language="es"))
     body = letters.current_version(letter).body_html
     made = big_pdf.letter_pdf(doc, body, utcnow(), size=2)
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(made)).pages)
@@ -165,7 +173,7 @@ def test_a_pdf_made_in_parts_numbers_its_pages_in_spanish(ctx: Flask, mailbox: M
 
 def test_addendum_after_a_freeze_is_in_spanish(ctx: Flask, mailbox: Mailbox):
     letter = make_letter()
-    deliverables.freeze(letter, by=create_organizer("boss@coalition.example"))
+    frozen_lists.freeze(letter, by=create_organizer("boss@coalition.example"))
     confirmed_signature(letter, organization="Ñu Tardío", email="late@org.example")
     text = export(letter, "text").decode()
     assert text.splitlines()[0] == "6 organizaciones"

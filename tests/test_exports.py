@@ -20,7 +20,7 @@ from signon.exports import formats
 from signon.exports.model import ListOptions
 from signon.extensions import db
 from signon.models import AuditEvent, Letter, Signature, utcnow
-from signon.services import deliverables, letters, updates
+from signon.services import counting, deliverables, frozen_lists, letters, updates
 from tests.conftest import Mailbox, csrf_token, link_in, login_as, text_body
 from tests.factories import confirmed_signature, create_letter, create_organizer
 
@@ -194,12 +194,12 @@ def test_freeze_keeps_files_byte_for_byte_and_later_names_go_to_an_addendum(
 ):
     letter = make_letter()
     owner = create_organizer("boss@coalition.example")
-    snapshot = deliverables.freeze(letter, by=owner, note="As sent")
-    first = {fmt: deliverables.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
+    snapshot = frozen_lists.freeze(letter, by=owner, note="As sent")
+    first = {fmt: frozen_lists.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
     confirmed_signature(
         letter, organization="Late Comers Union", category="National", email="l@late.example"
     )
-    again = {fmt: deliverables.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
+    again = {fmt: frozen_lists.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
     assert first == again
     assert b"Late Comers Union" not in first["text"]
     current = export(letter, "text").decode()
@@ -268,7 +268,7 @@ def test_delivery_shows_on_the_public_page_and_signers_get_updates(
     token = login_as(client, "ana@coalition.example")
     client.post(f"/admin/letters/{letter_id}/freeze", data={"csrf_token": token, "note": "Final"})
     with app.app_context():
-        snapshot_id = deliverables.snapshots(db.session.get(Letter, letter_id))[0].id  # type: ignore[arg-type]
+        snapshot_id = frozen_lists.snapshots(db.session.get(Letter, letter_id))[0].id  # type: ignore[arg-type]
     client.post(
         f"/admin/letters/{letter_id}/deliveries",
         data={
@@ -341,7 +341,7 @@ def test_press_kit_has_the_headline_and_press_contacts(
     ],
 )
 def test_headline_count_in_words(count: int, words: str):
-    assert deliverables.headline_count(count) == words
+    assert counting.headline_count(count) == words
 
 
 def test_contacts_csv_of_100000_signatures_streams(
@@ -409,7 +409,7 @@ def test_every_download_names_its_charset_once(app: Flask, client: FlaskClient, 
         letter = make_letter()
         letter_id = letter.id
         boss = create_organizer("boss@coalition.example")
-        snapshot_id = deliverables.freeze(letter, by=boss).id
+        snapshot_id = frozen_lists.freeze(letter, by=boss).id
     token = login_as(client, "ana@coalition.example")
     responses = {
         fmt: client.get(f"/admin/letters/{letter_id}/export?format={fmt}")

@@ -34,10 +34,13 @@ from signon.models import (
 from signon.services import (
     contacts,
     deliverables,
+    frozen_lists,
+    list_documents,
     listing,
     listing_choices,
     moderation,
     press,
+    press_drafts,
     sharing,
 )
 from signon.services.listing import ListCounts, count_line
@@ -456,8 +459,8 @@ def test_the_press_kit_names_nobody_who_asked_not_to_be_named(
 
 def test_a_frozen_list_stays_as_it_was_and_keeps_who_asked(ctx: Flask, mailbox: Mailbox):
     letter = listed_letter()
-    snapshot = deliverables.freeze(letter, by=create_organizer("boss@coalition.example"))
-    stored = {fmt: deliverables.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
+    snapshot = frozen_lists.freeze(letter, by=create_organizer("boss@coalition.example"))
+    stored = {fmt: frozen_lists.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
     assert HIDDEN.encode() not in stored["text"]
     assert stored["text"].decode().splitlines()[0] == EXPECTED_LINE
     assert snapshot.count_line == EXPECTED_LINE
@@ -468,7 +471,7 @@ def test_a_frozen_list_stays_as_it_was_and_keeps_who_asked(ctx: Flask, mailbox: 
         sa.select(Signature).where(Signature.email == "q@quiet.example")
     ).scalar_one()
     listing_choices.change_listing(letter, quiet.id, "named", by=create_organizer("x@c.example"))
-    again = {fmt: deliverables.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
+    again = {fmt: frozen_lists.snapshot_export(snapshot, fmt).body for fmt in formats.LIST_FORMATS}
     assert again == stored
     now = export(letter, "text").decode()
     assert HIDDEN not in now
@@ -486,7 +489,7 @@ def test_a_frozen_list_stays_as_it_was_and_keeps_who_asked(ctx: Flask, mailbox: 
     assert "2 organizations, 1 of them not named" in addendum
     reread = db.session.get(ListSnapshot, snapshot.id)
     assert reread is not None
-    doc = deliverables.snapshot_document(letter, reread, ListOptions(with_unnamed=True))
+    doc = list_documents.snapshot_document(letter, reread, ListOptions(with_unnamed=True))
     assert doc.count_line == "3 organizations and 1 individual"
 
 
@@ -708,14 +711,14 @@ def test_a_name_frozen_then_asked_not_to_be_named_leaves_the_press_kit(
     ctx: Flask, mailbox: Mailbox
 ):
     letter = listed_letter()
-    snapshot = deliverables.freeze(letter, by=create_organizer("boss@coalition.example"))
-    delivered = deliverables.snapshot_export(snapshot, "text").body
+    snapshot = frozen_lists.freeze(letter, by=create_organizer("boss@coalition.example"))
+    delivered = frozen_lists.snapshot_export(snapshot, "text").body
     assert SHOWN.encode() in delivered
     shown = db.session.execute(
         sa.select(Signature).where(Signature.organization == SHOWN)
     ).scalar_one()
     listing_choices.change_listing(letter, shown.id, "count_only", by=None)
-    assert SHOWN not in press.listed_organizations(press.signatories(letter))
+    assert SHOWN not in press_drafts.listed_organizations(press.signatories(letter))
     assert SHOWN not in press.export(letter, "markdown").body.decode()  # type: ignore[union-attr]
     assert "2 of them not named" in press.signatories(letter).count_line
-    assert deliverables.snapshot_export(snapshot, "text").body == delivered  # as delivered
+    assert frozen_lists.snapshot_export(snapshot, "text").body == delivered  # as delivered

@@ -25,8 +25,8 @@ from signon.models import (
     PressRelease,
     Signature,
 )
-from signon.services import deliverables, deliveries, press, translations
-from signon.services.press import ReleaseChoices
+from signon.services import deliveries, frozen_lists, press, press_drafts, translations
+from signon.services.press_drafts import ReleaseChoices
 from tests.conftest import Mailbox, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer
 
@@ -41,44 +41,49 @@ DOUBLED = re.compile(r"organizations?\s*\(\s*(exactly\s*)?[\d,]+ organizations?"
 
 def test_the_lead_and_the_other_organizations_are_each_counted_once():
     listed = ["OpenTheGovernment"] + [f"Group {n}" for n in range(52)]
-    others = press.others_count(["OpenTheGovernment"], listed)
+    others = press_drafts.others_count(["OpenTheGovernment"], listed)
     assert others == 52
     assert (
-        press.headline(["OpenTheGovernment"], others, ASK)
+        press_drafts.headline(["OpenTheGovernment"], others, ASK)
         == "OpenTheGovernment and 52 organizations call on ICE to comply with FOIA"
     )
 
 
 def test_a_lead_that_has_not_signed_does_not_reduce_the_count():
-    assert press.others_count(["Lead Org"], ["A", "B", "C"]) == 3
-    assert press.others_count(["the lead org"], ["Lead Org", "B"]) == 1
+    assert press_drafts.others_count(["Lead Org"], ["A", "B", "C"]) == 3
+    assert press_drafts.others_count(["the lead org"], ["Lead Org", "B"]) == 1
 
 
 def test_one_lead_alone_takes_the_singular_and_no_and_zero():
-    assert press.headline(["OpenTheGovernment"], 0, ASK) == (
+    assert press_drafts.headline(["OpenTheGovernment"], 0, ASK) == (
         "OpenTheGovernment calls on ICE to comply with FOIA"
     )
-    assert press.headline(["Open Records"], 0, "press the agency") == (
+    assert press_drafts.headline(["Open Records"], 0, "press the agency") == (
         "Open Records presses the agency"
     )
-    assert press.headline(["Open Records"], 0, "deny the merger") == (
+    assert press_drafts.headline(["Open Records"], 0, "deny the merger") == (
         "Open Records denies the merger"
     )
 
 
 def test_several_leads_are_joined_as_a_reader_would():
-    assert press.headline(["A", "B", "C"], 0, ASK) == "A, B and C call on ICE to comply with FOIA"
-    assert press.headline(["A", "B"], 0, ASK) == "A and B call on ICE to comply with FOIA"
-    assert press.headline(["A", "B", "C"], 50, ASK) == (
+    assert (
+        press_drafts.headline(["A", "B", "C"], 0, ASK)
+        == "A, B and C call on ICE to comply with FOIA"
+    )
+    assert press_drafts.headline(["A", "B"], 0, ASK) == "A and B call on ICE to comply with FOIA"
+    assert press_drafts.headline(["A", "B", "C"], 50, ASK) == (
         "A, B, C and 50 organizations call on ICE to comply with FOIA"
     )
 
 
 def test_without_a_lead_the_count_leads():
-    assert press.headline([], 53, ASK) == "53 organizations call on ICE to comply with FOIA"
-    assert press.headline([], 1, ASK) == "One organization calls on ICE to comply with FOIA"
-    assert press.headline([], 7, ASK) == "Seven organizations call on ICE to comply with FOIA"
-    assert press.headline([], 0, ASK) == "A coalition calls on ICE to comply with FOIA"
+    assert press_drafts.headline([], 53, ASK) == "53 organizations call on ICE to comply with FOIA"
+    assert press_drafts.headline([], 1, ASK) == "One organization calls on ICE to comply with FOIA"
+    assert (
+        press_drafts.headline([], 7, ASK) == "Seven organizations call on ICE to comply with FOIA"
+    )
+    assert press_drafts.headline([], 0, ASK) == "A coalition calls on ICE to comply with FOIA"
 
 
 @pytest.mark.parametrize(
@@ -95,26 +100,31 @@ def test_without_a_lead_the_count_leads():
 )
 def test_large_counts_round_down_as_journalists_write_them(others: int, phrase: str):
     assert (
-        press.headline(["OTG"], others, ASK) == f"OTG and {phrase} call on ICE to comply with FOIA"
+        press_drafts.headline(["OTG"], others, ASK)
+        == f"OTG and {phrase} call on ICE to comply with FOIA"
     )
 
 
 def test_the_ask_is_tidied_and_a_missing_ask_falls_back_to_the_letter():
-    assert press.headline(["OTG"], 3, "Call on ICE to comply with FOIA.") == (
+    assert press_drafts.headline(["OTG"], 3, "Call on ICE to comply with FOIA.") == (
         "OTG and three organizations call on ICE to comply with FOIA"
     )
-    assert press.headline(["OTG"], 0, "", title="Publish the data") == (
+    assert press_drafts.headline(["OTG"], 0, "", title="Publish the data") == (
         "OTG signs “Publish the data”"
     )
 
 
 def test_lead_names_split_on_semicolons_and_lines_never_on_commas():
-    assert press.lead_names("Alpha, Inc.; Beta\nGamma ;; Beta") == ["Alpha, Inc.", "Beta", "Gamma"]
+    assert press_drafts.lead_names("Alpha, Inc.; Beta\nGamma ;; Beta") == [
+        "Alpha, Inc.",
+        "Beta",
+        "Gamma",
+    ]
 
 
 def test_a_release_starting_with_a_list_keeps_the_dateline_on_its_own_line():
-    assert press.lead_in(f"X {DASH}", "Today we ask.") == f"X {DASH} Today we ask."
-    assert press.lead_in(f"X {DASH}", "- one\n- two") == f"X {DASH}\n\n- one\n- two"
+    assert press_drafts.lead_in(f"X {DASH}", "Today we ask.") == f"X {DASH} Today we ask."
+    assert press_drafts.lead_in(f"X {DASH}", "- one\n- two") == f"X {DASH}\n\n- one\n- two"
 
 
 # --- The release from a letter ----------------------------------------------------------------
@@ -225,7 +235,7 @@ def test_the_dateline_takes_the_day_of_the_public_delivery(ctx: Flask, mailbox: 
 
     by = db.session.get(Organizer, owner)
     assert by is not None
-    snapshot = deliverables.freeze(letter, by=by)
+    snapshot = frozen_lists.freeze(letter, by=by)
     deliveries.record_delivery(
         letter,
         snapshot,
@@ -480,18 +490,21 @@ def translate(letter: Letter) -> None:
 
 def test_spanish_headlines_are_whole_sentences_with_the_count_in_words(ctx: Flask):
     with i18n.speaking("es"):
-        assert press.headline([], 7, "", title="Datos", language="es") == (
+        assert press_drafts.headline([], 7, "", title="Datos", language="es") == (
             "Siete organizaciones firman «Datos»"
         )
-        assert press.headline(["OTG"], 0, "", title="Datos", language="es") == "OTG firma «Datos»"
-        assert press.headline(["A", "B"], 247, "", language="es") == (
+        assert (
+            press_drafts.headline(["OTG"], 0, "", title="Datos", language="es")
+            == "OTG firma «Datos»"
+        )
+        assert press_drafts.headline(["A", "B"], 247, "", language="es") == (
             "A, B y más de 200 organizaciones firman una carta"
         )
         # The ask is the organizer's own words: quoted whole, never conjugated as English.
-        assert press.headline([], 1, ASK, language="es") == (
+        assert press_drafts.headline([], 1, ASK, language="es") == (
             "Una organización: call on ICE to comply with FOIA"
         )
-        assert press.headline([], 0, "", language="es") == "Una coalición firma una carta"
+        assert press_drafts.headline([], 0, "", language="es") == "Una coalición firma una carta"
 
 
 def test_the_spanish_release_drafts_in_spanish_and_english_stays_as_it_was(

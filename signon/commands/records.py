@@ -15,7 +15,7 @@ from signon.commands import in_terminal_language, letter_at
 from signon.exports import formats
 from signon.exports.model import ListOptions
 from signon.extensions import db
-from signon.services import deliverables, document_jobs, retention
+from signon.services import deliverables, document_jobs, frozen_lists, retention
 
 
 @click.command("export")
@@ -64,12 +64,12 @@ def export(
     letter = letter_at(slug)
     try:
         if snapshot_id is not None:
-            snapshot = deliverables.snapshot_of(letter, snapshot_id)
+            snapshot = frozen_lists.snapshot_of(letter, snapshot_id)
             if snapshot is None:
                 raise click.ClickException(
                     _("no frozen list %(id)s for /letters/%(slug)s", id=snapshot_id, slug=slug)
                 )
-            exported = deliverables.snapshot_export(snapshot, fmt)
+            exported = frozen_lists.snapshot_export(snapshot, fmt)
         else:
             if language is not None and language not in i18n.languages():
                 raise click.BadParameter(

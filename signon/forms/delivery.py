@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from signon.services.press import ReleaseChoices
+from signon.services.press_drafts import ReleaseChoices
 
 
 class FreezeForm(FlaskForm):

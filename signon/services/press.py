@@ -1,173 +1,54 @@
-"""The press release: drafted from the letter, edited by the organizer, downloaded as DOCX or Markdown."""
+"""The press release: the organizer's choices kept, the release put together and downloaded."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from babel.dates import format_date
 from flask_babel import gettext
 from markupsafe import escape
 
 from signon import audit, i18n, transaction
 from signon.exports import formats
 from signon.exports import press as press_export
+from signon.exports.formats import ExportFile
 from signon.exports.lists import markdown_escape
 from signon.exports.model import ListDocument
 from signon.exports.press import PressReleaseDocument
 from signon.extensions import db
-from signon.links import external_url
-from signon.models import (
-    Letter,
-    LetterUpdate,
-    Organizer,
-    PressRelease,
-    SignatoryKind,
-    utcnow,
-)
+from signon.models import Letter, LetterUpdate, Organizer, PressRelease, utcnow
 from signon.sanitize import markdown_to_html
-from signon.services import contacts, counting, deliverables, deliveries, letters, translations
-from signon.services.deliverables import ExportFile, headline_count
-from signon.services.normalize import clean_text, organization_key
+from signon.services import (
+    contacts,
+    deliverables,
+    deliveries,
+    letters,
+    list_documents,
+    translations,
+)
+from signon.services.normalize import clean_text
+from signon.services.press_drafts import (
+    Facts,
+    ReleaseChoices,
+    clean_ask,
+    dateline,
+    drafted_body,
+    drafted_headline,
+    facts_for,
+    format_day,
+    lead_in,
+    lead_names,
+    read_the_letter,
+)
 
 FORMATS: dict[str, tuple[str, str]] = {
     "docx": formats.LIST_FORMATS["docx"],
     "markdown": formats.LIST_FORMATS["markdown"],
 }
-EN_DASH = "\u2013"  # the dateline's dash, as newsrooms set it
 FIELD_MAX = 300
 BODY_MAX = 20_000
-_BLOCK_START = re.compile(r"^\s*(#|[-*+>] |\d+[.)] |```|~~~|\||    )")
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
-
-
-@dataclass(frozen=True)
-class ReleaseChoices:
-    """What the organizer chose and wrote. An empty headline or text means 'the drafted one',
-    which follows the count as signatures come in."""
-
-    lead_organizations: str = ""
-    ask: str = ""
-    dateline: str = ""
-    headline: str = ""
-    body_markdown: str = ""
-
-
-# --- Wording ----------------------------------------------------------------------------------
-
-
-def lead_names(text: str) -> list[str]:
-    """Lead organizations as typed: one per line or separated by semicolons (names hold commas)."""
-    names = (clean_text(part) for part in re.split(r"[;\n]", text or ""))
-    return list(dict.fromkeys(name for name in names if name))
-
-
-def join_names(names: Sequence[str]) -> str:
-    """'A', 'A and B', 'A, B and C' (in the language being written: 'A, B y C')."""
-    if len(names) <= 1:
-        return "".join(names)
-    return gettext("%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1])
-
-
-def count_phrase(count: int, language: str = "en") -> str:
-    """Words below 20 and the exact figure up to 99 ('52 organizations'); from 100 up the figure
-    rounds down the way journalists write it ('more than 200 organizations')."""
-    if count < counting.WORDS_BELOW or count >= 100:
-        return headline_count(count, language)
-    return counting.organizations_figure(count, language)
-
-
-def third_person(action: str) -> str:
-    """'call on ICE' -> 'calls on ICE', for a single organization as the subject."""
-    verb, _, rest = action.partition(" ")
-    if not verb.isalpha() or not verb.islower():
-        return action
-    irregular = {"have": "has", "be": "is", "do": "does", "go": "goes"}
-    if verb in irregular:
-        verb = irregular[verb]
-    elif verb.endswith(("s", "sh", "ch", "x", "z", "o")):
-        verb += "es"
-    elif len(verb) > 1 and verb.endswith("y") and verb[-2] not in "aeiou":
-        verb = verb[:-1] + "ies"
-    else:
-        verb += "s"
-    return f"{verb} {rest}".rstrip()
-
-
-def clean_ask(ask: str) -> str:
-    """The ask as it follows the subject: no final full stop, 'Call on' as 'call on'."""
-    ask = clean_text(ask).rstrip(" .")
-    if len(ask) > 1 and ask[0].isupper() and ask[1].islower():
-        ask = ask[0].lower() + ask[1:]
-    return ask
-
-
-def headline(
-    leads: Sequence[str], others: int, ask: str, *, title: str = "", language: str = "en"
-) -> str:
-    """'OpenTheGovernment and 52 organizations call on ICE to comply with FOIA'.
-
-    `others` counts the listed organizations that are not among the leads, so nobody is counted
-    twice; with no lead it is every listed organization. Written in the locale in force, whose
-    code is `language` (for the count in words)."""
-    if leads:
-        parts = list(leads) + ([count_phrase(others, language)] if others else [])
-        subject = join_names(parts)
-        singular = len(parts) == 1
-    elif others:
-        subject = count_phrase(others, language)
-        singular = others == 1
-    else:
-        subject, singular = gettext("a coalition"), True
-    sentence = _predicate(subject, singular, clean_ask(ask), title, language)
-    return sentence[0].upper() + sentence[1:]
-
-
-def _predicate(subject: str, singular: bool, ask: str, title: str, language: str) -> str:
-    """The subject and what it does. The organizer's ask is an English verb phrase: in English it
-    agrees with its subject; in another language it is quoted as typed after a colon, whole."""
-    if ask and language == "en":
-        return f"{subject} {third_person(ask) if singular else ask}"
-    if ask:
-        return gettext("%(subject)s: %(ask)s", subject=subject, ask=ask)
-    if title and singular:
-        return gettext("%(subject)s signs “%(title)s”", subject=subject, title=title)
-    if title:
-        return gettext("%(subject)s sign “%(title)s”", subject=subject, title=title)
-    if singular:
-        return gettext("%(subject)s signs a letter", subject=subject)
-    return gettext("%(subject)s sign a letter", subject=subject)
-
-
-def others_count(leads: Sequence[str], organizations: Sequence[str]) -> int:
-    """Listed organizations minus the leads that are on the list."""
-    keys = {organization_key(name) for name in leads}
-    return sum(1 for name in organizations if organization_key(name) not in keys)
-
-
-def format_day(day: date, language: str = "en") -> str:
-    """'April 24, 2017'; in another language its own long date ('24 de abril de 2017')."""
-    if language == "en":
-        return f"{day:%B} {day.day}, {day:%Y}"
-    return format_date(day, "long", locale=language)
-
-
-def dateline(city: str, day: date, language: str = "en") -> str:
-    """'WASHINGTON, April 24, 2017' and an en dash; a marked placeholder until the city is named."""
-    city = clean_text(city).upper() or gettext("[CITY]")
-    return f"{city}, {format_day(day, language)} {EN_DASH}"
-
-
-def lead_in(prefix: str, markdown: str) -> str:
-    """Put a dateline or 'Update (…):' in front of the first paragraph, as releases do; on its own
-    line when the text starts with a heading, a list or a quote."""
-    text = markdown.replace("\r\n", "\n").strip()
-    if not text or _BLOCK_START.match(text):
-        return f"{prefix}\n\n{text}".strip()
-    return f"{prefix} {text}"
 
 
 # --- From the letter --------------------------------------------------------------------------
@@ -191,16 +72,7 @@ def choices_of(row: PressRelease) -> ReleaseChoices:
 def signatories(letter: Letter, language: str = "en") -> ListDocument:
     """The list every export uses (frozen as delivered, with any dated addendum), less anyone who
     has since asked not to be named; in `language` (its words and its order)."""
-    return deliverables.published_document(letter, language)
-
-
-def listed_organizations(doc: ListDocument) -> list[str]:
-    return [
-        entry.name
-        for group in doc.groups + doc.addendum
-        for entry in group.entries
-        if entry.kind == SignatoryKind.ORGANIZATION
-    ]
+    return list_documents.published_document(letter, language)
 
 
 def release_day(letter: Letter) -> date:
@@ -210,10 +82,6 @@ def release_day(letter: Letter) -> date:
         return delivered[0].delivered_on
     moment = letter.opened_at or utcnow()
     return moment.astimezone(letters.zone_of(letter)).date()
-
-
-def letter_url(letter: Letter) -> str:
-    return external_url("public.letter", slug=letter.slug)
 
 
 def languages(letter: Letter) -> list[str]:
@@ -231,105 +99,18 @@ def release_language(letter: Letter, chosen: str | None = None) -> str:
     return offered[0] if offered else i18n.spoken_or_default(letter.language)
 
 
-@dataclass(frozen=True)
-class _Facts:
-    """What the drafts are made from, read once per page or download."""
-
-    title: str
-    organizations: list[str]
-    recipient: str
-    url: str
-    unnamed: int = 0  # organizations counted that asked not to be named
-    language: str = "en"
-
-    def others(self, leads: Sequence[str]) -> int:
-        """Every organization counted, less the leads: those not named count too."""
-        return others_count(leads, self.organizations) + self.unnamed
-
-
-def _facts(letter: Letter, doc: ListDocument, language: str) -> _Facts:
-    delivered = deliveries.deliveries(letter, public_only=True)
-    return _Facts(
-        title=translations.title_in(letter, language),
-        organizations=listed_organizations(doc),
-        recipient=delivered[0].recipient if delivered else "",
-        url=letter_url(letter),
-        unnamed=doc.unnamed_organizations,
-        language=language,
-    )
-
-
-def _drafted_headline(facts: _Facts, picked: ReleaseChoices) -> str:
-    leads = lead_names(picked.lead_organizations)
-    others = facts.others(leads)
-    with i18n.speaking(facts.language):
-        return headline(leads, others, picked.ask, title=facts.title, language=facts.language)
-
-
-def _drafted_body(facts: _Facts, picked: ReleaseChoices) -> str:
-    """Lede, a marked place for the quote, and the link; user text escaped for Markdown."""
-    with i18n.speaking(facts.language):
-        return _body(facts, picked)
-
-
-def _body(facts: _Facts, picked: ReleaseChoices) -> str:
-    leads = lead_names(picked.lead_organizations)
-    others = facts.others(leads)
-    title = markdown_escape(facts.title)
-    ask = markdown_escape(clean_ask(picked.ask))
-    escaped = [markdown_escape(n) for n in leads]
-    sentence = headline(escaped, others, ask, title=title, language=facts.language)
-    if not leads:
-        sentence = sentence[0].lower() + sentence[1:]
-    lede = _lede(sentence, title, markdown_escape(facts.recipient), asked=bool(ask))
-    lede += " " + gettext("The full list of signatories follows below.")
-    speaker = escaped[0] if leads else gettext("a lead organization")
-    quote = gettext(
-        "[Quote from %(speaker)s: who is speaking, their title, and why this matters.]",
-        speaker=speaker,
-    )
-    return f"{lede}\n\n{quote}\n\n{_read_the_letter(facts.url)}"
-
-
-def _lede(sentence: str, title: str, recipient: str, *, asked: bool) -> str:
-    """'Today, <who does what> in a letter, “<title>”, delivered to <recipient>.', whole
-    sentences for the translator."""
-    if asked and recipient:
-        return gettext(
-            "Today, %(sentence)s in a letter, “%(title)s”, delivered to %(recipient)s.",
-            sentence=sentence,
-            title=title,
-            recipient=recipient,
-        )
-    if asked:
-        return gettext(
-            "Today, %(sentence)s in a letter, “%(title)s”.", sentence=sentence, title=title
-        )
-    if recipient:
-        return gettext(
-            "Today, %(sentence)s, a coalition letter delivered to %(recipient)s.",
-            sentence=sentence,
-            recipient=recipient,
-        )
-    return gettext("Today, %(sentence)s, a coalition letter.", sentence=sentence)
-
-
-def _read_the_letter(url: str) -> str:
-    return gettext("Read the letter: %(url)s", url=url)
-
-
 def for_form(letter: Letter) -> ReleaseChoices:
     """The saved choices with the drafted headline and text wherever the organizer kept them,
     in the letter's language (the page edits the release every language shares)."""
     picked = choices(letter)
     language = release_language(letter)
-    facts = _facts(letter, signatories(letter, language), language)
+    facts = facts_for(letter, signatories(letter, language), language)
     return ReleaseChoices(
         lead_organizations=picked.lead_organizations,
         ask=picked.ask,
         dateline=picked.dateline,
-        headline=picked.headline or _drafted_headline(facts, picked),
-        body_markdown=picked.body_markdown or _drafted_body(facts, picked),
+        headline=picked.headline or drafted_headline(facts, picked),
+        body_markdown=picked.body_markdown or drafted_body(facts, picked),
     )
 
 
@@ -358,16 +139,16 @@ def release(letter: Letter, language: str | None = None) -> PressReleaseDocument
     current facts, and the drafted parts and fixed words in `language` (else the letter's)."""
     language = release_language(letter, language)
     doc = signatories(letter, language)
-    facts = _facts(letter, doc, language)
+    facts = facts_for(letter, doc, language)
     picked = choices(letter)
-    title = clean_text(picked.headline) or _drafted_headline(facts, picked)
-    body = picked.body_markdown.replace("\r\n", "\n").strip() or _drafted_body(facts, picked)
+    title = clean_text(picked.headline) or drafted_headline(facts, picked)
+    body = picked.body_markdown.replace("\r\n", "\n").strip() or drafted_body(facts, picked)
     with i18n.speaking(language):
         return _release(letter, doc, facts, picked.dateline, title, body)
 
 
 def _release(
-    letter: Letter, doc: ListDocument, facts: _Facts, city: str, title: str, body: str
+    letter: Letter, doc: ListDocument, facts: Facts, city: str, title: str, body: str
 ) -> PressReleaseDocument:
     language = facts.language
     updates = public_updates(letter)
@@ -380,7 +161,7 @@ def _release(
         for u in updates
     ]
     if facts.url not in body:
-        body += f"\n\n{_read_the_letter(facts.url)}"
+        body += f"\n\n{read_the_letter(facts.url)}"
     return PressReleaseDocument(
         headline=title,
         updates=update_texts,
@@ -433,13 +214,13 @@ def save(letter: Letter, submitted: ReleaseChoices, *, by: Organizer) -> PressRe
     """Keep what the organizer chose; a headline or text left as drafted is stored empty so it
     keeps following the count."""
     language = release_language(letter)
-    facts = _facts(letter, signatories(letter, language), language)
+    facts = facts_for(letter, signatories(letter, language), language)
     before = choices(letter)
     headline_text = clean_text(submitted.headline)[:FIELD_MAX]
     body = submitted.body_markdown.replace("\r\n", "\n").strip()[:BODY_MAX]
-    if _kept(headline_text, _drafted_headline(facts, before), _drafted_headline(facts, submitted)):
+    if _kept(headline_text, drafted_headline(facts, before), drafted_headline(facts, submitted)):
         headline_text = ""
-    if _kept(body, _drafted_body(facts, before), _drafted_body(facts, submitted)):
+    if _kept(body, drafted_body(facts, before), drafted_body(facts, submitted)):
         body = ""
     row = stored(letter) or PressRelease(letter_id=letter.id)
     row.lead_organizations = "; ".join(lead_names(submitted.lead_organizations))[:FIELD_MAX]

@@ -28,8 +28,8 @@ from signon.extensions import db
 from signon.models import LetterStatus, Organizer, Partner, TokenPurpose
 from signon.services import (
     accounts,
-    deliverables,
     document_jobs,
+    frozen_lists,
     logos,
     moderation,
     partner_import,
@@ -174,7 +174,7 @@ def _populate(app: Flask) -> World:
         unconfirmed = create_signature(
             letter, organization="Pending Org", name="Pat Pending", email="pat@pending.example"
         )
-        snapshot = deliverables.freeze(letter, by=admin)
+        snapshot = frozen_lists.freeze(letter, by=admin)
         other_letter = create_letter(
             slug="b-letter", title="Letter of B", owner=other, requires_approval=False
         )

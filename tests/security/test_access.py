@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from signon.exports import formats
 from signon.extensions import db
 from signon.models import Letter, Organizer, Signature
-from signon.services import deliverables
+from signon.services import frozen_lists
 from tests.conftest import Mailbox, csrf_token, form_defaults, link_in
 from tests.factories import enable_two_step, form_data
 from tests.security.conftest import (
@@ -148,7 +148,7 @@ def test_another_organizers_ids_do_not_work_inside_ones_own_letter(
     )
     with app.app_context():
         other = db.session.get(Organizer, world.other_id)
-        snapshot = deliverables.freeze(db.session.get(Letter, mine), by=other).id
+        snapshot = frozen_lists.freeze(db.session.get(Letter, mine), by=other).id
     assert client.get(f"/admin/letters/{mine}/snapshots/{snapshot}/text").status_code == 200
 
 

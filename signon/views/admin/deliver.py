@@ -28,6 +28,7 @@ from signon.services import (
     deliverables,
     deliveries,
     document_jobs,
+    frozen_lists,
     listing,
     updates,
 )
@@ -40,7 +41,7 @@ def deliver(letter_id: int) -> str:
 
 
 def _render_deliver(letter: Letter, update_form: SignerUpdateForm | None = None) -> str:
-    frozen = deliverables.snapshots(letter)
+    frozen = frozen_lists.snapshots(letter)
     delivery_form = DeliveryForm()
     _delivery_choices(delivery_form, frozen)
     return render_template(
@@ -58,7 +59,7 @@ def _render_deliver(letter: Letter, update_form: SignerUpdateForm | None = None)
         listed=listing.public_list(letter),
         jobs=document_jobs.recent(letter),
         being_made=document_jobs.pending_for_snapshots(letter),
-        made_files=deliverables.stored_formats(letter),
+        made_files=frozen_lists.stored_formats(letter),
         keep_days=document_jobs.keep_days(),
         inline_limit=document_jobs.inline_limit(),
         export_languages=i18n.own_names(),
@@ -111,7 +112,7 @@ def freeze(letter_id: int) -> Response:
     letter = letter_or_404(letter_id)
     form = FreezeForm()
     if form.validate_on_submit():
-        snapshot = deliverables.freeze(letter, by=me(), note=form.note.data or "")
+        snapshot = frozen_lists.freeze(letter, by=me(), note=form.note.data or "")
         frozen = _(
             "List frozen: %(count)s. Its files will download the same forever.",
             count=snapshot.count_line,
@@ -127,12 +128,12 @@ def freeze(letter_id: int) -> Response:
 @bp.get("/letters/<int:letter_id>/snapshots/<int:snapshot_id>/<fmt>")
 def snapshot_file(letter_id: int, snapshot_id: int, fmt: str) -> FlaskResponse | Response:
     letter = letter_or_404(letter_id)
-    snapshot = deliverables.snapshot_of(letter, snapshot_id)
+    snapshot = frozen_lists.snapshot_of(letter, snapshot_id)
     if snapshot is None:
         abort(404)
     job = document_jobs.pending_for_snapshots(letter).get((snapshot.id, fmt))
     try:
-        return download(deliverables.snapshot_export(snapshot, fmt))
+        return download(frozen_lists.snapshot_export(snapshot, fmt))
     except deliverables.ExportError:
         if job is None:
             abort(404)
@@ -143,10 +144,10 @@ def snapshot_file(letter_id: int, snapshot_id: int, fmt: str) -> FlaskResponse |
 def record_delivery(letter_id: int) -> Any:
     letter = letter_or_404(letter_id)
     form = DeliveryForm()
-    frozen = deliverables.snapshots(letter)
+    frozen = frozen_lists.snapshots(letter)
     _delivery_choices(form, frozen)
     if form.validate_on_submit():
-        snapshot = deliverables.snapshot_of(letter, form.snapshot.data or 0)
+        snapshot = frozen_lists.snapshot_of(letter, form.snapshot.data or 0)
         if snapshot is not None and form.delivered_on.data is not None:
             deliveries.record_delivery(
                 letter,

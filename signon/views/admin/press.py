@@ -19,7 +19,7 @@ from signon.forms.delivery import PressReleaseForm
 from signon.models import Letter
 from signon.services import (
     contacts,
-    deliverables,
+    counting,
     deliveries,
     listing,
     logos,
@@ -56,7 +56,7 @@ def _render_press_kit(letter: Letter, form: PressReleaseForm) -> tuple[str, int]
         form=form,
         listed=listed,
         list_text=lists.as_text(release.signatories),
-        headline=deliverables.headline_count(listed.organizations),
+        headline=counting.headline_count(listed.organizations),
         release=release,
         preview_html=press.preview_html(release),
         contacts=contacts.press_contacts(letter),
