@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from signon import audit, tokens, transaction
+from signon import audit, transaction
 from signon.extensions import db
 from signon.models import (
     Letter,
@@ -22,14 +22,10 @@ from signon.models import (
     NotifyMode,
     Signature,
     SignatureStatus,
-    Token,
-    TokenPurpose,
     utcnow,
 )
 from signon.sanitize import markdown_to_html
 from signon.services import listing
-
-PREVIEW_VALID = timedelta(days=30)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -415,30 +411,6 @@ def change_status(letter: Letter, status: LetterStatus, *, author_id: int) -> Le
             _("a %(before)s letter cannot become %(after)s", before=letter.status, after=status)
         )
     return set_status(letter, status, author_id=author_id)
-
-
-def create_preview_link(letter: Letter, *, author_id: int) -> str:
-    """A private link to show a draft to partners; making a new one revokes the old one."""
-    db.session.execute(
-        sa.delete(Token).where(Token.letter_id == letter.id, Token.purpose == TokenPurpose.PREVIEW)
-    )
-    raw = tokens.issue(TokenPurpose.PREVIEW, PREVIEW_VALID, letter=letter)
-    audit.record(
-        "letter.preview_link",
-        letter_id=letter.id,
-        actor_kind="organizer",
-        actor_id=author_id,
-        subject=letter,
-    )
-    transaction.commit()
-    return raw
-
-
-def letter_for_preview(raw: str) -> Letter | None:
-    token = tokens.find(raw, TokenPurpose.PREVIEW)
-    if token is None or tokens.is_expired(token) or token.letter is None:
-        return None
-    return token.letter
 
 
 def signatures_on_earlier_versions(letter: Letter) -> list[Signature]:

@@ -44,6 +44,7 @@ from signon.services import (
     listing,
     logos,
     outreach,
+    preview_links,
     sharing,
     signatures,
     translations,
@@ -312,7 +313,7 @@ def check_email(slug: str) -> str:
 @bp.get("/preview/<token>")
 @no_store
 def preview(token: str) -> Any:
-    letter = letters.letter_for_preview(token)
+    letter = preview_links.letter_for_preview(token)
     if letter is None:
         return render_template("public/link_invalid.html"), 404
     response = make_response(

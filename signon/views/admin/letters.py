@@ -30,6 +30,7 @@ from signon.services import (
     embargo,
     letters,
     moderation,
+    preview_links,
     retention,
     signer_links,
     translations,
@@ -173,7 +174,7 @@ def preview_link(letter_id: int) -> str:
     letter = letter_or_404(letter_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    raw = letters.create_preview_link(letter, author_id=me().id)
+    raw = preview_links.create_preview_link(letter, author_id=me().id)
     return render_template(
         "admin/preview_link.html",
         letter=letter,
