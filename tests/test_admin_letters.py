@@ -17,7 +17,7 @@ from signon.models import (
     LetterVersion,
     Signature,
 )
-from signon.services import letters, questions, translations
+from signon.services import letter_copies, letters, questions, translations
 from tests.conftest import Mailbox, csrf_token, link_in, login_as
 from tests.factories import (
     confirmed_signature,
@@ -316,7 +316,7 @@ def test_a_translation_behind_the_text_is_copied_still_marked_as_needing_an_upda
     _translate(letter, "Publiquen los datos", owner)
     create_signature(letter)
     letters.revise_text(letter, "Dear Director,\n\nPublish **all** the data.\n", "All of it")
-    copy = letters.duplicate_letter(letter, author_id=owner.id)
+    copy = letter_copies.duplicate_letter(letter, author_id=owner.id)
     [state] = translations.states(copy)
     assert state.translation is not None
     assert state.translation.title == "Publiquen los datos"

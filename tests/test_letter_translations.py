@@ -23,7 +23,7 @@ from signon.models import (
     Signature,
     TokenPurpose,
 )
-from signon.services import letters, signatures, signer_links, translations
+from signon.services import letter_editing, letters, signatures, signer_links, translations
 from tests.conftest import (
     Mailbox,
     csrf_token,
@@ -202,11 +202,11 @@ def test_editing_the_unsigned_text_in_place_also_marks_the_translation(
     with app.app_context():
         letter = letters.get_by_slug("test-letter")
         assert letter is not None
-        draft = letters.draft_of(letter)
+        draft = letter_editing.draft_of(letter)
         draft.body_markdown = "Dear Director,\n\nPublish the data by Friday.\n"
         owner = db.session.get(Organizer, letter.owner_id)
         assert owner is not None
-        letters.update_letter(letter, draft, "", author_id=owner.id)
+        letter_editing.update_letter(letter, draft, "", author_id=owner.id)
         assert len(letters.current_version(letter).letter.versions) == 1  # edited in place
     page = client.get(f"/admin/letters/{letter_id}/translations").text
     assert "Needs an update: translated from version 1, which was edited since." in page

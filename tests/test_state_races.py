@@ -39,6 +39,7 @@ from signon.models import (
 from signon.services import (
     access,
     intake,
+    letter_editing,
     letters,
     moderation,
     retention,
@@ -574,9 +575,9 @@ def test_two_clicks_on_a_keep_link_keep_once(app: Flask):
         signature_id, _ = signed(app, letter_id, trial)
         with app.app_context():
             letter = the_letter(letter_id)
-            draft = letters.draft_of(letter)
+            draft = letter_editing.draft_of(letter)
             draft.body_markdown += f"\nOne more line ({trial}).\n"
-            letters.update_letter(letter, draft, "A line added", author_id=organizer().id)
+            letter_editing.update_letter(letter, draft, "A line added", author_id=organizer().id)
             raw = tokens.issue(
                 TokenPurpose.RECONFIRM, timedelta(days=1), signature=the_signature(signature_id)
             )

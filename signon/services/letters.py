@@ -1,4 +1,4 @@
-"""Letters and their versions: create, revise, open and close."""
+"""Letters and their versions: find and read them, create, revise, open and close."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from signon.models import (
     Letter,
     LetterHost,
     LetterStatus,
-    LetterTranslation,
     LetterVersion,
     NotifyMode,
     Signature,
@@ -25,7 +24,6 @@ from signon.models import (
     utcnow,
 )
 from signon.sanitize import markdown_to_html
-from signon.services import listing
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -114,7 +112,7 @@ def local_deadline(letter: Letter) -> datetime | None:
 
 
 def create_letter(draft: LetterDraft, *, author_id: int | None = None) -> Letter:
-    _validate(draft)
+    validate_draft(draft)
     if get_by_slug(draft.slug) is not None:
         raise LetterError(_("a letter with the address '%(slug)s' already exists", slug=draft.slug))
     letter = Letter(
@@ -136,7 +134,7 @@ def create_letter(draft: LetterDraft, *, author_id: int | None = None) -> Letter
         db.session.add(
             LetterHost(letter_id=letter.id, organizer_id=author_id, notify=NotifyMode.DIGEST)
         )
-    _add_version(letter, draft.body_markdown, "First version", author_id)
+    add_version(letter, draft.body_markdown, "First version", author_id)
     audit.record(
         "letter.created",
         letter_id=letter.id,
@@ -154,9 +152,9 @@ def revise_text(
 ) -> LetterVersion:
     """A new version; signatures keep pointing at the text their signers saw."""
     previous = current_version(letter)
-    if _hash(body_markdown) == previous.content_hash:
+    if content_hash(body_markdown) == previous.content_hash:
         return previous
-    version = _add_version(letter, body_markdown, change_note, author_id)
+    version = add_version(letter, body_markdown, change_note, author_id)
     audit.record(
         "letter.revised",
         letter_id=letter.id,
@@ -191,9 +189,10 @@ def set_status(letter: Letter, status: LetterStatus, *, author_id: int | None = 
     return letter
 
 
-def _add_version(
+def add_version(
     letter: Letter, body_markdown: str, note: str, author_id: int | None
 ) -> LetterVersion:
+    """The letter's next version, numbered after the last one."""
     if not body_markdown.strip():
         raise LetterError(_("the letter text is empty"))
     number = (
@@ -207,7 +206,7 @@ def _add_version(
         number=number,
         body_markdown=body_markdown,
         body_html=markdown_to_html(body_markdown),
-        content_hash=_hash(body_markdown),
+        content_hash=content_hash(body_markdown),
         change_note=note.strip()[:500],
         author_id=author_id,
     )
@@ -222,7 +221,8 @@ def unique_categories(categories: list[str]) -> list[str]:
     return list(dict.fromkeys(c for c in cleaned if c))
 
 
-def _validate(draft: LetterDraft) -> None:
+def validate_draft(draft: LetterDraft) -> None:
+    """Raise LetterError, saying why, for a draft no letter may be created or saved from."""
     if not SLUG_PATTERN.match(draft.slug) or len(draft.slug) > 80:
         raise LetterError(
             _("the address may use only lowercase letters, digits and single hyphens")
@@ -239,164 +239,13 @@ def _validate(draft: LetterDraft) -> None:
         raise LetterError(_("the deadline must be a date between the years 2000 and 2200"))
 
 
-def _hash(text: str) -> str:
+def content_hash(text: str) -> str:
+    """The hash a version keeps of its text, to tell an unchanged text from a new one."""
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _actor(author_id: int | None) -> str:
     return "organizer" if author_id else "system"
-
-
-def draft_of(letter: Letter) -> LetterDraft:
-    """The letter's current settings and text, as the editor shows them."""
-    return LetterDraft(
-        slug=letter.slug,
-        title=letter.title,
-        body_markdown=current_version(letter).body_markdown,
-        categories=list(letter.categories or []),
-        deadline_at=letter.deadline_at,
-        timezone=letter.timezone,
-        requires_approval=letter.requires_approval,
-        allows_individuals=letter.allows_individuals,
-        thank_you_markdown=letter.thank_you_markdown,
-        show_logo_wall=letter.show_logo_wall,
-    )
-
-
-_SETTINGS = (
-    "slug",
-    "title",
-    "categories",
-    "deadline_at",
-    "timezone",
-    "requires_approval",
-    "allows_individuals",
-    "thank_you_markdown",
-    "show_logo_wall",
-)
-
-
-def update_letter(
-    letter: Letter, draft: LetterDraft, change_note: str, *, author_id: int
-) -> Letter:
-    """Save the editor. Text someone already signed is never changed in place: it becomes a new
-    version with a note saying what changed."""
-    _validate(draft)
-    if draft.slug != letter.slug and get_by_slug(draft.slug) is not None:
-        raise LetterError(_("a letter with the address '%(slug)s' already exists", slug=draft.slug))
-    before = {name: _plain(getattr(letter, name)) for name in _SETTINGS}
-    draft.categories = unique_categories(draft.categories)
-    draft.title = draft.title.strip()
-    draft.thank_you_markdown = draft.thank_you_markdown.strip()
-    for name in _SETTINGS:
-        setattr(letter, name, getattr(draft, name))
-    version = current_version(letter)
-    try:
-        text_action = _save_text(letter, version, draft.body_markdown, change_note, author_id)
-    except LetterError:
-        transaction.rollback()  # nothing of a refused edit may be saved by a later commit
-        raise
-    after = {name: _plain(getattr(letter, name)) for name in _SETTINGS}
-    changed = {k: v for k, v in after.items() if before[k] != v}
-    if "categories" in changed:
-        listing.list_changed(letter.id)  # in SQL: a list change committed meanwhile still counts
-    if changed or text_action:
-        audit.record(
-            "letter.edited",
-            letter_id=letter.id,
-            actor_kind="organizer",
-            actor_id=author_id,
-            subject=letter,
-            before={k: before[k] for k in changed}
-            | ({"text": version.number} if text_action else {}),
-            after=changed | ({"text": text_action} if text_action else {}),
-        )
-    transaction.commit()
-    return letter
-
-
-def _save_text(letter: Letter, version: LetterVersion, body: str, note: str, author_id: int) -> str:
-    if _hash(body) == version.content_hash:
-        return ""
-    if not body.strip():
-        raise LetterError(_("the letter text is empty"))
-    if not _is_signed(version):
-        version.body_markdown = body
-        version.body_html = markdown_to_html(body)
-        version.content_hash = _hash(body)
-        return f"version {version.number} edited"
-    if not note.strip():
-        raise LetterError(_("say in a few words what changed: people already signed this text"))
-    new = _add_version(letter, body, note, author_id)
-    return f"version {new.number}: {new.change_note}"
-
-
-def _is_signed(version: LetterVersion) -> bool:
-    return (
-        db.session.execute(
-            sa.select(Signature.id).where(Signature.version_id == version.id).limit(1)
-        ).first()
-        is not None
-    )
-
-
-def _plain(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def duplicate_letter(letter: Letter, *, author_id: int) -> Letter:
-    """A new draft with this letter's text and settings, to start the next campaign from."""
-    draft = draft_of(letter)
-    draft.title = f"Copy of {letter.title}"[:200]
-    draft.slug = _free_slug(f"{letter.slug}-copy")
-    draft.deadline_at = None
-    copy = create_letter(draft, author_id=author_id)
-    # The rest of what organizers set up: their questions and how the letter's emails read.
-    copy.language = letter.language
-    copy.questions = [dict(q) for q in letter.questions or []]
-    copy.sender_name = letter.sender_name
-    copy.reply_to = letter.reply_to
-    copy.email_texts = dict(letter.email_texts or {})
-    _copy_translations(letter, copy, author_id)
-    transaction.commit()
-    return copy
-
-
-def _copy_translations(letter: Letter, copy: Letter, author_id: int) -> None:
-    """The translations a reader of `letter` sees, one per language, onto the copy's first
-    version. Each keeps the hash of the text it was made from: one made of an earlier text than
-    the copied one stays marked as needing an update."""
-    latest: dict[str, LetterTranslation] = {}
-    for translation in db.session.execute(
-        sa.select(LetterTranslation)
-        .join(LetterVersion, LetterVersion.id == LetterTranslation.version_id)
-        .where(LetterTranslation.letter_id == letter.id)
-        .order_by(LetterVersion.number.desc())
-    ).scalars():
-        latest.setdefault(translation.language, translation)
-    first = current_version(copy)
-    for language, translation in sorted(latest.items()):
-        db.session.add(
-            LetterTranslation(
-                letter_id=copy.id,
-                language=language,
-                version_id=first.id,
-                source_hash=translation.source_hash,
-                title=translation.title,
-                body_markdown=translation.body_markdown,
-                body_html=translation.body_html,
-                thank_you_markdown=translation.thank_you_markdown,
-                updated_by_id=author_id,
-            )
-        )
-
-
-def _free_slug(base: str) -> str:
-    base = base[:70].strip("-")
-    candidate, number = base, 2
-    while get_by_slug(candidate) is not None:
-        candidate, number = f"{base}-{number}", number + 1
-    return candidate
 
 
 def change_status(letter: Letter, status: LetterStatus, *, author_id: int) -> Letter:

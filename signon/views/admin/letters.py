@@ -28,6 +28,8 @@ from signon.services import (
     attribution,
     dashboard,
     embargo,
+    letter_copies,
+    letter_editing,
     letters,
     moderation,
     preview_links,
@@ -85,12 +87,12 @@ def edit_letter(letter_id: int) -> Any:
     letter = letter_or_404(letter_id)
     form = LetterForm()
     if request.method == "GET":
-        form.fill_from(letters.draft_of(letter))
+        form.fill_from(letter_editing.draft_of(letter))
     elif form.validate_on_submit():
         if "preview" in request.form:
             return _render_editor(form, letter, preview=True)
         try:
-            letters.update_letter(
+            letter_editing.update_letter(
                 letter, form.draft(), form.change_note.data or "", author_id=me().id
             )
         except LetterError as error:
@@ -164,7 +166,7 @@ def duplicate(letter_id: int) -> Response:
     letter = letter_or_404(letter_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    copy = letters.duplicate_letter(letter, author_id=me().id)
+    copy = letter_copies.duplicate_letter(letter, author_id=me().id)
     flash(_("This is a new draft copied from “%(title)s”.", title=letter.title), "success")
     return redirect(url_for("admin.edit_letter", letter_id=copy.id))
 
