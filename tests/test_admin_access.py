@@ -20,6 +20,7 @@ from signon.services import (
     logos,
     moderation,
     partner_import,
+    partner_plan,
     partner_sheet,
 )
 from tests.conftest import csrf_token
@@ -57,7 +58,7 @@ def two_organizers(app: Flask) -> dict[str, Any]:
         assert logo is not None
         snapshot = frozen_lists.freeze(letter, by=owner)
         sheet = partner_sheet.read_text("Organization\nHarbor Legal Aid\n")
-        partner_import.apply(letter, partner_import.plan(letter, sheet, "test"), by=owner)
+        partner_import.apply(letter, partner_plan.plan(letter, sheet, "test"), by=owner)
         job = document_jobs.request(letter, "docx", ListOptions(), by=owner)
         documentwork.make(documentwork.claim("test") or 0, "test")  # done: its file downloads
         return {

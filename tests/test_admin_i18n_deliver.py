@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from signon.extensions import db
 from signon.models import Letter
-from signon.services import partner_import, partner_sheet
+from signon.services import partner_import, partner_plan, partner_sheet
 from tests.conftest import Mailbox, html_body, login_as, text_body
 from tests.factories import create_letter, create_organizer
 
@@ -40,7 +40,7 @@ def letter_with_partners(language: str = "en") -> Letter:
     )
     letter.language = language
     db.session.commit()
-    plan = partner_import.plan(letter, partner_sheet.read_text(PARTNERS_CSV), "test.csv")
+    plan = partner_plan.plan(letter, partner_sheet.read_text(PARTNERS_CSV), "test.csv")
     partner_import.apply(letter, plan, by=owner)
     return letter
 

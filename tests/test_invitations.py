@@ -29,7 +29,14 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import outreach, outreach_emails, partner_import, partner_sheet, partners
+from signon.services import (
+    outreach,
+    outreach_emails,
+    partner_import,
+    partner_plan,
+    partner_sheet,
+    partners,
+)
 from tests.conftest import (
     Mailbox,
     build_app,
@@ -63,7 +70,7 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 def letter_with_partners(csv_text: str = PARTNERS_CSV, **kwargs: Any) -> Letter:
     owner = create_organizer(OWNER, name="Ana Ruiz")
     letter = create_letter(owner=owner, deadline_at=kwargs.pop("deadline_at", DEADLINE), **kwargs)
-    plan = partner_import.plan(letter, partner_sheet.read_text(csv_text), "test.csv")
+    plan = partner_plan.plan(letter, partner_sheet.read_text(csv_text), "test.csv")
     partner_import.apply(letter, plan, by=owner)
     return letter
 
@@ -588,7 +595,7 @@ def test_queueing_invitations_for_five_thousand_partners_queries_no_more_per_par
         )
         letter = create_letter(owner=owner, deadline_at=DEADLINE, slug=f"letter-{count}")
         sheet = partner_sheet.read_text("Organization,Contact,Email\n" + rows)
-        partner_import.apply(letter, partner_import.plan(letter, sheet, "test.csv"), by=owner)
+        partner_import.apply(letter, partner_plan.plan(letter, sheet, "test.csv"), by=owner)
         executed: list[str] = []
 
         def record(*args: Any, executed: list[str] = executed) -> None:

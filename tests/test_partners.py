@@ -19,7 +19,14 @@ from signon import ROOT
 from signon.cli import cli
 from signon.extensions import db
 from signon.models import AuditEvent, Letter, Partner, PartnerMatch, SignatureStatus
-from signon.services import access, moderation, partner_import, partner_sheet, partners
+from signon.services import (
+    access,
+    moderation,
+    partner_import,
+    partner_plan,
+    partner_sheet,
+    partners,
+)
 from tests.conftest import csrf_token, login_as
 from tests.conftest import form_defaults as hidden_fields
 from tests.factories import (
@@ -32,8 +39,8 @@ from tests.factories import (
 SAMPLE = ROOT / "docs" / "examples" / "partners.csv"
 
 
-def plan_of(letter: Letter, text: str) -> partner_import.Plan:
-    return partner_import.plan(letter, partner_sheet.read_text(text), "test.csv")
+def plan_of(letter: Letter, text: str) -> partner_plan.Plan:
+    return partner_plan.plan(letter, partner_sheet.read_text(text), "test.csv")
 
 
 def saved(letter: Letter) -> dict[str, Partner]:

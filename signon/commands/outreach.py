@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from signon.commands import in_terminal_language, letter_at
-from signon.services import notifications, partner_import, partner_sheet, reminders
+from signon.services import notifications, partner_import, partner_plan, partner_sheet, reminders
 
 
 @click.command("import-partners")
@@ -25,7 +25,7 @@ def import_partners(slug: str, file: Path, yes: bool) -> None:
     letter = letter_at(slug)
     try:
         text = partner_sheet.decoded(file.read_bytes(), current_app.config["IMPORT_MAX_BYTES"])
-        plan = partner_import.plan(letter, partner_sheet.read_text(text), file.name)
+        plan = partner_plan.plan(letter, partner_sheet.read_text(text), file.name)
     except partner_sheet.PartnerImportError as error:
         raise click.ClickException(str(error)) from error
     click.echo("\n".join(partner_import.preview_lines(plan)))

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from signon import ROOT
 from signon.extensions import db
 from signon.models import Organizer, Partner, PartnerMatch, utcnow
-from signon.services import partner_import, partner_sheet
+from signon.services import partner_import, partner_plan, partner_sheet
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.browser.test_organizer_journeys import sign_in
 from tests.conftest import Mailbox, link_in
@@ -79,7 +79,7 @@ def test_organizer_invites_a_partner_signs_through_its_link_another_declines_one
             deadline_at=utcnow() + timedelta(days=10),
         )
         sheet = partner_sheet.read_text(PARTNERS)
-        partner_import.apply(letter, partner_import.plan(letter, sheet, "partners.csv"), by=owner)
+        partner_import.apply(letter, partner_plan.plan(letter, sheet, "partners.csv"), by=owner)
         letter_id = letter.id
     page.goto(f"{live_server.url}/admin/letters/{letter_id}/partners")
     page.get_by_role("link", name="Send invitations…").click()

@@ -33,6 +33,7 @@ from signon.services import (
     logos,
     moderation,
     partner_import,
+    partner_plan,
     partner_sheet,
     screening,
 )
@@ -216,7 +217,7 @@ def _populate(app: Flask) -> World:
             ),
         }
         sheet = partner_sheet.read_text("Organization,Email\nHarbor Legal Aid,lee@harbor.example\n")
-        partner_import.apply(letter, partner_import.plan(letter, sheet, "world"), by=admin)
+        partner_import.apply(letter, partner_plan.plan(letter, sheet, "world"), by=admin)
         partner_id = db.session.execute(
             sa.select(Partner.id).where(Partner.letter_id == letter.id)
         ).scalar_one()

@@ -19,7 +19,7 @@ from signon.forms.outreach import (
     PartnersFromLetterForm,
 )
 from signon.models import Letter
-from signon.services import access, partner_import, partner_sheet, partners
+from signon.services import access, partner_import, partner_plan, partner_sheet, partners
 from signon.services.deliverables import ExportFile
 from signon.views.admin.base import bp, download, letter_or_404, me
 
@@ -60,7 +60,7 @@ def partners_page(letter_id: int) -> str:
     )
 
 
-def _preview(letter: Letter, plan: partner_import.Plan, kind: str, payload: str) -> str:
+def _preview(letter: Letter, plan: partner_plan.Plan, kind: str, payload: str) -> str:
     digest = plan.digest()
     confirm = ConfirmPartnersForm(
         formdata=None,
@@ -76,7 +76,7 @@ def _preview(letter: Letter, plan: partner_import.Plan, kind: str, payload: str)
         plan=plan,
         confirm=confirm,
         source=_shown_source(plan.source, kind, payload),
-        field_names=partner_import.FIELD_WORDS,
+        field_names=partner_plan.FIELD_WORDS,
     )
 
 
@@ -95,7 +95,7 @@ def partners_import(letter_id: int) -> Any:
     if form.validate_on_submit():
         try:
             text, source = _uploaded_text(form)
-            plan = partner_import.plan(letter, partner_sheet.read_text(text), source)
+            plan = partner_plan.plan(letter, partner_sheet.read_text(text), source)
         except partner_sheet.PartnerImportError as error:
             form.file.errors = [str(error)]
         else:
@@ -125,9 +125,9 @@ def partners_from_letter(letter_id: int) -> Any:
     return _preview(letter, plan, "letter", str(source.id))
 
 
-def _letter_plan(letter: Letter, source: Letter) -> partner_import.Plan:
+def _letter_plan(letter: Letter, source: Letter) -> partner_plan.Plan:
     sheet = partner_sheet.read_text(partner_import.letter_as_rows(source))
-    return partner_import.plan(letter, sheet, f"the signatories of “{source.title}”")
+    return partner_plan.plan(letter, sheet, f"the signatories of “{source.title}”")
 
 
 @bp.post("/letters/<int:letter_id>/partners/confirm")
@@ -162,10 +162,10 @@ def partners_confirm(letter_id: int) -> Any:
     return redirect(url_for("admin.partners_page", letter_id=letter.id))
 
 
-def _plan_again(letter: Letter, kind: str, payload: str, source: str) -> partner_import.Plan:
+def _plan_again(letter: Letter, kind: str, payload: str, source: str) -> partner_plan.Plan:
     if kind == "letter":
         return _letter_plan(letter, letter_or_404(int(payload)))
-    return partner_import.plan(letter, partner_sheet.read_text(payload), source)
+    return partner_plan.plan(letter, partner_sheet.read_text(payload), source)
 
 
 @bp.post("/letters/<int:letter_id>/partners/match")
