@@ -321,3 +321,16 @@ def test_a_translation_behind_the_text_is_copied_still_marked_as_needing_an_upda
     assert state.translation is not None
     assert state.translation.title == "Publiquen los datos"
     assert state.needs_update
+
+
+def test_a_spanish_speaking_organizers_copy_is_titled_in_spanish(app: Flask, client: FlaskClient):
+    with app.app_context():
+        letter_id = create_letter(owner=create_organizer()).id
+    token = login_as(client, "ana@coalition.example")
+    client.set_cookie("signon_language", "es")
+    response = client.post(f"/admin/letters/{letter_id}/duplicate", data={"csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        copy = letters.get_by_slug("test-letter-copy")
+        assert copy is not None
+        assert copy.title == "Copia de Publish the data"

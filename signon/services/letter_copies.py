@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from signon import transaction
 from signon.extensions import db
@@ -13,7 +14,7 @@ from signon.services import letter_editing, letters
 def duplicate_letter(letter: Letter, *, author_id: int) -> Letter:
     """A new draft with this letter's text and settings, to start the next campaign from."""
     draft = letter_editing.draft_of(letter)
-    draft.title = f"Copy of {letter.title}"[:200]
+    draft.title = gettext("Copy of %(title)s", title=letter.title)[:200]
     draft.slug = _free_slug(f"{letter.slug}-copy")
     draft.deadline_at = None
     copy = letters.create_letter(draft, author_id=author_id)
