@@ -733,3 +733,27 @@ def test_asking_to_be_counted_only_on_a_line_others_keep_named_goes_to_a_moderat
     with app.app_context():
         signature = the_signature(email=EMAIL)
         assert (signature.listing, signature.status) == ("count_only", "awaiting_review")
+
+
+def test_a_spanish_signers_page_says_the_signatures_status_in_spanish(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+):
+    hosted_letter(app, requires_approval=True)
+    client.set_cookie("signon_language", "es")
+    page = client.get("/letters/test-letter")
+    signed = client.post("/letters/test-letter", data=form_defaults(page.text) | form_data())
+    assert signed.status_code == 303
+    confirm_url = link_in(mailbox.wait_for(1)[-1], "/confirm/")
+    confirm_page = client.get(path_of(confirm_url))
+    client.post(path_of(confirm_url), data={"csrf_token": csrf_token(confirm_page.text)})
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(mailbox.to(EMAIL)) < 2:
+        time.sleep(0.02)
+    manage_url = link_in(mailbox.to(EMAIL)[-1], "/manage/")
+    first = client.get(path_of(manage_url))
+    opened = client.post(path_of(manage_url), data={"csrf_token": csrf_token(first.text)})
+    assert opened.status_code == 303
+    manage = client.get("/manage").text
+    assert '<html lang="es"' in manage
+    assert "Confirmada, a la espera de la aprobación de los organizadores" in manage
+    assert "waiting for the organizers" not in manage

@@ -11,24 +11,16 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from babel.dates import format_date, format_skeleton
 from flask_babel import gettext, lazy_gettext, ngettext
-from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 
 from signon import i18n
 from signon.extensions import db
 from signon.models import Letter, Signatory, Signature, SignatureStatus
+from signon.services import status_names
 from signon.services.attribution import SourceCounts, source_counts
 from signon.services.history import superseded
 from signon.services.listing import ListCounts, cached_counts, sort_key
 
-STATUS_LABELS: dict[SignatureStatus, LazyString] = {
-    SignatureStatus.AWAITING_REVIEW: lazy_gettext("Awaiting review"),
-    SignatureStatus.APPROVED: lazy_gettext("Approved"),
-    SignatureStatus.REJECTED: lazy_gettext("Rejected"),
-    SignatureStatus.UNCONFIRMED: lazy_gettext("Unconfirmed"),
-    SignatureStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
-    SignatureStatus.SUSPECTED: lazy_gettext("Suspected"),
-}
 UNCATEGORIZED = lazy_gettext("Uncategorized")
 UNKNOWN_PLACE = lazy_gettext("Unknown")
 OTHER_PLACES = lazy_gettext("Other places")
@@ -98,7 +90,10 @@ def status_counts(letter: Letter) -> list[Count]:
         .group_by(Signature.status)
     ).all()
     counts = {status: count for status, count in rows}
-    return [Count(str(label), counts.get(status, 0)) for status, label in STATUS_LABELS.items()]
+    return [
+        Count(str(label), counts.get(status, 0))
+        for status, label in status_names.SIGNATURE_GROUPS.items()
+    ]
 
 
 def category_counts(letter: Letter) -> list[Count]:

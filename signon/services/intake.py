@@ -17,12 +17,12 @@ from signon.services import (
     letter_emails,
     letters,
     listing,
-    moderation,
     partners,
     sheets,
     signatories,
     signatures,
     signer_emails,
+    status_names,
 )
 from signon.services.normalize import normalize_email
 from signon.services.signatures import SignatureData
@@ -186,7 +186,7 @@ def _check_row(
                 [
                     gettext(
                         "Already on this letter (%(state)s); left as it is.",
-                        state=moderation.state_label(existing.status).lower(),
+                        state=status_names.one_signature(existing.status).lower(),
                     )
                 ],
             )

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext, lazy_gettext, pgettext
+from flask_babel import gettext, lazy_gettext
 
 from signon import audit, database, transaction
 from signon.extensions import db
@@ -23,33 +23,11 @@ from signon.models import (
     SignatureStatus,
     utcnow,
 )
-from signon.services import history, letter_emails, listing, signatures
+from signon.services import history, letter_emails, listing, signatures, status_names
 
 PAGE_SIZE = 50
 # The queue's filters, in the page's language (lazy: read when shown).
-STATUS_FILTERS: dict[str, Any] = {
-    SignatureStatus.AWAITING_REVIEW: lazy_gettext("Awaiting review"),
-    SignatureStatus.APPROVED: lazy_gettext("Approved"),
-    SignatureStatus.REJECTED: lazy_gettext("Rejected"),
-    SignatureStatus.UNCONFIRMED: lazy_gettext("Unconfirmed"),
-    SignatureStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
-    SignatureStatus.SUSPECTED: lazy_gettext("Suspected"),
-    "all": lazy_gettext("All"),
-}
-
-
-def state_label(status: str) -> str:
-    """One signature's state in the page's language: the filter's English words, which other
-    languages may say differently of one signature ("Aprobada", not the filter's "Aprobadas")."""
-    labels: dict[str, str] = {
-        SignatureStatus.AWAITING_REVIEW: pgettext("one signature", "Awaiting review"),
-        SignatureStatus.APPROVED: pgettext("one signature", "Approved"),
-        SignatureStatus.REJECTED: pgettext("one signature", "Rejected"),
-        SignatureStatus.UNCONFIRMED: pgettext("one signature", "Unconfirmed"),
-        SignatureStatus.WITHDRAWN: pgettext("one signature", "Withdrawn"),
-        SignatureStatus.SUSPECTED: pgettext("one signature", "Suspected"),
-    }
-    return labels.get(status, status)
+STATUS_FILTERS: dict[str, Any] = {**status_names.SIGNATURE_GROUPS, "all": lazy_gettext("All")}
 
 
 class Decision(enum.StrEnum):
@@ -81,7 +59,7 @@ def _why_not(state: str, decision: Decision) -> str:
     if state in _DECIDABLE[decision]:
         return gettext(
             "it is %(state)s: to reverse that, use the %(filter)s filter",
-            state=state_label(state).lower(),
+            state=status_names.one_signature(state).lower(),
             filter=STATUS_FILTERS.get(state, state),
         )
     why_not: dict[str, str] = {

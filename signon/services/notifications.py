@@ -11,21 +11,11 @@ from signon import transaction
 from signon.extensions import db
 from signon.links import external_url
 from signon.models import LetterHost, NotifyMode, Organizer, Signature, SignatureStatus, utcnow
-from signon.services import letters, organizer_emails
+from signon.services import letters, organizer_emails, status_names
 from signon.services.history import superseded
 
 # A digest run twice the same day (a retried cron job) sends nothing the second time.
 DIGEST_MIN_INTERVAL = timedelta(hours=20)
-
-# A signature's state as an organizer's email names it, in the organizer's language.
-STATUS_WORDS = {
-    SignatureStatus.UNCONFIRMED: lazy_gettext("unconfirmed"),
-    SignatureStatus.AWAITING_REVIEW: lazy_gettext("awaiting review"),
-    SignatureStatus.APPROVED: lazy_gettext("approved"),
-    SignatureStatus.REJECTED: lazy_gettext("rejected"),
-    SignatureStatus.WITHDRAWN: lazy_gettext("withdrawn"),
-    SignatureStatus.SUSPECTED: lazy_gettext("suspected"),
-}
 
 
 def signature_confirmed(signature: Signature) -> None:
@@ -50,7 +40,7 @@ def signature_confirmed(signature: Signature) -> None:
             ),
             signature=signature,
             letter=signature.letter,
-            status=STATUS_WORDS.get(SignatureStatus(signature.status), signature.status),
+            status=status_names.SIGNATURE_WORDS.get(signature.status, signature.status),
             queue_url=external_url("admin.signatures_queue", letter_id=signature.letter_id),
         )
 

@@ -16,7 +16,6 @@ from signon import audit, i18n, transaction
 from signon.extensions import db
 from signon.models import (
     Letter,
-    LetterStatus,
     Organizer,
     Partner,
     PartnerMatch,
@@ -25,7 +24,7 @@ from signon.models import (
     Signature,
     SignatureStatus,
 )
-from signon.services import access
+from signon.services import access, status_names
 from signon.services.domains import email_domain
 from signon.services.duplicates import SignatoryFacts, likely_duplicates
 
@@ -58,17 +57,7 @@ STATE_LABELS: dict[str, str | LazyString] = {
     PartnerState.BOUNCED: lazy_gettext("Bounced"),
 }
 # A signature's or a letter's status as the partner pages write it in a sentence.
-STATUS_WORDS: dict[str, str | LazyString] = {
-    SignatureStatus.UNCONFIRMED: lazy_gettext("unconfirmed"),
-    SignatureStatus.AWAITING_REVIEW: lazy_gettext("awaiting review"),
-    SignatureStatus.APPROVED: lazy_gettext("approved"),
-    SignatureStatus.REJECTED: lazy_gettext("rejected"),
-    SignatureStatus.WITHDRAWN: lazy_gettext("withdrawn"),
-    SignatureStatus.SUSPECTED: lazy_gettext("suspected"),
-    LetterStatus.DRAFT: lazy_gettext("draft"),
-    LetterStatus.OPEN: lazy_gettext("open"),
-    LetterStatus.CLOSED: lazy_gettext("closed"),
-}
+STATUS_WORDS: dict[str, LazyString] = {**status_names.SIGNATURE_WORDS, **status_names.LETTER_WORDS}
 
 
 def state_of(partner: Partner, signature_status: str | None) -> PartnerState:

@@ -22,7 +22,15 @@ from signon.models import (
     TokenPurpose,
     utcnow,
 )
-from signon.services import corrections, embargo, letters, listing, questions, signer_emails
+from signon.services import (
+    corrections,
+    embargo,
+    letters,
+    listing,
+    questions,
+    signer_emails,
+    status_names,
+)
 from signon.services.normalize import normalize_email
 from signon.services.signatures import WITHDRAWABLE_STATES
 
@@ -132,16 +140,6 @@ def links_sent_today(email_normalized: str) -> int:
     ).scalar_one()
 
 
-_STATUS_WORDS = {
-    SignatureStatus.UNCONFIRMED: "Waiting for you to confirm your email address",
-    SignatureStatus.AWAITING_REVIEW: "Confirmed, waiting for the organizers' approval",
-    SignatureStatus.APPROVED: "Confirmed and listed on the letter",
-    SignatureStatus.REJECTED: "Not listed: the organizers decided not to list it",
-    SignatureStatus.WITHDRAWN: "Withdrawn: not listed",
-    SignatureStatus.SUSPECTED: "Waiting for the organizers' review",
-}
-
-
 @dataclass
 class Overview:
     """Everything the page shows: what was submitted, and how it stands on the public list."""
@@ -170,7 +168,7 @@ def overview(signature: Signature) -> Overview:
     pending = corrections.pending_for(signature)
     return Overview(
         signature=signature,
-        status_words=_STATUS_WORDS.get(SignatureStatus(signature.status), signature.status),
+        status_words=str(status_names.FOR_THE_SIGNER.get(signature.status, signature.status)),
         listed=signature.status == SignatureStatus.APPROVED and line is not None,
         line=line,
         hidden=line is not None and listing.line_hidden(line.id),

@@ -32,6 +32,7 @@ from signon.services import (
     moderation,
     questions,
     signatories,
+    status_names,
 )
 from signon.views.admin.base import bp, letter_or_404, me
 
@@ -52,7 +53,7 @@ def signatures_queue(letter_id: int) -> str:
         queue=queue,
         form=DecisionForm(),
         filters=moderation.STATUS_FILTERS,
-        state_label=moderation.state_label,
+        state_label=status_names.one_signature,
         signals=flags.row_signals,
         current_number=letters.current_version(letter).number,
         decisions=decisions,
@@ -181,7 +182,7 @@ def signatory(letter_id: int, signatory_id: int) -> Any:
         signatory=signatory,
         form=form,
         signatures=behind,
-        state_label=moderation.state_label,
+        state_label=status_names.one_signature,
         pending=corrections.pending_by_signature(letter, [s.id for s in behind]),
         plan_of=corrections.line_plan,
         changes_of=corrections.changes_of,
