@@ -266,9 +266,11 @@ class QuestionForm(FlaskForm):
 def _email_text(kind: str) -> TextAreaField:
     spec = letter_emails.KINDS[kind]
     return TextAreaField(
-        f"Email “{spec.label}”",
+        lazy_gettext("Email “%(email)s”", email=spec.label),
         validators=[Optional(), Length(max=5000)],
-        description=f"Always added after your text: {spec.always_added[0].lower()}{spec.always_added[1:]}",
+        description=lazy_gettext(
+            "Always added after your text: %(added)s", added=spec.always_added
+        ),
     )
 
 
@@ -276,21 +278,28 @@ class EmailSettingsForm(FlaskForm):
     """A letter's sender name, Reply-To and the texts of the emails its signers get."""
 
     sender_name = StringField(
-        "Sender name",
+        lazy_gettext("Sender name"),
         validators=[
             Optional(),
             Length(max=120),
             Regexp(
                 r"^[^@<>\"]*$",
-                message='Write a name only, without an email address or the characters < > " @.',
+                message=lazy_gettext(
+                    'Write a name only, without an email address or the characters < > " @.'
+                ),
             ),
         ],
-        description="Shown in From, for example “Coalition for Open Records via signon”. The address stays the site's own.",
+        description=lazy_gettext(
+            "Shown in From, for example “Coalition for Open Records via signon”. The address "
+            "stays the site's own."
+        ),
     )
     reply_to = EmailField(
-        "Reply-To address",
-        validators=[Optional(), Email("Enter an email address."), Length(max=254)],
-        description="The lead organization's address. Without one, the emails never invite a reply.",
+        lazy_gettext("Reply-To address"),
+        validators=[Optional(), Email(lazy_gettext("Enter an email address.")), Length(max=254)],
+        description=lazy_gettext(
+            "The lead organization's address. Without one, the emails never invite a reply."
+        ),
     )
     confirm_signature = _email_text("confirm_signature")
     signature_approved = _email_text("signature_approved")

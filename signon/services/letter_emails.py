@@ -59,14 +59,16 @@ class Kind:
 
     label: str | LazyString  # in the organizer's language
     default: str | LazyString  # in the language of the signer it is written to
-    always_added: str
+    always_added: str | LazyString  # what the system adds, in the organizer's language
 
 
 KINDS: dict[str, Kind] = {
     "confirm_signature": Kind(
         lazy_gettext("Please confirm your signature"),
         lazy_gettext("Hello,\n\nPlease confirm that you sign “{letter_title}” {signed_as}."),
-        "The confirm button and link, how long the link works, and what happens without it.",
+        lazy_gettext(
+            "the confirm button and link, how long the link works, and what happens without it."
+        ),
     ),
     "signature_approved": Kind(
         lazy_gettext("Your signature is approved"),
@@ -75,7 +77,7 @@ KINDS: dict[str, Kind] = {
             "“{letter_title}” {signed_as}, and {organization} {listed}.\n\n"
             "Thank you for signing."
         ),
-        "The link to the letter, and how to withdraw later.",
+        lazy_gettext("the link to the letter, and how to withdraw later."),
     ),
     "signature_rejected": Kind(
         lazy_gettext("Your signature is not listed"),
@@ -83,7 +85,7 @@ KINDS: dict[str, Kind] = {
             "Hello {name},\n\nThank you for your interest in “{letter_title}”. The organizers "
             "have decided not to list {organization} on this letter."
         ),
-        "The organizers' reason when they give one, and how to reach them.",
+        lazy_gettext("the organizers' reason when they give one, and how to reach them."),
     ),
     "letter_update": Kind(
         lazy_gettext("Update to signers"),
@@ -91,7 +93,7 @@ KINDS: dict[str, Kind] = {
             "Dear {organization},\n\nAn update from the organizers of “{letter_title}”, "
             "which you signed {signed_as}:"
         ),
-        "The update itself, the link to the letter and the link to stop updates.",
+        lazy_gettext("the update itself, the link to the letter and the link to stop updates."),
     ),
 }
 
