@@ -17,9 +17,10 @@ from pypdf import PdfReader
 from signon import mailworker, transaction
 from signon.cli import cli
 from signon.exports import big_pdf
+from signon.exports import press as press_export
 from signon.exports.model import ListOptions
 from signon.extensions import db
-from signon.models import DocumentJob, JobState, Letter, Listing, utcnow
+from signon.models import DocumentJob, JobState, Letter, Listing, Organizer, utcnow
 from signon.services import (
     counting,
     deliverables,
@@ -28,6 +29,8 @@ from signon.services import (
     letters,
     list_documents,
     listing,
+    press,
+    translations,
 )
 from tests.conftest import Mailbox, build_app, login_as
 from tests.factories import confirmed_signature, create_letter, create_organizer
@@ -249,3 +252,53 @@ def test_a_document_made_by_the_worker_keeps_the_language(
             paragraphs = [p.text for p in Document(io.BytesIO(made.content)).paragraphs]
             assert "Firmantes" in paragraphs
             assert "6 organizaciones" in paragraphs
+
+
+def _translate_categories(letter: Letter, names: list[str]) -> None:
+    owner = db.session.get(Organizer, letter.owner_id)
+    assert owner is not None
+    draft = translations.TranslationDraft(
+        "Publiquen los datos", "Le pedimos que publique.", categories=names
+    )
+    translations.save_translation(letter, "es", draft, by=owner)
+
+
+def test_spanish_exports_head_the_groups_with_the_translated_category_names(
+    ctx: Flask, mailbox: Mailbox
+):
+    letter = make_letter()
+    confirmed_signature(
+        letter, organization="Barrio Unido", email="b@barrio.example", category="Local"
+    )
+    _translate_categories(letter, ["Nacionales", ""])  # blank: "Local" keeps its name
+
+    text = export(letter, "text").decode().splitlines()
+    assert "Nacionales" in text
+    assert "Local" in text
+    assert "### Nacionales" in export(letter, "markdown").decode()
+    assert "<h3>Nacionales</h3>" in export(letter, "html").decode()
+    rows = list(csv.reader(io.StringIO(export(letter, "csv").decode("utf-8-sig"))))
+    assert {row[1] for row in rows[1:]} == {"National", "Local"}  # the data keeps the original
+
+    english = export(letter, "text", "en").decode()
+    assert "National" in english.splitlines()
+    assert "Nacionales" not in english
+
+    release = press_export.as_markdown(press.release(letter, "es"))
+    assert "### Nacionales" in release
+    assert "Nacionales" not in press_export.as_markdown(press.release(letter))
+
+
+def test_translated_category_names_give_way_when_the_letters_categories_change(
+    ctx: Flask, mailbox: Mailbox
+):
+    letter = make_letter()
+    _translate_categories(letter, ["Nacionales", "Locales"])
+    letter.categories = ["National", "Local", "Tribal"]
+    listing.list_changed(letter.id)
+    transaction.commit()
+
+    assert translations.category_names_in(letter, "es") == {}
+    text = export(letter, "text").decode().splitlines()
+    assert "National" in text
+    assert "Nacionales" not in text

@@ -492,3 +492,137 @@ def test_a_spanish_signer_is_asked_in_spanish_and_keeps_on_a_spanish_page(
     kept = signer.post(keep_path, data={"csrf_token": csrf_token(keep_page)})
     assert "Gracias: su firma sigue en la carta" in kept.text
     assert ">Publiquen los datos</a>" in kept.text
+
+
+CATEGORY_NAMES = {"es-category_0": "Nacionales", "es-category_1": "Locales"}
+
+
+def test_the_category_names_are_translated_with_the_rest(app: Flask, client: FlaskClient):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    page = client.get(f"/admin/letters/{letter_id}/translations").text
+    assert '<label for="es-category_0"' in page
+    assert re.search(r'<label for="es-category_0"[^>]*>\s*National\b', page)
+
+    response = _save_spanish(client, token, letter_id, **{"es-category_1": "Locales"})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).text
+    assert 'value="Locales"' in page
+    with app.app_context():
+        [row] = db.session.execute(sa.select(LetterTranslation)).scalars()
+        assert row.categories == ["", "Locales"]  # blank: "National" keeps its name
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        assert translations.category_names_in(letter, "es") == {"Local": "Locales"}
+        assert translations.category_names_in(letter, "en") == {}
+
+
+def test_two_categories_with_the_same_name_are_refused_and_what_was_typed_kept(
+    app: Flask, client: FlaskClient
+):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    response = _save_spanish(
+        client, token, letter_id, **{"es-category_0": "Todas", "es-category_1": "todas"}
+    )
+    assert response.status_code == 422
+    assert "Two categories would both be called “todas”" in html.unescape(response.text)
+    assert 'value="Todas"' in response.text
+    too_long = _save_spanish(client, token, letter_id, **{"es-category_0": "x" * 121})
+    assert too_long.status_code == 422
+    assert "at most 120 characters" in too_long.text
+    with app.app_context():
+        assert db.session.execute(sa.select(LetterTranslation)).first() is None
+
+
+def test_spanish_readers_see_and_choose_the_translated_categories_and_sign_the_original(
+    app: Flask, client: FlaskClient
+):
+    letter_id = _letter_with_owner(app)
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        confirmed_signature(letter, organization="Datos Abiertos", email="d@datos.example")
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id, **CATEGORY_NAMES)
+    reader = app.test_client()
+
+    spanish = reader.get("/letters/test-letter", headers=ES).text
+    assert "<h3>Nacionales</h3>" in spanish
+    assert '<option value="National">Nacionales</option>' in spanish
+    assert '<option value="Local">Locales</option>' in spanish
+    english = reader.get("/letters/test-letter").text
+    assert "<h3>National</h3>" in english
+    assert '<option value="National">National</option>' in english
+
+    data = form_defaults(spanish) | form_data(email="lucia@datos.example", category="Local")
+    assert reader.post("/letters/test-letter", data=data, headers=ES).status_code == 303
+    with app.app_context():
+        signature = db.session.execute(
+            sa.select(Signature).where(Signature.email == "lucia@datos.example")
+        ).scalar_one()
+        assert signature.category == "Local"
+
+
+def test_the_public_list_heading_changes_as_soon_as_the_names_are_saved(
+    app: Flask, client: FlaskClient
+):
+    letter_id = _letter_with_owner(app)
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        confirmed_signature(letter, organization="Datos Abiertos", email="d@datos.example")
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id)
+    reader = app.test_client()
+    assert "<h3>National</h3>" in reader.get("/letters/test-letter", headers=ES).text  # cached
+
+    _save_spanish(client, token, letter_id, **CATEGORY_NAMES)
+    assert "<h3>Nacionales</h3>" in reader.get("/letters/test-letter", headers=ES).text
+    _save_spanish(client, token, letter_id, **{"es-category_0": "De alcance nacional"})
+    assert "<h3>De alcance nacional</h3>" in reader.get("/letters/test-letter", headers=ES).text
+
+
+def test_changed_categories_show_their_original_names_until_named_again(
+    app: Flask, client: FlaskClient
+):
+    letter_id = _letter_with_owner(app)
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        confirmed_signature(letter, organization="Datos Abiertos", email="d@datos.example")
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id, **CATEGORY_NAMES)
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        assert letter is not None
+        draft = letter_editing.draft_of(letter)
+        draft.categories = ["National", "Local", "Tribal"]
+        assert letter.owner_id is not None
+        letter_editing.update_letter(letter, draft, "", author_id=letter.owner_id)
+
+    spanish = app.test_client().get("/letters/test-letter", headers=ES).text
+    assert "<h3>National</h3>" in spanish
+    assert '<option value="National">National</option>' in spanish
+    page = client.get(f"/admin/letters/{letter_id}/translations").text
+    assert "The signatory categories need an update" in page
+    assert 'value="Nacionales"' not in page
+
+    _save_spanish(client, token, letter_id, **CATEGORY_NAMES, **{"es-category_2": "Tribales"})
+    spanish = app.test_client().get("/letters/test-letter", headers=ES).text
+    assert "<h3>Nacionales</h3>" in spanish
+    assert "need an update" not in client.get(f"/admin/letters/{letter_id}/translations").text
+
+
+def test_a_duplicated_letter_keeps_the_translated_category_names(app: Flask, client: FlaskClient):
+    letter_id = _letter_with_owner(app)
+    token = login_as(client, "owner@coalition.example")
+    _save_spanish(client, token, letter_id, **CATEGORY_NAMES)
+    client.post(f"/admin/letters/{letter_id}/duplicate", data={"csrf_token": token})
+    with app.app_context():
+        copy = letters.get_by_slug("test-letter-copy")
+        assert copy is not None
+        assert translations.category_names_in(copy, "es") == {
+            "National": "Nacionales",
+            "Local": "Locales",
+        }

@@ -51,6 +51,9 @@ class ListWords:
     continued: str = "%(heading)s (continued)"
     csv_header: tuple[str, ...] = ("section", "category", "name", "place", "kind")
     csv_list: str = "list"
+    # The letter's category names in this language, by their original names (translated by the
+    # organizers); a category missing here keeps its own.
+    category_names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,7 +80,9 @@ class ListDocument:
     def heading(self, group: Group) -> str:
         if is_individuals(group):
             return self.words.individuals
-        return group.category or (self.words.other_organizations if len(self.groups) > 1 else "")
+        if group.category:
+            return self.words.category_names.get(group.category, group.category)
+        return self.words.other_organizations if len(self.groups) > 1 else ""
 
     def day(self, value: date) -> str:
         """'December 18, 2026', '18 de diciembre de 2026'."""

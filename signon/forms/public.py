@@ -223,6 +223,13 @@ class SignForm(SignStamps, FlaskForm):
             SelectChoice(SignatoryKind.INDIVIDUAL, gettext("as an individual")),
         ]
 
+    def name_categories(self, names: dict[str, str]) -> None:
+        """Show each category by its name in the page's language (`names`, by original name);
+        the value sent stays the original, which moderation and the exports know."""
+        self.category.choices = [self.category.choices[0]] + [
+            SelectChoice(c, names.get(c, c)) for c in self.categories
+        ]
+
     @property
     def individual(self) -> bool:
         return self.allows_individuals and self.signing_as.data == SignatoryKind.INDIVIDUAL

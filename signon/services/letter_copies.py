@@ -53,6 +53,7 @@ def _copy_translations(letter: Letter, copy: Letter, author_id: int) -> None:
                 body_markdown=translation.body_markdown,
                 body_html=translation.body_html,
                 thank_you_markdown=translation.thank_you_markdown,
+                categories=list(translation.categories or []),
                 updated_by_id=author_id,
             )
         )

@@ -18,7 +18,7 @@ from signon.exports.model import (
 )
 from signon.extensions import db
 from signon.models import Letter, ListSnapshot, SignatoryKind
-from signon.services import letters, listing
+from signon.services import letters, listing, translations
 
 
 def latest_snapshot(letter: Letter) -> ListSnapshot | None:
@@ -30,9 +30,12 @@ def latest_snapshot(letter: Letter) -> ListSnapshot | None:
     ).scalar_one_or_none()
 
 
-def list_words(language: str) -> ListWords:
+def list_words(language: str, letter: Letter | None = None) -> ListWords:
     """The fixed words of a list export in `language` (the site's default for one it does not
-    speak)."""
+    speak), with the names of `letter`'s categories in it when its organizers translated them.
+    The CSV's category column keeps the original names: it is data, as moderation and imports
+    know the categories."""
+    category_names = translations.category_names_in(letter, language) if letter else {}
     with i18n.speaking(language):
         return ListWords(
             language=i18n.current(),
@@ -52,6 +55,7 @@ def list_words(language: str) -> ListWords:
                 gettext("kind"),
             ),
             csv_list=gettext("list"),
+            category_names=category_names,
         )
 
 
@@ -77,7 +81,7 @@ def _list_document(letter: Letter, options: ListOptions) -> ListDocument:
             shown_groups(current.groups, options),
             options,
             unnamed_organizations=_unnamed(entries, options),
-            words=list_words(options.language),
+            words=list_words(options.language, letter),
         )
     frozen = snapshot_document(letter, snapshot, options)
     delivered = {_key(entry) for entry in _frozen_entries(snapshot)}
@@ -197,5 +201,5 @@ def snapshot_document(letter: Letter, snapshot: ListSnapshot, options: ListOptio
             _regroup(letter, _shown(entries, options), options),
             options,
             unnamed_organizations=_unnamed(entries, options),
-            words=list_words(options.language),
+            words=list_words(options.language, letter),
         )

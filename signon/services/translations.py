@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -12,6 +12,8 @@ from signon.extensions import db
 from signon.models import Letter, LetterTranslation, LetterVersion, Organizer
 from signon.sanitize import markdown_to_html
 from signon.services import letters
+
+CATEGORY_NAME_MAX = 120  # as long as the original's may be (letters.unique_categories)
 
 
 class TranslationError(ValueError):
@@ -23,6 +25,8 @@ class TranslationDraft:
     title: str
     body_markdown: str
     thank_you_markdown: str = ""
+    # One name per category of the letter, in its order; "" keeps the original name.
+    categories: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class LanguageState:
     translation: LetterTranslation | None
     translated_number: int | None
     current: LetterVersion
+    category_count: int = 0
 
     @property
     def current_number(self) -> int:
@@ -58,6 +63,13 @@ class LanguageState:
     @property
     def needs_update(self) -> bool:
         return self.translation is not None and not self.up_to_date
+
+    @property
+    def categories_need_update(self) -> bool:
+        """Its category names were translated from a list the letter has since changed."""
+        return self.translation is not None and not _names_fit(
+            self.translation.categories, self.category_count
+        )
 
 
 def is_current(translation: LetterTranslation, version: LetterVersion) -> bool:
@@ -78,6 +90,7 @@ def save_translation(
     if language not in offered_languages(letter):
         raise TranslationError(_("this letter cannot be translated into that language"))
     title, body, thanks = _checked(draft)
+    categories = _checked_categories(draft.categories, list(letter.categories or []))
     version = letters.current_version(letter)
     translation = _for_version(letter, language, version.id, lock=True)
     before = _summary(translation)
@@ -88,6 +101,7 @@ def save_translation(
     translation.body_markdown = body
     translation.body_html = markdown_to_html(body)
     translation.thank_you_markdown = thanks
+    translation.categories = categories
     translation.updated_by_id = by.id
     audit.record(
         "letter.translated",
@@ -110,6 +124,38 @@ def _checked(draft: TranslationDraft) -> tuple[str, str, str]:
     if not body:
         raise TranslationError(_("the translated text is empty"))
     return title, body, draft.thank_you_markdown.strip()
+
+
+def _checked_categories(typed: list[str], originals: list[str]) -> list[str]:
+    """The names as saved: one per category, blanks kept as "", or [] when none is translated.
+    Two categories may not end up with the same name, or their signatories would look alike."""
+    if not typed:
+        return []
+    if len(typed) != len(originals):
+        raise TranslationError(
+            _("the letter's categories changed while you were translating: check their names")
+        )
+    names = [" ".join(name.split()) for name in typed]
+    for name in names:
+        if len(name) > CATEGORY_NAME_MAX:
+            raise TranslationError(
+                _(
+                    "a category's name must have at most %(maximum)s characters",
+                    maximum=CATEGORY_NAME_MAX,
+                )
+            )
+    seen: set[str] = set()
+    for name, original in zip(names, originals, strict=True):
+        shown = name or original
+        if shown.casefold() in seen:
+            raise TranslationError(
+                _(
+                    "two categories would both be called “%(name)s”: give each its own name",
+                    name=shown,
+                )
+            )
+        seen.add(shown.casefold())
+    return names if any(names) else []
 
 
 def _insert(
@@ -193,6 +239,7 @@ def states(letter: Letter) -> list[LanguageState]:
                 latest[0] if latest else None,
                 latest[1] if latest else None,
                 current,
+                len(letter.categories or []),
             )
         )
     return result
@@ -237,3 +284,23 @@ def thank_you_in(letter: Letter, language: str) -> tuple[str, str]:
     if shown is not None and shown.translation.thank_you_markdown:
         return shown.translation.thank_you_markdown, language
     return letter.thank_you_markdown, letter.language
+
+
+def _names_fit(names: list[str], category_count: int) -> bool:
+    """Translated names still name the letter's categories: none, or one for each."""
+    return not names or len(names) == category_count
+
+
+def category_names_in(letter: Letter, language: str | None) -> dict[str, str]:
+    """Each category's name for a reader in `language`, by its original name: from the
+    translation they would read (the title's rule, title_in), when it names the categories the
+    letter has now. Empty when they read the original names."""
+    shown = shown_in(letter, language) if language else None
+    originals = list(letter.categories or [])
+    if shown is None or not _names_fit(shown.translation.categories, len(originals)):
+        return {}
+    return {
+        original: name
+        for original, name in zip(originals, shown.translation.categories, strict=False)
+        if name
+    }

@@ -90,6 +90,7 @@ def _fresh_token(letter: Letter, posted: str | None, notice: str) -> str:
 
 def _page(letter: Letter, form: SignForm, notice: str = "", status: int = 200) -> Response:
     form.version.data = str(letters.current_version(letter).id)
+    form.name_categories(translations.category_names_in(letter, i18n.current()))
     form.started.data = _fresh_token(letter, form.started.data, notice)
     counts = sharing.public_counts(letter)
     body = render_template(

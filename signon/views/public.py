@@ -3,7 +3,9 @@ signer_pages, on this blueprint)."""
 
 from __future__ import annotations
 
+import json
 import threading
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -151,6 +153,7 @@ def letter_page(
     version = letters.current_version(letter)
     accepting = letters.accepts_signatures(letter)
     form.version.data = str(version.id)
+    form.name_categories(translations.category_names_in(letter, i18n.current()))
     if not form.origin.data and request.method == "GET":  # the address says where they came from
         form.origin.data = attribution.origin_field(letter, request.args)
     if attribution.is_share_origin(form.origin.data):
@@ -187,16 +190,22 @@ def letter_page(
 
 
 def _signatories_html(letter: Letter, accepting: bool) -> Markup:
-    """The list section, rendered once per list version for the whole site."""
+    """The list section, rendered once per list version for the whole site, and per category
+    names: a translation saved with new ones shows at once."""
     template = "public/_signatories.html"
+    names = translations.category_names_in(letter, i18n.current())
+    named = zlib.crc32(json.dumps(sorted(names.items())).encode())
     variant = (
         f"{templating.fingerprint(template)}-{'open' if accepting else 'closed'}-{i18n.current()}"
+        f"-{named:08x}"
     )
     return Markup(  # noqa: S704 - rendered by Jinja with autoescaping
         listing.cached_rendering(
             letter,
             variant,
-            lambda listed: render_template(template, signatories=listed, accepting=accepting),
+            lambda listed: render_template(
+                template, signatories=listed, accepting=accepting, category_names=names
+            ),
         )
     )
 

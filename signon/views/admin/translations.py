@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from signon import i18n
-from signon.forms.translations import TranslationForm
+from signon.forms.translations import TranslationForm, translation_form
 from signon.models import Letter
 from signon.services import letters, translations
 from signon.views.admin.base import bp, letter_or_404, me
@@ -25,12 +25,13 @@ def save_translation(letter_id: int, language: str) -> Any:
     letter = letter_or_404(letter_id)
     if language not in translations.offered_languages(letter):
         abort(404)
-    form = TranslationForm(prefix=language)
+    form = translation_form(list(letter.categories or []), prefix=language)
     if form.validate_on_submit():
         try:
             translations.save_translation(letter, language, form.draft(), by=me())
         except translations.TranslationError as error:
-            form.form_errors.append(str(error).capitalize() + ".")
+            message = str(error)  # begins in lower case; a name in it keeps its own
+            form.form_errors.append(message[:1].upper() + message[1:] + ".")
         else:
             flash(
                 _("Saved the %(language)s translation.", language=i18n.language_name(language)),
@@ -49,7 +50,9 @@ def _page(letter: Letter, posted: dict[str, TranslationForm], status: int = 200)
     for state in states:
         form = posted.get(state.language)
         if form is None:
-            form = TranslationForm(prefix=state.language, formdata=None)
+            form = translation_form(
+                list(letter.categories or []), prefix=state.language, formdata=None
+            )
             form.fill_from(state.translation)
         forms[state.language] = form
     return render_template(
