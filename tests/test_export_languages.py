@@ -289,16 +289,25 @@ def test_spanish_exports_head_the_groups_with_the_translated_category_names(
     assert "Nacionales" not in press_export.as_markdown(press.release(letter))
 
 
-def test_translated_category_names_give_way_when_the_letters_categories_change(
+def test_translated_category_names_follow_their_original_when_the_categories_change(
     ctx: Flask, mailbox: Mailbox
 ):
+    """Names are found by the original category, never by position: a category moved keeps its
+    name, a renamed one shows its new original name, and none is ever given another's."""
     letter = make_letter()
     _translate_categories(letter, ["Nacionales", "Locales"])
-    letter.categories = ["National", "Local", "Tribal"]
+    letter.categories = ["Local", "National", "Tribal"]  # moved, and one added
     listing.list_changed(letter.id)
     transaction.commit()
-
-    assert translations.category_names_in(letter, "es") == {}
+    assert translations.category_names_in(letter, "es") == {
+        "National": "Nacionales",
+        "Local": "Locales",
+    }
     text = export(letter, "text").decode().splitlines()
-    assert "National" in text
-    assert "Nacionales" not in text
+    assert "Nacionales" in text
+
+    letter.categories = ["Local", "National groups"]  # renamed
+    listing.list_changed(letter.id)
+    transaction.commit()
+    assert translations.category_names_in(letter, "es") == {"Local": "Locales"}
+    assert "Nacionales" not in export(letter, "text").decode()

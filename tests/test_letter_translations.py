@@ -510,7 +510,7 @@ def test_the_category_names_are_translated_with_the_rest(app: Flask, client: Fla
     assert 'value="Locales"' in page
     with app.app_context():
         [row] = db.session.execute(sa.select(LetterTranslation)).scalars()
-        assert row.categories == ["", "Locales"]  # blank: "National" keeps its name
+        assert row.categories == [["National", ""], ["Local", "Locales"]]  # blank: kept
         letter = db.session.get(Letter, letter_id)
         assert letter is not None
         assert translations.category_names_in(letter, "es") == {"Local": "Locales"}
@@ -583,7 +583,7 @@ def test_the_public_list_heading_changes_as_soon_as_the_names_are_saved(
     assert "<h3>De alcance nacional</h3>" in reader.get("/letters/test-letter", headers=ES).text
 
 
-def test_changed_categories_show_their_original_names_until_named_again(
+def test_a_category_added_after_translating_shows_its_own_name_until_named(
     app: Flask, client: FlaskClient
 ):
     letter_id = _letter_with_owner(app)
@@ -602,11 +602,12 @@ def test_changed_categories_show_their_original_names_until_named_again(
         letter_editing.update_letter(letter, draft, "", author_id=letter.owner_id)
 
     spanish = app.test_client().get("/letters/test-letter", headers=ES).text
-    assert "<h3>National</h3>" in spanish
-    assert '<option value="National">National</option>' in spanish
+    assert "<h3>Nacionales</h3>" in spanish  # the names already given stay with their category
+    assert '<option value="National">Nacionales</option>' in spanish
+    assert '<option value="Tribal">Tribal</option>' in spanish  # the new one, as written
     page = client.get(f"/admin/letters/{letter_id}/translations").text
     assert "The signatory categories need an update" in page
-    assert 'value="Nacionales"' not in page
+    assert 'value="Nacionales"' in page  # kept in its field, the new one's field empty
 
     _save_spanish(client, token, letter_id, **CATEGORY_NAMES, **{"es-category_2": "Tribales"})
     spanish = app.test_client().get("/letters/test-letter", headers=ES).text

@@ -33,11 +33,13 @@ class TranslationForm(FlaskForm):
         description=lazy_gettext("Shown to signers in this language once they confirm. Markdown."),
     )
 
-    category_count = 0  # one `category_<n>` field each; see translation_form()
+    category_originals: tuple[
+        str, ...
+    ] = ()  # one `category_<n>` field each; see translation_form()
 
     @property
     def category_fields(self) -> list[StringField]:
-        return [self[f"category_{n}"] for n in range(self.category_count)]
+        return [self[f"category_{n}"] for n in range(len(self.category_originals))]
 
     def fill_from(self, translation: LetterTranslation | None) -> None:
         if translation is None:
@@ -45,10 +47,9 @@ class TranslationForm(FlaskForm):
         self.title.data = translation.title
         self.body.data = translation.body_markdown
         self.thank_you.data = translation.thank_you_markdown
-        names = translation.categories or []
-        if len(names) == self.category_count:  # else they named a list the letter no longer has
-            for field, name in zip(self.category_fields, names, strict=True):
-                field.data = name
+        names = {original: name for original, name in translation.categories or []}
+        for field, original in zip(self.category_fields, self.category_originals, strict=True):
+            field.data = names.get(original, "")
 
     def draft(self) -> TranslationDraft:
         return TranslationDraft(
@@ -69,6 +70,6 @@ def translation_form(categories: list[str], **kwargs: Any) -> TranslationForm:
         )
         for n, original in enumerate(categories)
     }
-    fields["category_count"] = len(categories)
+    fields["category_originals"] = tuple(categories)
     cls = type(TranslationForm.__name__, (TranslationForm,), fields)
     return cls(**kwargs)

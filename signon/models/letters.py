@@ -127,9 +127,10 @@ class LetterTranslation(Model):
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     thank_you_markdown: Mapped[str] = mapped_column(sa.Text, default="")
-    # The signatory categories' names, in the order the letter listed them when translated; ""
-    # keeps that one's original name, and an empty list translates none.
-    categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # The signatory categories' names as [original, translated] pairs, one for each category the
+    # letter had when translated; "" keeps that one's original name, and [] translates none. Names
+    # are found by the original, so a category renamed or moved later is never given another's.
+    categories: Mapped[list[list[str]]] = mapped_column(sa.JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizer.id"))
 

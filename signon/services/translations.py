@@ -45,7 +45,7 @@ class LanguageState:
     translation: LetterTranslation | None
     translated_number: int | None
     current: LetterVersion
-    category_count: int = 0
+    category_originals: tuple[str, ...] = ()
 
     @property
     def current_number(self) -> int:
@@ -68,7 +68,7 @@ class LanguageState:
     def categories_need_update(self) -> bool:
         """Its category names were translated from a list the letter has since changed."""
         return self.translation is not None and not _names_fit(
-            self.translation.categories, self.category_count
+            self.translation.categories, self.category_originals
         )
 
 
@@ -126,9 +126,10 @@ def _checked(draft: TranslationDraft) -> tuple[str, str, str]:
     return title, body, draft.thank_you_markdown.strip()
 
 
-def _checked_categories(typed: list[str], originals: list[str]) -> list[str]:
-    """The names as saved: one per category, blanks kept as "", or [] when none is translated.
-    Two categories may not end up with the same name, or their signatories would look alike."""
+def _checked_categories(typed: list[str], originals: list[str]) -> list[list[str]]:
+    """The names as saved: an [original, name] pair per category, blanks kept as "", or [] when
+    none is translated. Two categories may not end up with the same name, or their signatories
+    would look alike."""
     if not typed:
         return []
     if len(typed) != len(originals):
@@ -155,7 +156,8 @@ def _checked_categories(typed: list[str], originals: list[str]) -> list[str]:
                 )
             )
         seen.add(shown.casefold())
-    return names if any(names) else []
+    pairs = [[original, name] for original, name in zip(originals, names, strict=True)]
+    return pairs if any(names) else []
 
 
 def _insert(
@@ -239,7 +241,7 @@ def states(letter: Letter) -> list[LanguageState]:
                 latest[0] if latest else None,
                 latest[1] if latest else None,
                 current,
-                len(letter.categories or []),
+                tuple(letter.categories or []),
             )
         )
     return result
@@ -286,21 +288,22 @@ def thank_you_in(letter: Letter, language: str) -> tuple[str, str]:
     return letter.thank_you_markdown, letter.language
 
 
-def _names_fit(names: list[str], category_count: int) -> bool:
-    """Translated names still name the letter's categories: none, or one for each."""
-    return not names or len(names) == category_count
+def _names_fit(pairs: list[list[str]], originals: tuple[str, ...] | list[str]) -> bool:
+    """Translated names still name the letter's categories: none, or one for each as it is now
+    (a category added, removed or renamed since asks for them again)."""
+    return not pairs or {original for original, _name in pairs} == set(originals)
 
 
 def category_names_in(letter: Letter, language: str | None) -> dict[str, str]:
     """Each category's name for a reader in `language`, by its original name: from the
-    translation they would read (the title's rule, title_in), when it names the categories the
-    letter has now. Empty when they read the original names."""
+    translation they would read (the title's rule, title_in), for the categories the letter still
+    has (a renamed one keeps its new original name). Empty when they read the original names."""
     shown = shown_in(letter, language) if language else None
-    originals = list(letter.categories or [])
-    if shown is None or not _names_fit(shown.translation.categories, len(originals)):
+    originals = set(letter.categories or [])
+    if shown is None:
         return {}
     return {
         original: name
-        for original, name in zip(originals, shown.translation.categories, strict=False)
-        if name
+        for original, name in shown.translation.categories or []
+        if name and original in originals
     }
