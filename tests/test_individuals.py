@@ -77,3 +77,6 @@ def test_individual_signs_through_the_form_without_an_organization(
     assert "Individuals" in public
     assert "Jordan Blake" in public
     assert "0 organizations and 1 individual" in public
+    spanish = client.get("/letters/test-letter", headers={"Accept-Language": "es"}).text
+    assert "<h3>A título individual</h3>" in spanish
+    assert "Individuals" not in spanish
