@@ -8,9 +8,12 @@ from datetime import datetime
 from flask import Flask, current_app
 from markupsafe import Markup
 
+from signon import i18n
+from signon.models import Letter
 from signon.sanitize import demote_headings, markdown_to_html
 from signon.services.embargo import names_public
 from signon.services.letters import local_deadline
+from signon.services.translations import category_names_in
 
 
 def longdate(value: datetime | None) -> str:
@@ -45,7 +48,14 @@ def fingerprint(name: str) -> str:
     return _fingerprints[name]
 
 
+def category_name(letter: Letter, category: str) -> str:
+    """A signature's category as the page's reader knows it: the name its organizers gave it in
+    the page's language, or the original."""
+    return category_names_in(letter, i18n.current()).get(category, category)
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_deadline)
     app.add_template_filter(markdown)
     app.add_template_global(names_public, "list_is_public")
+    app.add_template_global(category_name)

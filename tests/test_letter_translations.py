@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -536,7 +537,7 @@ def test_two_categories_with_the_same_name_are_refused_and_what_was_typed_kept(
 
 
 def test_spanish_readers_see_and_choose_the_translated_categories_and_sign_the_original(
-    app: Flask, client: FlaskClient
+    app: Flask, client: FlaskClient, mailbox: Mailbox
 ):
     letter_id = _letter_with_owner(app)
     with app.app_context():
@@ -562,6 +563,13 @@ def test_spanish_readers_see_and_choose_the_translated_categories_and_sign_the_o
             sa.select(Signature).where(Signature.email == "lucia@datos.example")
         ).scalar_one()
         assert signature.category == "Local"
+    # The confirmation page names the category as the signer chose it.
+    deadline = time.monotonic() + 5
+    while not mailbox.to("lucia@datos.example") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    confirm_url = link_in(mailbox.to("lucia@datos.example")[-1], "/confirm/")
+    confirm = reader.get(urlsplit(confirm_url).path, headers=ES).text
+    assert "<dd>Locales</dd>" in confirm
 
 
 def test_the_public_list_heading_changes_as_soon_as_the_names_are_saved(
