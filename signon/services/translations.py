@@ -296,12 +296,17 @@ def _names_fit(pairs: list[list[str]], originals: tuple[str, ...] | list[str]) -
 
 def category_names_in(letter: Letter, language: str | None) -> dict[str, str]:
     """Each category's name for a reader in `language`, by its original name: from the
-    translation they would read (the title's rule, title_in), for the categories the letter still
-    has (a renamed one keeps its new original name). Empty when they read the original names."""
-    shown = shown_in(letter, language) if language else None
-    originals = set(letter.categories or [])
+    translation they would read (the title's rule, title_in). Empty when they read the original
+    names."""
+    return category_names(letter, shown_in(letter, language) if language else None)
+
+
+def category_names(letter: Letter, shown: Shown | None) -> dict[str, str]:
+    """The category names of the translation `shown`, for the categories the letter still has (a
+    renamed one keeps its new original name)."""
     if shown is None:
         return {}
+    originals = set(letter.categories or [])
     return {
         original: name
         for original, name in shown.translation.categories or []

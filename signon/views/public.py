@@ -153,7 +153,9 @@ def letter_page(
     version = letters.current_version(letter)
     accepting = letters.accepts_signatures(letter)
     form.version.data = str(version.id)
-    form.name_categories(translations.category_names_in(letter, i18n.current()))
+    translated = translations.shown_in(letter, i18n.current())
+    category_names = translations.category_names(letter, translated)
+    form.name_categories(category_names)
     if not form.origin.data and request.method == "GET":  # the address says where they came from
         form.origin.data = attribution.origin_field(letter, request.args)
     if attribution.is_share_origin(form.origin.data):
@@ -164,7 +166,7 @@ def letter_page(
     show_list = private or embargo.names_public(letter)
     # Under embargo the cached list is never read: nothing of it can reach the public page.
     signatories_html = (
-        _signatories_html(letter, accepting)  # first: builds the list on a change
+        _signatories_html(letter, accepting, category_names)  # first: builds it on a change
         if show_list
         else _embargoed_html(letter)
     )
@@ -172,7 +174,7 @@ def letter_page(
         "public/letter.html",
         letter=letter,
         version=version,
-        translated=translations.shown_in(letter, i18n.current()),
+        translated=translated,
         reading_languages=translations.translated_languages(letter),
         form=form,
         notice=notice,
@@ -189,11 +191,10 @@ def letter_page(
     ), status
 
 
-def _signatories_html(letter: Letter, accepting: bool) -> Markup:
+def _signatories_html(letter: Letter, accepting: bool, names: dict[str, str]) -> Markup:
     """The list section, rendered once per list version for the whole site, and per category
     names: a translation saved with new ones shows at once."""
     template = "public/_signatories.html"
-    names = translations.category_names_in(letter, i18n.current())
     named = zlib.crc32(json.dumps(sorted(names.items())).encode())
     variant = (
         f"{templating.fingerprint(template)}-{'open' if accepting else 'closed'}-{i18n.current()}"
